@@ -1,0 +1,10 @@
+/**
+ * The list of migrations, in order. A static index (not a directory scan) so the same
+ * migrations run under tsx, Vitest and a bundled server. Add new files here; never edit old ones.
+ */
+import type { Migration } from 'kysely/migration';
+import * as schemaV1 from './2026-11-23T0900_schema_v1.ts';
+
+export const migrations: Record<string, Migration> = {
+	'2026-11-23T0900_schema_v1': schemaV1
+};

@@ -1,0 +1,46 @@
+/**
+ * Builds the Hono app: middleware, the single error handler and one sub-app per domain.
+ * `AppType` is imported (as a type only) by the SvelteKit client for an end-to-end typed API.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppDeps, AppEnv } from './http/context.ts';
+import { errorBody, onError, requestContext } from './http/middleware.ts';
+import { mountStatic } from './http/static.ts';
+import { healthRoutes } from './modules/health/health.routes.ts';
+
+export interface AppOptions {
+	/** Directory of the built SPA; omitted in API-only tests. */
+	staticDir?: string;
+	/** Extra sub-apps mounted before the SPA fallback (the sandbox in demo/test mode). */
+	extraRoutes?: Array<{ path: string; app: Hono<any> }>;
+}
+
+const MAX_BODY_BYTES = 512 * 1024;
+
+export function buildApi(deps: AppDeps) {
+	return new Hono<AppEnv>()
+		.use(
+			bodyLimit({
+				maxSize: MAX_BODY_BYTES,
+				onError: (c) => c.json(errorBody(c, 'payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`), 413)
+			})
+		);
+	// Domain modules are mounted here with .route('/x', xRoutes(deps)).
+}
+
+export function createApp(deps: AppDeps, options: AppOptions = {}) {
+	const app = new Hono<AppEnv>();
+	app.use(requestContext(deps.logger));
+	app.use(secureHeaders({ crossOriginEmbedderPolicy: false, crossOriginResourcePolicy: false }));
+	app.onError(onError);
+	app.route('/healthz', healthRoutes(deps));
+	app.route('/api', buildApi(deps));
+	for (const extra of options.extraRoutes ?? []) app.route(extra.path, extra.app);
+	app.notFound((c) => c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
+	if (options.staticDir) mountStatic(app, options.staticDir);
+	return app;
+}
+
+export type AppType = ReturnType<typeof buildApi>;

@@ -1,0 +1,334 @@
+/**
+ * Table types for Kysely, one interface per table (mirrors migrations/). `Generated<>` marks
+ * columns the database fills; `Selectable<>` aliases are the row shapes the repositories return.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** DATE columns are returned as 'YYYY-MM-DD' strings (no time-zone shifts). */
+type DateString = ColumnType<string, string, string>;
+type Json<T = unknown> = ColumnType<T, string | T, string | T>;
+
+export type Role = 'staff' | 'manager' | 'admin';
+export type IdentityKind = 'line' | 'ec' | 'email' | 'phone' | 'pos';
+
+export interface StoresTable {
+	id: string;
+	name: string;
+	name_en: string;
+	created_at: GeneratedTimestamp;
+}
+
+export interface StaffTable {
+	id: Generated<string>;
+	staff_code: string;
+	display_name: string;
+	sender_name: string;
+	sender_icon_url: string | null;
+	role: Role;
+	home_store_id: string | null;
+	pin_hash: string | null;
+	failed_pin_attempts: Generated<number>;
+	pin_locked_until: Timestamp | null;
+	active: Generated<boolean>;
+	created_at: GeneratedTimestamp;
+}
+
+export interface DevicesTable {
+	id: Generated<string>;
+	store_id: string;
+	name: string;
+	secret_hash: string;
+	enrolled_by: string | null;
+	enrolled_at: GeneratedTimestamp;
+	last_seen_at: Timestamp | null;
+	revoked_at: Timestamp | null;
+}
+
+export interface CustomersTable {
+	id: Generated<string>;
+	member_no: string;
+	family_name: string | null;
+	given_name: string | null;
+	family_kana: string | null;
+	given_kana: string | null;
+	birthday: DateString | null;
+	email: string | null;
+	phone: string | null;
+	home_store_id: string | null;
+	consent_terms_at: Timestamp | null;
+	consent_messages: Generated<boolean>;
+	consent_messages_at: Timestamp | null;
+	line_user_id: string | null;
+	line_friend: Generated<boolean>;
+	line_blocked_at: Timestamp | null;
+	merged_into: string | null;
+	created_at: GeneratedTimestamp;
+	updated_at: GeneratedTimestamp;
+}
+
+export interface CustomerIdentitiesTable {
+	id: Generated<number>;
+	customer_id: string;
+	kind: IdentityKind;
+	value: string;
+	created_at: GeneratedTimestamp;
+}
+
+export interface ProductsTable {
+	id: Generated<number>;
+	sku: string;
+	jan: string | null;
+	name: string;
+	category: string;
+	price_yen: number;
+	ec_product_id: string | null;
+	ec_url: string | null;
+	image_url: string | null;
+	active: Generated<boolean>;
+	created_at: GeneratedTimestamp;
+	updated_at: GeneratedTimestamp;
+}
+
+export interface StorePurchasesTable {
+	id: Generated<number>;
+	pos_txn_id: string;
+	store_id: string;
+	customer_id: string | null;
+	staff_id: string | null;
+	purchased_at: Timestamp;
+	total_yen: number;
+	kind: Generated<'sale' | 'return'>;
+	source: Generated<string>;
+	created_at: GeneratedTimestamp;
+}
+
+export interface StorePurchaseLinesTable {
+	purchase_id: number;
+	line_no: number;
+	product_id: number | null;
+	sku: string;
+	quantity: number;
+	unit_price_yen: number;
+	amount_yen: number;
+}
+
+export interface EcOrdersTable {
+	id: Generated<number>;
+	platform: Generated<string>;
+	ec_order_id: string;
+	order_name: string | null;
+	customer_id: string | null;
+	ec_customer_id: string | null;
+	ordered_at: Timestamp;
+	subtotal_yen: Generated<number>;
+	total_yen: number;
+	status: Generated<'open' | 'cancelled'>;
+	financial_status: string | null;
+	cancelled_at: Timestamp | null;
+	landing_site: string | null;
+	ref_code: string | null;
+	note_attributes: Json<Array<{ name: string; value: string }>>;
+	source_updated_at: Timestamp;
+	source: Generated<string>;
+	created_at: GeneratedTimestamp;
+	updated_at: GeneratedTimestamp;
+}
+
+export interface EcOrderLinesTable {
+	order_id: number;
+	line_no: number;
+	ec_line_id: string | null;
+	product_id: number | null;
+	sku: string | null;
+	name: string;
+	quantity: number;
+	unit_price_yen: number;
+	amount_yen: number;
+}
+
+export interface EcRefundsTable {
+	id: Generated<number>;
+	platform: Generated<string>;
+	ec_refund_id: string;
+	ec_order_id: string;
+	amount_yen: number;
+	refunded_at: Timestamp;
+	created_at: GeneratedTimestamp;
+}
+
+export interface ConsultationItem {
+	productId?: number | null;
+	sku?: string | null;
+	name: string;
+	size?: string | null;
+	color?: string | null;
+	outcome: 'tried' | 'bought' | 'interested';
+}
+
+export interface ConsultationsTable {
+	id: string;
+	customer_id: string | null;
+	member_no: string | null;
+	store_id: string;
+	staff_id: string;
+	device_id: string | null;
+	occurred_at: Timestamp;
+	items: Json<ConsultationItem[]>;
+	sizes: Json<Record<string, string>>;
+	notes: Generated<string>;
+	tags: ColumnType<string[], string[] | undefined, string[]>;
+	next_action: string | null;
+	next_action_due: DateString | null;
+	created_at: GeneratedTimestamp;
+}
+
+export interface MessageTemplatesTable {
+	id: Generated<string>;
+	key: string;
+	title: string;
+	body: string;
+	updated_by: string | null;
+	updated_at: GeneratedTimestamp;
+}
+
+export type FollowUpStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled';
+
+export interface FollowUpsTable {
+	id: Generated<string>;
+	customer_id: string;
+	staff_id: string;
+	store_id: string;
+	template_key: string | null;
+	body: string;
+	messages: Json<unknown[]>;
+	status: Generated<FollowUpStatus>;
+	retry_key: Generated<string>;
+	attempts: Generated<number>;
+	next_attempt_at: GeneratedTimestamp;
+	locked_until: Timestamp | null;
+	failure_reason: string | null;
+	line_request_id: string | null;
+	created_at: GeneratedTimestamp;
+	sent_at: Timestamp | null;
+}
+
+export interface TrackedLinksTable {
+	code: string;
+	follow_up_id: string | null;
+	staff_id: string;
+	store_id: string;
+	customer_id: string | null;
+	product_id: number | null;
+	target_url: string;
+	created_at: GeneratedTimestamp;
+}
+
+export interface LinkClicksTable {
+	id: Generated<number>;
+	click_id: string;
+	code: string;
+	customer_id: string | null;
+	clicked_at: Timestamp;
+	user_agent: string | null;
+}
+
+export interface AttributionsTable {
+	id: Generated<number>;
+	platform: Generated<string>;
+	ec_order_id: string;
+	staff_id: string;
+	store_id: string;
+	customer_id: string | null;
+	rule: 'ref' | 'last_touch';
+	link_code: string | null;
+	click_id: string | null;
+	follow_up_id: string | null;
+	status: Generated<'active' | 'void'>;
+	ordered_at: Timestamp;
+	gross_yen: number;
+	refunded_yen: Generated<number>;
+	decided_at: GeneratedTimestamp;
+	updated_at: GeneratedTimestamp;
+}
+
+export interface LineEventsTable {
+	id: Generated<number>;
+	webhook_event_id: string;
+	line_user_id: string;
+	customer_id: string | null;
+	type: string;
+	message_text: string | null;
+	occurred_at: Timestamp;
+	created_at: GeneratedTimestamp;
+}
+
+export interface WebhookInboxTable {
+	id: Generated<number>;
+	source: string;
+	external_id: string;
+	topic: string;
+	payload: Json<unknown>;
+	received_at: GeneratedTimestamp;
+	attempts: Generated<number>;
+	next_attempt_at: GeneratedTimestamp;
+	locked_until: Timestamp | null;
+	processed_at: Timestamp | null;
+	last_error: string | null;
+}
+
+export interface AuditLogTable {
+	id: Generated<number>;
+	at: GeneratedTimestamp;
+	actor_staff_id: string | null;
+	device_id: string | null;
+	action: string;
+	customer_id: string | null;
+	via: string | null;
+	details: Json<Record<string, unknown>>;
+}
+
+export interface ImportRunsTable {
+	id: Generated<number>;
+	kind: string;
+	file_name: string;
+	started_at: GeneratedTimestamp;
+	finished_at: Timestamp | null;
+	rows_ok: Generated<number>;
+	rows_bad: Generated<number>;
+}
+
+export interface Database {
+	stores: StoresTable;
+	staff: StaffTable;
+	devices: DevicesTable;
+	customers: CustomersTable;
+	customer_identities: CustomerIdentitiesTable;
+	products: ProductsTable;
+	store_purchases: StorePurchasesTable;
+	store_purchase_lines: StorePurchaseLinesTable;
+	ec_orders: EcOrdersTable;
+	ec_order_lines: EcOrderLinesTable;
+	ec_refunds: EcRefundsTable;
+	consultations: ConsultationsTable;
+	message_templates: MessageTemplatesTable;
+	follow_ups: FollowUpsTable;
+	tracked_links: TrackedLinksTable;
+	link_clicks: LinkClicksTable;
+	attributions: AttributionsTable;
+	line_events: LineEventsTable;
+	webhook_inbox: WebhookInboxTable;
+	audit_log: AuditLogTable;
+	import_runs: ImportRunsTable;
+}
+
+export type Store = Selectable<StoresTable>;
+export type Staff = Selectable<StaffTable>;
+export type Customer = Selectable<CustomersTable>;
+export type NewCustomer = Insertable<CustomersTable>;
+export type CustomerUpdate = Updateable<CustomersTable>;
+export type Product = Selectable<ProductsTable>;
+export type EcOrder = Selectable<EcOrdersTable>;
+export type Consultation = Selectable<ConsultationsTable>;
+export type FollowUp = Selectable<FollowUpsTable>;

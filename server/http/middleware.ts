@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { AppEnv } from './context.ts';
+
+const REQUEST_ID = /^[\w.-]{8,64}$/;
+
+/** Request id (trusted from a proxy only when well-formed), a child logger and one access log line. */
+export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
+	return async (c, next) => {
+		const incoming = c.req.header('x-request-id');
+		const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+		const log = logger.child({ requestId });
+		c.set('requestId', requestId);
+		c.set('log', log);
+		c.header('x-request-id', requestId);
+		const started = performance.now();
+		await next();
+		// Paths only, never query strings: they can carry tokens or personal data.
+		log.info(
+			{ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+			'request'
+		);
+	};
+}
+
+export function errorBody(c: Context<AppEnv>, code: string, message: string, fields?: Record<string, string>) {
+	return { error: { code, message, requestId: c.get('requestId'), ...(fields ? { fields } : {}) } };
+}
+
+/** The single onError: AppError → its status; Hono's own HTTP errors keep theirs; the rest is 500. */
+export function onError(err: Error, c: Context<AppEnv>): Response {
+	if (err instanceof AppError) {
+		return c.json(errorBody(c, err.code, err.message, err.fields), err.status);
+	}
+	if (err instanceof HTTPException) {
+		const status = err.status;
+		const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'bad_request';
+		return c.json(errorBody(c, code, err.message || 'Bad request'), status);
+	}
+	if (err instanceof SyntaxError) {
+		return c.json(errorBody(c, 'malformed_json', 'The request body is not valid JSON'), 400);
+	}
+	(c.get('log') ?? console).error({ err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
+	return c.json(errorBody(c, 'internal_error', 'Something went wrong on our side'), 500);
+}

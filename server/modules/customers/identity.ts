@@ -1,0 +1,42 @@
+/**
+ * Identity normalisation: the same person must produce the same key whichever system sent it.
+ * Pure functions; no database.
+ */
+import type { IdentityKind } from '../../db/types.ts';
+
+export interface IdentityInput {
+	line?: string | null;
+	ec?: string | null;
+	pos?: string | null;
+	email?: string | null;
+	phone?: string | null;
+}
+
+/** Stronger ids first: a platform id beats a contact detail when they point at different people. */
+export const IDENTITY_PRIORITY: IdentityKind[] = ['line', 'ec', 'pos', 'email', 'phone'];
+
+export function normalizeEmail(raw: string): string | null {
+	const email = raw.trim().toLowerCase();
+	return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) ? email : null;
+}
+
+/** Japanese numbers to domestic digits: "+81 90-1234-5678" → "09012345678". */
+export function normalizePhone(raw: string): string | null {
+	let digits = raw.replace(/[^\d+]/g, '');
+	if (digits.startsWith('+81')) digits = '0' + digits.slice(3);
+	digits = digits.replace(/\D/g, '');
+	return digits.length >= 10 && digits.length <= 11 ? digits : null;
+}
+
+export function normalizeIdentities(input: IdentityInput): Array<{ kind: IdentityKind; value: string }> {
+	const out: Array<{ kind: IdentityKind; value: string }> = [];
+	const add = (kind: IdentityKind, value: string | null | undefined) => {
+		if (value) out.push({ kind, value });
+	};
+	add('line', input.line?.trim());
+	add('ec', input.ec?.trim());
+	add('pos', input.pos?.trim());
+	add('email', input.email ? normalizeEmail(input.email) : null);
+	add('phone', input.phone ? normalizePhone(input.phone) : null);
+	return out;
+}

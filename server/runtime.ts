@@ -1,0 +1,54 @@
+/**
+ * Assembles a running Tsunagu from a Config: database (migrated), logger, the Hono app and
+ * the background workers. Used by main.ts, the e2e runner and the benchmarks alike.
+ */
+import type { Hono } from 'hono';
+import { createApp } from './app.ts';
+import type { Config } from './config.ts';
+import { openDatabase, type DatabaseHandle } from './db/index.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import type { AppDeps, AppEnv } from './http/context.ts';
+import { startWorker, type RunningWorker } from './jobs/worker.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { backgroundWorkers } from './jobs/registry.ts';
+import { sandboxRoutes } from './sandbox/index.ts';
+
+export interface Runtime {
+	config: Config;
+	handle: DatabaseHandle;
+	deps: AppDeps;
+	app: Hono<AppEnv>;
+	workers: RunningWorker[];
+	logger: Logger;
+	close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+	staticDir?: string;
+	logger?: Logger;
+	handle?: DatabaseHandle;
+}
+
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+	const logger = options.logger ?? createLogger(config.logLevel);
+	const handle =
+		options.handle ??
+		(await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: config.database.poolSize }));
+	await migrateToLatest(handle.db);
+	const deps: AppDeps = { config, db: handle.db, logger };
+	const extraRoutes = config.sandbox ? [{ path: '/sandbox', app: sandboxRoutes(deps) }] : [];
+	const app = createApp(deps, { staticDir: options.staticDir, extraRoutes });
+	const workers = config.workers ? backgroundWorkers(deps).map((w) => startWorker(w, logger)) : [];
+	return {
+		config,
+		handle,
+		deps,
+		app,
+		workers,
+		logger,
+		close: async () => {
+			await Promise.all(workers.map((w) => w.stop()));
+			await handle.close();
+		}
+	};
+}

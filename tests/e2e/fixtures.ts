@@ -1,0 +1,25 @@
+import { test as base, expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+
+/** Fails on any serious or critical axe violation, listing them readably. */
+export async function expectAccessible(page: Page): Promise<void> {
+	const results = await new AxeBuilder({ page }).analyze();
+	const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+	expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.length} nodes: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+}
+
+/** Every visible button, link styled as a button, and input is at least 44×44 px. */
+export async function expectTouchTargets(page: Page): Promise<void> {
+	const small = await page.evaluate(() => {
+		const els = Array.from(document.querySelectorAll<HTMLElement>('button, a.button, a.card, input:not([type=hidden]), select, [role=button]'));
+		return els
+			.filter((el) => el.offsetParent !== null)
+			.map((el) => ({ el, r: el.getBoundingClientRect() }))
+			.filter(({ r }) => r.width > 0 && (r.height < 44 || r.width < 44))
+			.map(({ el, r }) => `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 30)}" ${Math.round(r.width)}×${Math.round(r.height)}`);
+	});
+	expect(small).toEqual([]);
+}
+
+export const test = base;
+export { expect };
