@@ -27,7 +27,8 @@ export function buildApi(deps: AppDeps) {
 				onError: (c) => c.json(errorBody(c, 'payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`), 413)
 			})
 		);
-	// Domain modules are mounted here with .route('/x', xRoutes(deps)).
+	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
+	// that AppType carries every route for the typed client.
 }
 
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
 	app.onError(onError);
 	app.route('/healthz', healthRoutes(deps));
 	app.route('/api', buildApi(deps));
+	// Vendor-facing endpoints (signed webhooks) and public links; mounted one line each.
 	for (const extra of options.extraRoutes ?? []) app.route(extra.path, extra.app);
 	app.notFound((c) => c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
 	if (options.staticDir) mountStatic(app, options.staticDir);
