@@ -1,0 +1,153 @@
+/**
+ * The consultation outbox: records are written to IndexedDB first (client-generated UUID),
+ * then replayed with `PUT /api/consultations/:id` until the server acknowledges them. The
+ * server is idempotent on the id, so a replay after a lost response never doubles a record.
+ * Runs on start, on `online`, when the tablet wakes (visibilitychange) and every 30 s.
+ */
+import type { PutConsultationRequest } from '../../../server/shared/staff-api.ts';
+import { api, ApiError } from '../api/client.ts';
+import { credentials } from '../api/credentials.svelte.ts';
+import { db, getMeta, setMeta, type OutboxEntry } from './db.ts';
+import { applyOutcome, isDue, isPurgeable, newOutboxState, outcomeForStatus, retryNow, summarize, SYNC_INTERVAL_MS, type SendOutcome } from './policy.ts';
+
+/** What the always-visible status shows. */
+export const syncStatus = $state({
+	online: typeof navigator === 'undefined' ? true : navigator.onLine,
+	pending: 0,
+	failed: 0,
+	unsent: 0,
+	lastSyncAt: null as number | null,
+	syncing: false
+});
+
+export async function enqueueConsultation(
+	request: PutConsultationRequest,
+	customerLabel: string,
+	id: string = crypto.randomUUID()
+): Promise<OutboxEntry> {
+	const session = credentials.session;
+	if (!session) throw new ApiError(401, 'unauthorized', 'not signed in');
+	const entry: OutboxEntry = {
+		id,
+		request,
+		authorId: session.staff.id,
+		authorName: session.staff.displayName,
+		authToken: session.token,
+		customerLabel,
+		createdAt: Date.now(),
+		...newOutboxState(Date.now())
+	};
+	await (await db()).put('outbox', entry);
+	await refreshStatus();
+	void syncNow();
+	return entry;
+}
+
+export async function outboxEntries(): Promise<OutboxEntry[]> {
+	const all = await (await db()).getAll('outbox');
+	return all.sort((a, b) => b.createdAt - a.createdAt);
+}
+
+export async function refreshStatus(): Promise<void> {
+	const counts = summarize(await (await db()).getAll('outbox'));
+	syncStatus.pending = counts.pending;
+	syncStatus.failed = counts.failed;
+	syncStatus.unsent = counts.unsent;
+	const last = await getMeta('lastSyncAt');
+	syncStatus.lastSyncAt = typeof last === 'number' ? last : null;
+}
+
+async function send(entry: OutboxEntry): Promise<SendOutcome> {
+	try {
+		const res = await api(`/api/consultations/${entry.id}`, { method: 'PUT', body: entry.request, auth: { bearer: entry.authToken } });
+		return outcomeForStatus(res.status, '', '');
+	} catch (err) {
+		if (err instanceof ApiError) return outcomeForStatus(err.status, err.code, err.message);
+		return outcomeForStatus(null, 'offline', String(err));
+	}
+}
+
+let running: Promise<void> | null = null;
+
+/**
+ * One pass over the due records; concurrent calls share the pass in flight. `force` (network
+ * just came back, tablet woke up) skips the backoff wait of pending records.
+ */
+export function syncNow(force = false): Promise<void> {
+	running ??= syncPass(force).finally(() => {
+		running = null;
+	});
+	return running;
+}
+
+async function syncPass(force: boolean): Promise<void> {
+	syncStatus.syncing = true;
+	try {
+		const database = await db();
+		const now = Date.now();
+		for (const entry of await database.getAll('outbox')) {
+			if (isPurgeable(entry, now)) await database.delete('outbox', entry.id);
+		}
+		const due = (await database.getAll('outbox')).filter((e) => isDue(e, force ? Infinity : Date.now())).sort((a, b) => a.createdAt - b.createdAt);
+		for (const entry of due) {
+			const outcome = await send(entry);
+			await database.put('outbox', { ...entry, ...applyOutcome(entry, outcome, Date.now()) });
+			if (outcome.kind === 'acked') await setMeta('lastSyncAt', Date.now());
+			// No network: the rest would fail the same way; wait for the next trigger.
+			if (outcome.kind === 'retry' && outcome.error.startsWith('offline')) break;
+		}
+	} finally {
+		syncStatus.syncing = false;
+		await refreshStatus();
+	}
+}
+
+/** Staff pressed retry on a failed record (optionally after editing it). */
+export async function retryEntry(id: string, request?: PutConsultationRequest): Promise<void> {
+	const database = await db();
+	const entry = await database.get('outbox', id);
+	if (!entry) return;
+	const session = credentials.session;
+	// A fresh session of the same author replaces an expired token; another author cannot adopt it.
+	const authToken = session && session.staff.id === entry.authorId ? session.token : entry.authToken;
+	await database.put('outbox', { ...entry, ...retryNow(entry, Date.now()), authToken, request: request ?? entry.request });
+	await syncNow();
+}
+
+/** After a sign-in: the author's records that waited for a fresh session go out again. */
+export async function adoptSession(): Promise<void> {
+	const session = credentials.session;
+	if (!session) return;
+	const database = await db();
+	for (const entry of await database.getAll('outbox')) {
+		if (entry.authorId !== session.staff.id || entry.status === 'synced') continue;
+		const waitingForAuth = entry.status === 'failed' && (entry.lastError ?? '').match(/session|unauthorized|invalid/);
+		await database.put('outbox', {
+			...entry,
+			authToken: session.token,
+			...(waitingForAuth ? retryNow(entry, Date.now()) : {})
+		});
+	}
+	await syncNow();
+}
+
+let started = false;
+
+/** Starts the sync triggers once per page load. */
+export function startSyncLoop(): void {
+	if (started || typeof window === 'undefined') return;
+	started = true;
+	const trigger = () => void syncNow();
+	window.addEventListener('online', () => {
+		syncStatus.online = true;
+		void syncNow(true);
+	});
+	window.addEventListener('offline', () => {
+		syncStatus.online = false;
+	});
+	document.addEventListener('visibilitychange', () => {
+		if (document.visibilityState === 'visible') void syncNow(true);
+	});
+	setInterval(trigger, SYNC_INTERVAL_MS);
+	void syncNow(true);
+}
