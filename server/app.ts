@@ -9,6 +9,7 @@ import type { AppDeps, AppEnv } from './http/context.ts';
 import { errorBody, onError, requestContext } from './http/middleware.ts';
 import { mountStatic } from './http/static.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { shopifyWebhookRoutes } from './modules/webhooks/webhooks.routes.ts';
 
 export interface AppOptions {
 	/** Directory of the built SPA; omitted in API-only tests. */
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
 	app.route('/healthz', healthRoutes(deps));
 	app.route('/api', buildApi(deps));
 	// Vendor-facing endpoints (signed webhooks) and public links; mounted one line each.
+	app.route('/webhooks/shopify', shopifyWebhookRoutes(deps));
 	for (const extra of options.extraRoutes ?? []) app.route(extra.path, extra.app);
 	app.notFound((c) => c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
 	if (options.staticDir) mountStatic(app, options.staticDir);

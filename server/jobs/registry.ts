@@ -1,7 +1,12 @@
 import type { AppDeps } from '../http/context.ts';
 import type { WorkerSpec } from './worker.ts';
+import { createInboxWorker } from '../modules/webhooks/inbox.service.ts';
+import { handleShopifyInboxRow } from '../modules/webhooks/shopify.handler.ts';
 
 /** Every background loop the server runs; each module contributes its own. */
-export function backgroundWorkers(_deps: AppDeps): WorkerSpec[] {
-	return [];
+export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
+	return [
+		// webhook inbox: one worker, one handler per source (add `line: …` here)
+		createInboxWorker(deps, { shopify: handleShopifyInboxRow })
+	];
 }

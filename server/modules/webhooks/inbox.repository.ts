@@ -1,0 +1,101 @@
+/** Kysely queries on webhook_inbox; no rules here (see inbox.service.ts). */
+import { sql } from 'kysely';
+import type { DbOrTrx, Trx } from '../../db/index.ts';
+
+export interface InboxRow {
+	id: number;
+	source: string;
+	external_id: string;
+	topic: string;
+	payload: unknown;
+	attempts: number;
+}
+
+/** Stores a delivery once per (source, external_id); returns null for a duplicate. */
+export async function insertInboxRow(
+	db: DbOrTrx,
+	row: { source: string; externalId: string; topic: string; payload: unknown }
+): Promise<number | null> {
+	const inserted = await db
+		.insertInto('webhook_inbox')
+		.values({ source: row.source, external_id: row.externalId, topic: row.topic, payload: JSON.stringify(row.payload) })
+		.onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
+		.returning('id')
+		.executeTakeFirst();
+	return inserted?.id ?? null;
+}
+
+/**
+ * Claims up to `limit` due rows of the given sources: unprocessed, due, and not leased (or the
+ * lease ran out — a crashed process's rows come back). SKIP LOCKED lets several claimers run
+ * side by side without waiting on or taking each other's rows; the lease and the attempt count
+ * are written in the same statement.
+ */
+export async function claimDueRows(
+	db: DbOrTrx,
+	sources: string[],
+	limit: number,
+	leaseSeconds: number
+): Promise<InboxRow[]> {
+	if (sources.length === 0) return [];
+	const due = db
+		.selectFrom('webhook_inbox')
+		.select('id')
+		.where('processed_at', 'is', null)
+		.where('next_attempt_at', '<=', sql<Date>`now()`)
+		.where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
+		.where('source', 'in', sources)
+		.orderBy('next_attempt_at')
+		.orderBy('id')
+		.limit(limit)
+		.forUpdate()
+		.skipLocked();
+	return db
+		.updateTable('webhook_inbox')
+		.set({
+			locked_until: sql<Date>`now() + make_interval(secs => ${leaseSeconds})`,
+			attempts: sql<number>`attempts + 1`
+		})
+		.where('id', 'in', due)
+		.returning(['id', 'source', 'external_id', 'topic', 'payload', 'attempts'])
+		.execute();
+}
+
+/**
+ * Locks one row for processing inside `trx`; false when it was processed meanwhile (a claimer
+ * whose lease expired while another finished the row). The lock makes a second processor of
+ * the same row wait here and then skip it.
+ */
+export async function lockUnprocessedRow(trx: Trx, id: number): Promise<boolean> {
+	const row = await trx
+		.selectFrom('webhook_inbox')
+		.select('id')
+		.where('id', '=', id)
+		.where('processed_at', 'is', null)
+		.forUpdate()
+		.executeTakeFirst();
+	return row !== undefined;
+}
+
+export async function markProcessed(db: DbOrTrx, id: number): Promise<void> {
+	await db
+		.updateTable('webhook_inbox')
+		.set({ processed_at: sql<Date>`now()`, locked_until: null, last_error: null })
+		.where('id', '=', id)
+		.execute();
+}
+
+/** Records a failure and when to try again (`null` → never: parked for a person to look at). */
+export async function markFailed(db: DbOrTrx, id: number, error: string, retryInSeconds: number | null): Promise<void> {
+	await db
+		.updateTable('webhook_inbox')
+		.set({
+			last_error: error,
+			locked_until: null,
+			next_attempt_at:
+				retryInSeconds === null ? sql<Date>`'infinity'::timestamptz` : sql<Date>`now() + make_interval(secs => ${retryInSeconds})`
+		})
+		.where('id', '=', id)
+		.where('processed_at', 'is', null)
+		.execute();
+}

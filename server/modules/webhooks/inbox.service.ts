@@ -1,0 +1,169 @@
+/**
+ * The durable webhook inbox, generic by `source`. Receipt is fast: verify (in the route), store
+ * the delivery once, answer, poke the worker. Processing happens after the answer, in a worker
+ * that claims due rows (FOR UPDATE SKIP LOCKED + a lease), runs the source's handler in a
+ * transaction together with marking the row processed, and backs off exponentially on errors.
+ * Delivery is at least once; handlers must be idempotent.
+ *
+ * Adding a source (e.g. LINE, in server/modules/line…):
+ *   1. receipt: after verifying the signature, `await receiveWebhook(db, { source: 'line',
+ *      externalId: event.webhookEventId, topic: event.type, payload: event })`, then
+ *      `notifyInbox(db)`;
+ *   2. processing: write an `InboxHandler` `(trx, row) => Promise<void>` and add it to the handler
+ *      map in server/jobs/registry.ts: `createInboxWorker(deps, { shopify: …, line: yourHandler })`.
+ *   Throw `PermanentInboxError` for payloads that can never succeed (parked with last_error);
+ *   any other error is retried with backoff.
+ */
+import type { Db, Trx } from '../../db/index.ts';
+import type { AppDeps } from '../../http/context.ts';
+import type { WorkerSpec } from '../../jobs/worker.ts';
+import type { Logger } from '../../logger.ts';
+import { claimDueRows, insertInboxRow, lockUnprocessedRow, markFailed, markProcessed, type InboxRow } from './inbox.repository.ts';
+
+export type { InboxRow };
+
+/** Processes one stored delivery inside `trx`; the row is marked processed in the same transaction. */
+export type InboxHandler = (trx: Trx, row: InboxRow) => Promise<void>;
+export type InboxHandlers = Record<string, InboxHandler>;
+
+/** A delivery that can never be processed as it is (bad shape, unsupported currency): parked, not retried. */
+export class PermanentInboxError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'PermanentInboxError';
+	}
+}
+
+export const INBOX_DEFAULTS = {
+	batchSize: 20,
+	/** A claimed row is re-claimable after this; must exceed the slowest handler by far. */
+	leaseSeconds: 60,
+	backoffBaseSeconds: 5,
+	backoffMaxSeconds: 3600,
+	/** After this many attempts a failing row is parked like a permanent failure. */
+	maxAttempts: 15,
+	idleMs: 1000
+};
+
+export interface InboxOptions {
+	batchSize?: number;
+	leaseSeconds?: number;
+	logger?: Logger;
+}
+
+/** 5 s, 10 s, 20 s … capped at an hour. `attempts` counts the failed attempt (1 = first). */
+export function backoffSeconds(attempts: number): number {
+	const { backoffBaseSeconds, backoffMaxSeconds } = INBOX_DEFAULTS;
+	return Math.min(backoffMaxSeconds, backoffBaseSeconds * 2 ** Math.max(0, attempts - 1));
+}
+
+export async function receiveWebhook(
+	db: Db,
+	delivery: { source: string; externalId: string; topic: string; payload: unknown }
+): Promise<{ id: number | null; duplicate: boolean }> {
+	const id = await insertInboxRow(db, delivery);
+	return { id, duplicate: id === null };
+}
+
+export interface BatchResult {
+	claimed: number;
+	processed: number;
+	failed: number;
+}
+
+/** Claims one batch of due rows and processes them one transaction each. */
+export async function processInboxBatch(db: Db, handlers: InboxHandlers, options: InboxOptions = {}): Promise<BatchResult> {
+	const rows = await claimDueRows(
+		db,
+		Object.keys(handlers),
+		options.batchSize ?? INBOX_DEFAULTS.batchSize,
+		options.leaseSeconds ?? INBOX_DEFAULTS.leaseSeconds
+	);
+	const result: BatchResult = { claimed: rows.length, processed: 0, failed: 0 };
+	for (const row of rows) {
+		if (await processRow(db, handlers[row.source], row, options.logger)) result.processed++;
+		else result.failed++;
+	}
+	return result;
+}
+
+async function processRow(db: Db, handler: InboxHandler, row: InboxRow, logger?: Logger): Promise<boolean> {
+	try {
+		await db.transaction().execute(async (trx) => {
+			if (!(await lockUnprocessedRow(trx, row.id))) return;
+			await handler(trx, row);
+			await markProcessed(trx, row.id);
+		});
+		return true;
+	} catch (err) {
+		const permanent = err instanceof PermanentInboxError || row.attempts >= INBOX_DEFAULTS.maxAttempts;
+		const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+		await markFailed(db, row.id, message.slice(0, 2000), permanent ? null : backoffSeconds(row.attempts));
+		// ids only: error messages can quote payload values
+		logger?.warn(
+			{ inboxId: row.id, source: row.source, topic: row.topic, attempts: row.attempts, permanent, error: err instanceof Error ? err.name : 'unknown' },
+			'webhook processing failed'
+		);
+		return false;
+	}
+}
+
+// Wake-ups from the receipt path to the worker of the same database, in this process. Other
+// processes find the row on their next poll. The counter catches a notification that lands
+// between a claim that found nothing and the start of the wait.
+interface Signal {
+	count: number;
+	waiters: Set<() => void>;
+}
+const signals = new WeakMap<Db, Signal>();
+
+function signalOf(db: Db): Signal {
+	let signal = signals.get(db);
+	if (!signal) signals.set(db, (signal = { count: 0, waiters: new Set() }));
+	return signal;
+}
+
+/** Tells this process's inbox worker that a delivery was just stored. */
+export function notifyInbox(db: Db): void {
+	const signal = signalOf(db);
+	signal.count++;
+	for (const wake of signal.waiters) wake();
+}
+
+function waitForNotify(db: Db, seen: number, ms: number): Promise<void> {
+	const signal = signalOf(db);
+	if (signal.count !== seen) return Promise.resolve();
+	return new Promise((resolve) => {
+		const done = () => {
+			clearTimeout(timer);
+			signal.waiters.delete(done);
+			resolve();
+		};
+		const timer = setTimeout(done, ms);
+		signal.waiters.add(done);
+	});
+}
+
+/**
+ * The background worker for every registered source. It waits inside its tick (woken by
+ * notifyInbox or after idleMs) because the receipt route cannot reach the RunningWorker's poke;
+ * stopping therefore takes at most idleMs.
+ */
+export function createInboxWorker(deps: AppDeps, handlers: InboxHandlers, options: InboxOptions = {}): WorkerSpec {
+	const logger = options.logger ?? deps.logger;
+	return {
+		name: 'webhook-inbox',
+		idleMs: 0,
+		tick: async () => {
+			const seen = signalOf(deps.db).count;
+			try {
+				const { claimed } = await processInboxBatch(deps.db, handlers, { ...options, logger });
+				if (claimed > 0) return claimed;
+			} catch (err) {
+				logger.error({ worker: 'webhook-inbox', error: err instanceof Error ? err.name : 'unknown' }, 'inbox claim failed');
+			}
+			await waitForNotify(deps.db, seen, INBOX_DEFAULTS.idleMs);
+			return 0;
+		}
+	};
+}

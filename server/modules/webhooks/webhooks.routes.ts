@@ -1,0 +1,45 @@
+/**
+ * Vendor webhook endpoints. Receipt only: verify, store once in the inbox, answer, wake the
+ * worker — all processing happens after the answer (Shopify gives up after 5 s).
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { badRequest, unauthorized } from '../../errors.ts';
+import type { AppDeps, AppEnv } from '../../http/context.ts';
+import { errorBody } from '../../http/middleware.ts';
+import { readShopifyDelivery, SHOPIFY_HEADERS } from '../../integrations/shopify/webhook.ts';
+import { notifyInbox, receiveWebhook } from './inbox.service.ts';
+import { SHOPIFY_SOURCE } from './shopify.handler.ts';
+
+const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+export function shopifyWebhookRoutes(deps: AppDeps) {
+	return new Hono<AppEnv>().post(
+		'/',
+		bodyLimit({
+			maxSize: MAX_WEBHOOK_BYTES,
+			onError: (c) => c.json(errorBody(c, 'payload_too_large', `Webhook body exceeds ${MAX_WEBHOOK_BYTES} bytes`), 413)
+		}),
+		async (c) => {
+			const body = new Uint8Array(await c.req.arrayBuffer());
+			const read = readShopifyDelivery(
+				body,
+				{
+					hmac: c.req.header(SHOPIFY_HEADERS.hmac),
+					topic: c.req.header(SHOPIFY_HEADERS.topic),
+					webhookId: c.req.header(SHOPIFY_HEADERS.webhookId)
+				},
+				deps.config.shopify.webhookSecret
+			);
+			if (!read.ok) {
+				if (read.reason === 'invalid_signature') throw unauthorized(read.reason, read.message);
+				throw badRequest(read.reason, read.message);
+			}
+			const { webhookId, topic, payload } = read.delivery;
+			const stored = await receiveWebhook(deps.db, { source: SHOPIFY_SOURCE, externalId: webhookId, topic, payload });
+			if (!stored.duplicate) notifyInbox(deps.db);
+			c.get('log').info({ inboxId: stored.id, topic, duplicate: stored.duplicate }, 'shopify webhook stored');
+			return c.json(stored.duplicate ? { ok: true as const, duplicate: true as const } : { ok: true as const }, 200);
+		}
+	);
+}
