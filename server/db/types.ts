@@ -299,6 +299,16 @@ export interface ImportRunsTable {
 	rows_bad: Generated<number>;
 }
 
+/** One row: how the demo data was generated (anchor date = the seed's "today"). */
+export interface DemoSeedTable {
+	id: ColumnType<number, number | undefined, number>;
+	anchor_date: DateString;
+	prng_seed: number;
+	customers: number;
+	generator: string;
+	seeded_at: GeneratedTimestamp;
+}
+
 export interface Database {
 	stores: StoresTable;
 	staff: StaffTable;
@@ -321,6 +331,7 @@ export interface Database {
 	webhook_inbox: WebhookInboxTable;
 	audit_log: AuditLogTable;
 	import_runs: ImportRunsTable;
+	demo_seed: DemoSeedTable;
 }
 
 export type Store = Selectable<StoresTable>;
