@@ -9,6 +9,10 @@ import type { AppDeps, AppEnv } from './http/context.ts';
 import { errorBody, onError, requestContext } from './http/middleware.ts';
 import { mountStatic } from './http/static.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { staffRoutes } from './modules/staff/staff.routes.ts';
+import { customerRoutes } from './modules/customers/customers.routes.ts';
+import { productRoutes } from './modules/products/products.routes.ts';
+import { consultationRoutes } from './modules/consultations/consultations.routes.ts';
 import { shopifyWebhookRoutes } from './modules/webhooks/webhooks.routes.ts';
 
 export interface AppOptions {
@@ -27,7 +31,11 @@ export function buildApi(deps: AppDeps) {
 				maxSize: MAX_BODY_BYTES,
 				onError: (c) => c.json(errorBody(c, 'payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`), 413)
 			})
-		);
+		)
+		.route('/', staffRoutes(deps))
+		.route('/customers', customerRoutes(deps))
+		.route('/products', productRoutes(deps))
+		.route('/consultations', consultationRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.
 }

@@ -311,6 +311,20 @@ export interface DemoSeedTable {
 
 export interface Database {
 	stores: StoresTable;
+/** Co-purchase counts per product pair (staff tablet suggestions); refreshed daily. */
+export interface ProductAffinitiesTable {
+	product_id: number;
+	other_product_id: number;
+	score: number;
+	refreshed_at: GeneratedTimestamp;
+}
+
+/** Signed-out staff session token ids, kept until the token would have expired. */
+export interface StaffSessionRevocationsTable {
+	jti: string;
+	expires_at: Timestamp;
+}
+
 	staff: StaffTable;
 	devices: DevicesTable;
 	customers: CustomersTable;
@@ -333,6 +347,8 @@ export interface Database {
 	import_runs: ImportRunsTable;
 	demo_seed: DemoSeedTable;
 }
+	product_affinities: ProductAffinitiesTable;
+	staff_session_revocations: StaffSessionRevocationsTable;
 
 export type Store = Selectable<StoresTable>;
 export type Staff = Selectable<StaffTable>;

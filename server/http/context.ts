@@ -9,9 +9,20 @@ export interface AppDeps {
 	logger: Logger;
 }
 
+/** Who is calling: a staff session on an enrolled store tablet. */
+export interface StaffPrincipal {
+	id: string;
+	role: 'staff' | 'manager' | 'admin';
+	storeId: string;
+	deviceId: string;
+	displayName: string;
+}
+
 export interface AppEnv {
 	Variables: {
 		requestId: string;
 		log: Logger;
+		/** The signed-in staff member, set by requireStaff() (server/modules/staff/auth.middleware.ts). */
+		staff?: StaffPrincipal;
 	};
 }

@@ -1,0 +1,54 @@
+/** PUT /api/consultations/:id — idempotent create of a 接客記録 by its client-generated UUID. */
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import type { AppDeps, AppEnv } from '../../http/context.ts';
+import { validate } from '../../http/validate.ts';
+import { requireStaff } from '../staff/auth.middleware.ts';
+import * as service from './consultations.service.ts';
+
+const Text = (max: number) => v.pipe(v.string(), v.trim(), v.maxLength(max, `At most ${max} characters`));
+
+const Item = v.object({
+	productId: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+	sku: v.optional(Text(64)),
+	name: v.pipe(Text(200), v.minLength(1, 'Required')),
+	size: v.optional(Text(20)),
+	color: v.optional(Text(40)),
+	outcome: v.picklist(['tried', 'bought', 'interested'], 'tried, bought or interested')
+});
+
+const YMD = v.pipe(
+	v.string(),
+	v.regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD'),
+	v.check((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'Not a date')
+);
+
+const Body = v.pipe(
+	v.object({
+		customerId: v.optional(v.pipe(v.string(), v.uuid('Not a customer id'))),
+		memberNo: v.optional(v.pipe(v.string(), v.regex(/^[0-9A-Za-z-]{1,32}$/, 'Not a member number'))),
+		occurredAt: v.pipe(v.string(), v.isoTimestamp('ISO timestamp with time zone')),
+		items: v.pipe(v.array(Item), v.maxLength(30, 'At most 30 items')),
+		sizes: v.pipe(
+			v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(40)), Text(20)),
+			v.check((r) => Object.keys(r).length <= 20, 'At most 20 sizes')
+		),
+		notes: Text(2000),
+		tags: v.pipe(v.array(v.pipe(Text(30), v.minLength(1))), v.maxLength(10, 'At most 10 tags')),
+		nextAction: v.optional(Text(200)),
+		nextActionDue: v.optional(YMD)
+	}),
+	v.forward(
+		v.check((b) => Boolean(b.customerId || b.memberNo), 'customerId or memberNo is required'),
+		['customerId']
+	)
+);
+
+const Params = v.object({ id: v.pipe(v.string(), v.uuid('The id must be a UUID')) });
+
+export function consultationRoutes(deps: AppDeps) {
+	return new Hono<AppEnv>().put('/:id', requireStaff(deps), validate('param', Params), validate('json', Body), async (c) => {
+		const result = await service.putConsultation(deps.db, c.get('staff'), c.req.valid('param').id, c.req.valid('json'));
+		return c.json({ consultation: result.consultation }, result.created ? 201 : 200);
+	});
+}

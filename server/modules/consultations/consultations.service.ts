@@ -1,0 +1,106 @@
+/**
+ * 接客記録: idempotent create by a client-generated UUID (the tablet's outbox replays until it
+ * gets an answer), and the brand-wide history of a customer with who wrote each record.
+ */
+import type { Db } from '../../db/index.ts';
+import type { StaffPrincipal } from '../../http/context.ts';
+import { conflict, notFound } from '../../errors.ts';
+import type {
+	ConsultationRecord,
+	CustomerConsultationsResponse,
+	PutConsultationRequest
+} from '../../shared/staff-api.ts';
+import { findCustomerIdByMemberNo } from '../customers/profile.repository.ts';
+import { isUuid } from '../staff/tokens.ts';
+import * as repo from './consultations.repository.ts';
+
+export function toRecord(row: repo.ConsultationWithNames): ConsultationRecord {
+	return {
+		id: row.id,
+		customerId: row.customer_id,
+		memberNo: row.member_no,
+		storeId: row.store_id,
+		storeName: row.store_name,
+		staffId: row.staff_id,
+		staffName: row.staff_name,
+		deviceId: row.device_id,
+		occurredAt: row.occurred_at.toISOString(),
+		items: (row.items ?? []).map((i) => ({
+			...(i.productId != null ? { productId: i.productId } : {}),
+			...(i.sku ? { sku: i.sku } : {}),
+			name: i.name,
+			...(i.size ? { size: i.size } : {}),
+			...(i.color ? { color: i.color } : {}),
+			outcome: i.outcome
+		})),
+		sizes: row.sizes ?? {},
+		notes: row.notes,
+		tags: row.tags,
+		nextAction: row.next_action,
+		nextActionDue: row.next_action_due,
+		createdAt: row.created_at.toISOString()
+	};
+}
+
+/**
+ * Resolves who the record is about: a customer id as given (forwarded when merged), or a member
+ * number from an offline scan. An unknown member number is kept as is, to be linked later.
+ */
+async function resolveSubject(db: Db, input: PutConsultationRequest): Promise<{ customerId: string | null; memberNo: string | null }> {
+	if (input.customerId) {
+		const found = await repo.customerExists(db, input.customerId);
+		if (!found) throw notFound('customer_not_found', 'No such customer');
+		return { customerId: found.merged_into ?? found.id, memberNo: input.memberNo ?? null };
+	}
+	const memberNo = input.memberNo ?? null;
+	const byMember = memberNo ? await findCustomerIdByMemberNo(db, memberNo) : undefined;
+	return { customerId: byMember?.id ?? null, memberNo };
+}
+
+export async function putConsultation(
+	db: Db,
+	actor: StaffPrincipal,
+	id: string,
+	input: PutConsultationRequest
+): Promise<{ created: boolean; consultation: ConsultationRecord }> {
+	// a replay answers from what is stored, whatever the body says now
+	const existing = await repo.findConsultation(db, id);
+	if (existing) return { created: false, consultation: replayed(existing, actor) };
+	const subject = await resolveSubject(db, input);
+	const created = await repo.insertConsultationOnce(db, {
+		id,
+		customer_id: subject.customerId,
+		member_no: subject.memberNo,
+		store_id: actor.storeId,
+		staff_id: actor.id,
+		device_id: actor.deviceId,
+		occurred_at: new Date(input.occurredAt),
+		items: input.items,
+		sizes: input.sizes,
+		notes: input.notes,
+		tags: [...new Set(input.tags)],
+		next_action: input.nextAction ?? null,
+		next_action_due: input.nextActionDue ?? null
+	});
+	const row = await repo.findConsultation(db, id);
+	if (!row) throw new Error('consultation vanished after insert');
+	// lost a race with a concurrent replay of the same id: answer like a replay
+	return created ? { created: true, consultation: toRecord(row) } : { created: false, consultation: replayed(row, actor) };
+}
+
+function replayed(row: repo.ConsultationWithNames, actor: StaffPrincipal): ConsultationRecord {
+	if (row.staff_id !== actor.id) throw conflict('id_conflict', 'This consultation id belongs to another staff member');
+	return toRecord(row);
+}
+
+const HISTORY_LIMIT = 200;
+
+export async function customerConsultations(db: Db, customerId: string): Promise<CustomerConsultationsResponse> {
+	if (!isUuid(customerId)) throw notFound('customer_not_found', 'No such customer');
+	const found = await repo.customerExists(db, customerId);
+	if (!found) throw notFound('customer_not_found', 'No such customer');
+	const survivor = found.merged_into ?? found.id;
+	const ids = [survivor, ...(await repo.mergedInto(db, survivor))];
+	const rows = await repo.listForCustomers(db, ids, HISTORY_LIMIT);
+	return { consultations: rows.map(toRecord) };
+}

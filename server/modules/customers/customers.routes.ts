@@ -1,0 +1,45 @@
+/**
+ * /api/customers for the staff tablet: search, member-number lookup, the unified profile
+ * (audited), today's customers for the offline cache, and the consultation history.
+ */
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import type { AppDeps, AppEnv } from '../../http/context.ts';
+import { validate } from '../../http/validate.ts';
+import { customerConsultations } from '../consultations/consultations.service.ts';
+import { requireStaff } from '../staff/auth.middleware.ts';
+import * as service from './profile.service.ts';
+
+const SearchQuery = v.object({ q: v.optional(v.pipe(v.string(), v.maxLength(100)), '') });
+const MemberParam = v.object({ memberNo: v.pipe(v.string(), v.regex(/^[0-9A-Za-z-]{1,32}$/, 'Not a member number')) });
+const IdParam = v.object({ id: v.pipe(v.string(), v.uuid('Not a customer id')) });
+const ProfileQuery = v.object({
+	via: v.optional(v.picklist(['scan', 'search', 'member_no', 'recent']), 'search'),
+	before: v.optional(v.pipe(v.string(), v.isoTimestamp('ISO timestamp')))
+});
+
+export function customerRoutes(deps: AppDeps) {
+	return new Hono<AppEnv>()
+		.use(requireStaff(deps))
+		.get('/search', validate('query', SearchQuery), async (c) =>
+			c.json(await service.searchCustomers(deps, c.req.valid('query').q))
+		)
+		.get('/today', async (c) => c.json(await service.todaysCustomers(deps, c.get('staff')!)))
+		.get('/by-member/:memberNo', validate('param', MemberParam), async (c) =>
+			c.json(await service.customerIdByMemberNo(deps, c.req.valid('param').memberNo))
+		)
+		.get('/:id/profile', validate('param', IdParam), validate('query', ProfileQuery), async (c) => {
+			const { via, before } = c.req.valid('query');
+			const profile = await service.getProfile(deps, c.get('staff')!, c.req.valid('param').id, {
+				via,
+				before: before ? new Date(before) : undefined
+			});
+			// personal data: the tablet keeps its own (expiring) copy; no shared caches
+			c.header('cache-control', 'no-store');
+			return c.json(profile);
+		})
+		.get('/:id/consultations', validate('param', IdParam), async (c) => {
+			c.header('cache-control', 'no-store');
+			return c.json(await customerConsultations(deps.db, c.req.valid('param').id));
+		});
+}

@@ -1,0 +1,411 @@
+/**
+ * The unified customer profile for the staff tablet: one customer across store and EC, one
+ * timeline, preferences, talking points and complementary products. Three round trips at most:
+ * the customer (and records merged into it), the per-customer history in parallel, then
+ * suggestions. Opening a profile is written to the audit log.
+ */
+import type { AppDeps, StaffPrincipal } from '../../http/context.ts';
+import type { DbOrTrx } from '../../db/index.ts';
+import { badRequest, notFound } from '../../errors.ts';
+import type {
+	CustomerSearchResponse,
+	Profile,
+	ProfileVia,
+	TalkingPoint,
+	TimelineEntry,
+	TodayCustomersResponse
+} from '../../shared/staff-api.ts';
+import { recordCustomerAccess } from '../audit/audit.service.ts';
+import { complementaryProducts, productsInCategories } from '../talking-points/affinities.repository.ts';
+import {
+	DEFAULT_TALKING_POINT_CONFIG,
+	talkingPoints,
+	type PurchasedItem,
+	type TalkingPointConfig
+} from '../talking-points/talking-points.ts';
+import * as repo from './profile.repository.ts';
+import { customerState } from './state.ts';
+import { isUuid } from '../staff/tokens.ts';
+
+export const TIMELINE_LIMIT = 100;
+const COMPACT_TIMELINE_LIMIT = 20;
+const SUGGESTION_LIMIT = 4;
+const TODAY_LIMIT = 50;
+
+export interface ProfileOptions {
+	via: ProfileVia | 'prefetch';
+	before?: Date;
+	timelineLimit?: number;
+	now?: Date;
+	audit?: boolean;
+}
+
+function talkingPointConfig(deps: AppDeps): TalkingPointConfig {
+	return { ...DEFAULT_TALKING_POINT_CONFIG, dormantDays: deps.config.dormantDays };
+}
+
+const fullName = (a: string | null, b: string | null) => [a, b].filter(Boolean).join(' ');
+const iso = (d: Date | string | null | undefined) => (d == null ? null : new Date(d).toISOString());
+
+function latest(a: Date | null, b: Date | null): Date | null {
+	if (!a) return b;
+	if (!b) return a;
+	return a > b ? a : b;
+}
+
+function earliest(a: Date | null, b: Date | null): Date | null {
+	if (!a) return b;
+	if (!b) return a;
+	return a < b ? a : b;
+}
+
+type History = Awaited<ReturnType<typeof loadHistory>>;
+
+async function loadHistory(db: DbOrTrx, ids: string[], page: repo.Page) {
+	const [totals, store, ec, consultations, followUps, clicks, line, nextAction] = await Promise.all([
+		repo.purchaseTotals(db, ids),
+		repo.storePurchasesPage(db, ids, page),
+		repo.ecOrdersPage(db, ids, page),
+		repo.consultationsPage(db, ids, page),
+		repo.followUpsPage(db, ids, page),
+		repo.linkClicksPage(db, ids, page),
+		repo.lineEventsPage(db, ids, page),
+		repo.lastNextAction(db, ids)
+	]);
+	return { totals, store, ec, consultations, followUps, clicks, line, nextAction };
+}
+
+const itemsTitle = (names: string[]) =>
+	names.length === 0 ? '' : names.length === 1 ? names[0] : `${names[0]} 他${names.length - 1}点`;
+
+function buildTimeline(h: History, limit: number): TimelineEntry[] {
+	const entries: Array<TimelineEntry & { sortAt: number }> = [];
+	const push = (e: TimelineEntry, at: Date) => entries.push({ ...e, sortAt: at.getTime() });
+	for (const p of h.store) {
+		const names = p.lines.map((l) => l.name ?? l.sku);
+		push(
+			{
+				id: `store_purchase:${p.id}`,
+				kind: 'store_purchase',
+				at: p.purchased_at.toISOString(),
+				title: itemsTitle(names) || (p.kind === 'return' ? '返品' : '店舗購入'),
+				amountYen: p.total_yen,
+				storeName: p.store_name,
+				...(p.staff_name ? { staffName: p.staff_name } : {}),
+				status: p.kind,
+				items: p.lines.map((l) => ({ name: l.name ?? l.sku, sku: l.sku, quantity: l.quantity }))
+			},
+			p.purchased_at
+		);
+	}
+	for (const o of h.ec) {
+		push(
+			{
+				id: `ec_order:${o.id}`,
+				kind: 'ec_order',
+				at: o.ordered_at.toISOString(),
+				title: itemsTitle(o.lines.map((l) => l.name)) || o.order_name || 'EC注文',
+				amountYen: o.total_yen,
+				status: o.status,
+				items: o.lines.map((l) => ({ name: l.name, ...(l.sku ? { sku: l.sku } : {}), quantity: l.quantity }))
+			},
+			o.ordered_at
+		);
+	}
+	for (const c of h.consultations) {
+		const items = c.items ?? [];
+		push(
+			{
+				id: `consultation:${c.id}`,
+				kind: 'consultation',
+				at: c.occurred_at.toISOString(),
+				title: itemsTitle(items.map((i) => i.name)) || '接客記録',
+				storeName: c.store_name,
+				staffName: c.staff_name,
+				items: items.map((i) => ({
+					name: i.name,
+					...(i.sku ? { sku: i.sku } : {}),
+					...(i.size ? { size: i.size } : {}),
+					outcome: i.outcome
+				})),
+				...(c.notes ? { notes: c.notes } : {}),
+				...(c.next_action ? { nextAction: c.next_action } : {}),
+				...(c.next_action_due ? { nextActionDue: c.next_action_due } : {})
+			},
+			c.occurred_at
+		);
+	}
+	for (const f of h.followUps) {
+		const at = f.sent_at ?? f.created_at;
+		push(
+			{
+				id: `follow_up:${f.id}`,
+				kind: 'follow_up',
+				at: at.toISOString(),
+				title: f.body.length > 40 ? `${f.body.slice(0, 40)}…` : f.body,
+				storeName: f.store_name,
+				staffName: f.staff_name,
+				status: f.status
+			},
+			at
+		);
+	}
+	for (const k of h.clicks) {
+		push(
+			{
+				id: `link_click:${k.id}`,
+				kind: 'link_click',
+				at: k.clicked_at.toISOString(),
+				title: k.product_name ? `リンクを開く: ${k.product_name}` : 'リンクを開く',
+				...(k.staff_name ? { staffName: k.staff_name } : {})
+			},
+			k.clicked_at
+		);
+	}
+	for (const e of h.line) {
+		push(
+			{
+				id: `line_message:${e.id}`,
+				kind: 'line_message',
+				at: e.occurred_at.toISOString(),
+				title: e.message_text ?? e.type,
+				status: e.type
+			},
+			e.occurred_at
+		);
+	}
+	return entries
+		.sort((a, b) => b.sortAt - a.sortAt)
+		.slice(0, limit)
+		.map(({ sortAt: _sortAt, ...entry }) => entry);
+}
+
+function purchasedItems(h: History): PurchasedItem[] {
+	const items: PurchasedItem[] = [];
+	for (const p of h.store) {
+		if (p.kind !== 'sale') continue;
+		for (const l of p.lines) {
+			items.push({ at: p.purchased_at, productId: l.product_id, name: l.name ?? l.sku, category: l.category, channel: 'store' });
+		}
+	}
+	for (const o of h.ec) {
+		if (o.status !== 'open') continue;
+		for (const l of o.lines) items.push({ at: o.ordered_at, productId: l.product_id, name: l.name, category: l.category, channel: 'ec' });
+	}
+	return items.sort((a, b) => b.at.getTime() - a.at.getTime());
+}
+
+function preferences(h: History, items: PurchasedItem[]): Profile['preferences'] {
+	const sizes: Record<string, string> = {};
+	// consultations are newest first: the first size seen per category is the current one
+	for (const c of h.consultations) {
+		for (const [category, size] of Object.entries(c.sizes ?? {})) if (!(category in sizes) && size) sizes[category] = size;
+	}
+	const counts = new Map<string, number>();
+	for (const i of items) if (i.category) counts.set(i.category, (counts.get(i.category) ?? 0) + 1);
+	const topCategories = [...counts.entries()]
+		.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+		.slice(0, 3)
+		.map(([c]) => c);
+	return { sizes, topCategories };
+}
+
+async function loadCustomer(db: DbOrTrx, customerId: string): Promise<repo.ProfileCustomerRow> {
+	if (!isUuid(customerId)) throw notFound('customer_not_found', 'No such customer');
+	let row = await repo.findCustomerForProfile(db, customerId);
+	// a merged record forwards to its survivor
+	if (row?.merged_into) row = await repo.findCustomerForProfile(db, row.merged_into);
+	if (!row) throw notFound('customer_not_found', 'No such customer');
+	return row;
+}
+
+export async function getProfile(
+	deps: AppDeps,
+	actor: StaffPrincipal,
+	customerId: string,
+	options: ProfileOptions
+): Promise<Profile> {
+	const now = options.now ?? new Date();
+	const customer = await loadCustomer(deps.db, customerId);
+	const ids = [customer.id, ...(customer.merged_ids ?? [])];
+	const limit = options.timelineLimit ?? TIMELINE_LIMIT;
+	const [history] = await Promise.all([
+		loadHistory(deps.db, ids, { limit, before: options.before }),
+		options.audit === false
+			? Promise.resolve()
+			: recordCustomerAccess(deps.db, actor, 'profile.view', [customer.id], options.via)
+	]);
+	const { totals } = history;
+	const lastPurchaseAt = latest(totals.store.last_at, totals.ec.last_at);
+	const summary = {
+		storeOrders: totals.store.count,
+		ecOrders: totals.ec.count,
+		lastPurchaseAt,
+		firstPurchaseAt: earliest(totals.store.first_at, totals.ec.first_at)
+	};
+	const state = customerState(summary, now, deps.config.dormantDays);
+	const items = purchasedItems(history);
+	const points = talkingPoints(
+		{
+			state,
+			storePurchaseCount: summary.storeOrders,
+			ecOrderCount: summary.ecOrders,
+			firstPurchaseAt: summary.firstPurchaseAt,
+			lastPurchaseAt,
+			birthday: customer.birthday,
+			recentItems: items,
+			lastNextAction:
+				history.nextAction?.next_action && history.nextAction.next_action_due
+					? {
+							action: history.nextAction.next_action,
+							due: history.nextAction.next_action_due,
+							occurredAt: history.nextAction.occurred_at,
+							staffName: history.nextAction.staff_name
+						}
+					: null
+		},
+		now,
+		talkingPointConfig(deps)
+	);
+	const [suggestions, talking] = await Promise.all([suggest(deps.db, items), attachProducts(deps.db, points)]);
+	const storeYen = totals.store.yen;
+	const ecYen = totals.ec.yen - totals.ec.refunded;
+	return {
+		customer: {
+			id: customer.id,
+			memberNo: customer.member_no,
+			name: fullName(customer.family_name, customer.given_name),
+			kana: fullName(customer.family_kana, customer.given_kana),
+			memberSince: customer.created_at.toISOString(),
+			birthday: customer.birthday,
+			homeStore: customer.home_store_id
+				? { id: customer.home_store_id, name: customer.home_store_name ?? '', nameEn: customer.home_store_name_en ?? '' }
+				: null,
+			state,
+			ltv: { storeYen, ecYen, totalYen: storeYen + ecYen },
+			lastStoreVisitAt: iso(totals.store.last_at),
+			lastEcOrderAt: iso(totals.ec.last_at),
+			line: {
+				linked: customer.line_user_id !== null,
+				friend: customer.line_friend,
+				blocked: customer.line_blocked_at !== null,
+				consentMessages: customer.consent_messages
+			}
+		},
+		timeline: buildTimeline(history, limit),
+		preferences: preferences(history, items),
+		talkingPoints: talking,
+		suggestions,
+		fetchedAt: now.toISOString()
+	};
+}
+
+/** Products often bought with the customer's latest purchases, minus what they already own. */
+async function suggest(db: DbOrTrx, items: PurchasedItem[]): Promise<Profile['suggestions']> {
+	const owned = [...new Set(items.map((i) => i.productId).filter((id): id is number => id !== null))];
+	const recent = owned.slice(0, 5);
+	const rows = await complementaryProducts(db, recent, owned, SUGGESTION_LIMIT);
+	return rows.map((r) => ({
+		productId: r.id,
+		sku: r.sku,
+		name: r.name,
+		priceYen: r.price_yen,
+		imageUrl: r.image_url,
+		ecUrl: r.ec_url,
+		reason: `「${r.because}」と一緒に購入されています`,
+		reasonEn: `Often bought with "${r.because}"`
+	}));
+}
+
+async function attachProducts(db: DbOrTrx, points: ReturnType<typeof talkingPoints>): Promise<TalkingPoint[]> {
+	return Promise.all(
+		points.map(async ({ suggestCategories, productIds, ...point }) => {
+			const ids = suggestCategories ? (await productsInCategories(db, suggestCategories, 3)).map((p) => p.id) : productIds;
+			return ids && ids.length > 0 ? { ...point, productIds: ids } : point;
+		})
+	);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function customerIdByMemberNo(deps: AppDeps, memberNo: string): Promise<{ id: string }> {
+	const row = await repo.findCustomerIdByMemberNo(deps.db, memberNo);
+	if (!row) throw notFound('customer_not_found', 'No member with this number');
+	return { id: row.id };
+}
+
+/** Hiragana → katakana, so either keyboard finds the same kana column. */
+export function toKatakana(input: string): string {
+	return input.replace(/[\u3041-\u3096]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0x60));
+}
+
+const SEARCH_LIMIT = 20;
+
+export async function searchCustomers(deps: AppDeps, rawQuery: string, now = new Date()): Promise<CustomerSearchResponse> {
+	// full-width digits and spaces from Japanese keyboards count as their ASCII forms
+	const q = rawQuery
+		.normalize('NFKC')
+		.trim()
+		.replace(/\s+/g, ' ');
+	if (q.length < 2) throw badRequest('query_too_short', 'Type at least 2 characters', { q: 'Type at least 2 characters' });
+	const digits = q.replace(/[-\s]/g, '');
+	let rows: repo.SearchRow[];
+	if (/^\d{4}$/.test(digits)) rows = await repo.searchByPhoneLast4(deps.db, digits, SEARCH_LIMIT);
+	else if (/^\d+$/.test(digits)) rows = await repo.searchByMemberNo(deps.db, digits, SEARCH_LIMIT);
+	else {
+		const [family, given] = toKatakana(q).split(' ');
+		rows = await repo.searchByName(deps.db, family, given ?? null, SEARCH_LIMIT);
+	}
+	const summaries = new Map((await repo.summariesFor(deps.db, rows.map((r) => r.id))).map((s) => [s.id, s]));
+	return {
+		results: rows.map((r) => {
+			const s = summaries.get(r.id);
+			const lastStore = s?.last_store_at ? new Date(s.last_store_at) : null;
+			const lastEc = s?.last_ec_at ? new Date(s.last_ec_at) : null;
+			const firstStore = s?.first_store_at ? new Date(s.first_store_at) : null;
+			const firstEc = s?.first_ec_at ? new Date(s.first_ec_at) : null;
+			const state = customerState(
+				{
+					storeOrders: s?.store_count ?? 0,
+					ecOrders: s?.ec_count ?? 0,
+					lastPurchaseAt: latest(lastStore, lastEc),
+					firstPurchaseAt: earliest(firstStore, firstEc)
+				},
+				now,
+				deps.config.dormantDays
+			);
+			return {
+				id: r.id,
+				memberNo: r.member_no,
+				name: fullName(r.family_name, r.given_name),
+				kana: fullName(r.family_kana, r.given_kana),
+				phoneLast4: r.phone ? r.phone.slice(-4) : null,
+				state,
+				lastVisitAt: iso(lastStore)
+			};
+		})
+	};
+}
+
+const DAY_MS = 86_400_000;
+const JST_OFFSET_MS = 9 * 60 * 60 * 1000;
+
+/** Today's customers at the signed-in store, as compact profiles for the tablet's offline cache. */
+export async function todaysCustomers(deps: AppDeps, actor: StaffPrincipal, now = new Date()): Promise<TodayCustomersResponse> {
+	const jstDate = (ms: number) => new Date(ms + JST_OFFSET_MS).toISOString().slice(0, 10);
+	const today = jstDate(now.getTime());
+	const oldestDue = jstDate(now.getTime() - 30 * DAY_MS);
+	const ids = await repo.todaysCustomerIds(deps.db, actor.storeId, today, oldestDue, new Date(now.getTime() - 7 * DAY_MS), TODAY_LIMIT);
+	const customers: Profile[] = [];
+	// sequential in small groups: 50 profiles × 10 queries must not starve the pool
+	for (let i = 0; i < ids.length; i += 5) {
+		const group = ids.slice(i, i + 5);
+		customers.push(
+			...(await Promise.all(
+				group.map((id) => getProfile(deps, actor, id, { via: 'prefetch', timelineLimit: COMPACT_TIMELINE_LIMIT, now, audit: false }))
+			))
+		);
+	}
+	await recordCustomerAccess(deps.db, actor, 'profile.prefetch', customers.map((c) => c.customer.id), 'prefetch');
+	return { customers };
+}
