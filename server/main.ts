@@ -16,7 +16,9 @@ async function main() {
 		{ mode: config.mode, database: runtime.handle.kind, sandbox: config.sandbox },
 		'starting Tsunagu'
 	);
-	if (config.seedOnStart) await seedIfEmpty(runtime.deps.db, logger);
+	if (config.seedOnStart) {
+		await seedIfEmpty(runtime.deps.db, logger, { publicBaseUrl: config.publicBaseUrl, dormantDays: config.dormantDays });
+	}
 
 	const server = serve({ fetch: runtime.app.fetch, port: config.port, hostname: config.host }, (info) => {
 		logger.info({ url: `http://localhost:${info.port}` }, 'ready');

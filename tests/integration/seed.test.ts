@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createLogger } from '../../server/logger.ts';
+import { FEATURED_MEMBERS, demoLineUserId } from '../../server/seed/fixtures.ts';
+import { generateDemoData, tokyoDate } from '../../server/seed/generate.ts';
+import { isValidJan } from '../../server/seed/random.ts';
+import { memberStates, seedDemo, seedIfEmpty, tableCounts, type SeedReport } from '../../server/seed/seed.ts';
+import type { DbOrTrx } from '../../server/db/index.ts';
+import { createTestDatabase, testDbKinds, type TestDatabase } from '../helpers/db.ts';
+
+// One anchor for the whole file, so a run crossing midnight cannot produce two "todays".
+const anchorDate = tokyoDate();
+const publicBaseUrl = 'http://demo.example.jp';
+
+/** Every column of every seeded table except the PIN hash (salted at random by design). */
+const CHECKSUM_QUERIES: Record<string, string> = {
+	stores: `select s::text from stores s`,
+	staff: `select (s.id, s.staff_code, s.display_name, s.sender_name, s.sender_icon_url, s.role, s.home_store_id, s.created_at)::text from staff s`,
+	products: `select p::text from products p`,
+	customers: `select c::text from customers c`,
+	customer_identities: `select i::text from customer_identities i`,
+	store_purchases: `select p::text from store_purchases p`,
+	store_purchase_lines: `select l::text from store_purchase_lines l`,
+	ec_orders: `select o::text from ec_orders o`,
+	ec_order_lines: `select l::text from ec_order_lines l`,
+	ec_refunds: `select r::text from ec_refunds r`,
+	consultations: `select c::text from consultations c`,
+	line_events: `select e::text from line_events e`,
+	message_templates: `select t::text from message_templates t`
+};
+
+async function checksums(db: DbOrTrx): Promise<Record<string, string>> {
+	const out: Record<string, string> = {};
+	for (const [table, query] of Object.entries(CHECKSUM_QUERIES)) {
+		const r = await sql.raw<{ md5: string }>(`select md5(coalesce(string_agg(x, '|' order by x), '')) as md5 from (${query}) as t(x)`).execute(db);
+		out[table] = r.rows[0].md5;
+	}
+	return out;
+}
+
+async function scalar<T = number>(db: DbOrTrx, query: string): Promise<T> {
+	const r = await sql.raw<{ v: T }>(query).execute(db);
+	return r.rows[0].v;
+}
+
+describe.each(testDbKinds())('demo seed on %s', (kind) => {
+	let a: TestDatabase;
+	let b: TestDatabase;
+	let report: SeedReport;
+
+	beforeAll(async () => {
+		[a, b] = await Promise.all([createTestDatabase(kind), createTestDatabase(kind)]);
+		report = await seedDemo(a.db, { anchorDate, publicBaseUrl });
+		await seedDemo(b.db, { anchorDate, publicBaseUrl });
+	});
+	afterAll(async () => {
+		await a?.dispose();
+		await b?.dispose();
+	});
+
+	it('loads the brand at the default size', () => {
+		expect(report.counts).toMatchObject({ stores: 3, staff: 12, products: 300, customers: 2000, message_templates: 4 });
+		expect(report.counts.store_purchase_lines).toBeGreaterThan(report.counts.store_purchases);
+		expect(report.counts.ec_refunds).toBeGreaterThan(0);
+		expect(report.counts.consultations).toBeGreaterThan(500);
+	});
+
+	it('is deterministic: two seeds into two fresh databases give identical rows', async () => {
+		const [ca, cb] = await Promise.all([checksums(a.db), checksums(b.db)]);
+		expect(ca).toEqual(cb);
+		// and a different PRNG seed gives different data
+		const other = generateDemoData({ anchorDate, publicBaseUrl, seed: 1, customers: 50 });
+		const same = generateDemoData({ anchorDate, publicBaseUrl, customers: 50 });
+		expect(other.customers.slice(5)).not.toEqual(same.customers.slice(5));
+		const anchor = await a.db.selectFrom('demo_seed').selectAll().executeTakeFirstOrThrow();
+		expect(anchor).toMatchObject({ anchor_date: anchorDate, prng_seed: report.seed, customers: 2000 });
+	});
+
+	it('represents every customer state with a reasonable share', () => {
+		const total = Object.values(report.states).reduce((s, n) => s + n, 0);
+		expect(total).toBe(2000);
+		for (const state of ['cross_channel', 'store_only', 'ec_only', 'first_purchase_only', 'dormant'] as const) {
+			expect(report.states[state] / total, state).toBeGreaterThan(0.08);
+		}
+		expect(report.states.none).toBeGreaterThan(0);
+	});
+
+	it('gives every customer the state their history was generated for', async () => {
+		const states = await memberStates(a.db, new Date());
+		const { intended } = generateDemoData({ anchorDate, publicBaseUrl });
+		const mismatched = [...intended].filter(([memberNo, segment]) => states.get(memberNo) !== segment);
+		expect(mismatched).toEqual([]);
+		for (const f of FEATURED_MEMBERS) expect(states.get(f.member_no), f.member_no).toBe(f.state);
+	});
+
+	it('links the featured members to LINE with message consent', async () => {
+		const rows = await a.db
+			.selectFrom('customers')
+			.select(['member_no', 'family_name', 'given_kana', 'line_user_id', 'line_friend', 'consent_messages'])
+			.where('member_no', 'in', FEATURED_MEMBERS.map((f) => f.member_no))
+			.orderBy('member_no')
+			.execute();
+		expect(rows).toEqual(
+			FEATURED_MEMBERS.map((f) => ({
+				member_no: f.member_no, family_name: f.family_name, given_kana: f.given_kana,
+				line_user_id: demoLineUserId(f.member_no), line_friend: true, consent_messages: true
+			}))
+		);
+		// 山田花子 bought leather sneakers about 30 days ago (the shoe-care talking point)
+		const sneakers = await scalar(a.db, `
+			select count(*)::int as v from store_purchases p join store_purchase_lines l on l.purchase_id = p.id
+			join products pr on pr.id = l.product_id join customers c on c.id = p.customer_id
+			where c.member_no = '1000000001' and pr.category = 'シューズ' and p.purchased_at < now() - interval '25 days'
+				and p.purchased_at > now() - interval '35 days'`);
+		expect(sneakers).toBe(1);
+	});
+
+	it('keeps references and totals consistent', async () => {
+		const problems = await scalar<Record<string, number>>(a.db, `select json_build_object(
+			'line_sku', (select count(*) from store_purchase_lines l join products p on p.id = l.product_id where l.sku <> p.sku),
+			'receipt_total', (select count(*) from store_purchases p where total_yen <> (select sum(amount_yen) from store_purchase_lines l where l.purchase_id = p.id)),
+			'receipt_without_lines', (select count(*) from store_purchases p where not exists (select 1 from store_purchase_lines l where l.purchase_id = p.id)),
+			'order_subtotal', (select count(*) from ec_orders o where subtotal_yen <> (select sum(amount_yen) from ec_order_lines l where l.order_id = o.id)),
+			'staff_other_store', (select count(*) from store_purchases p join staff s on s.id = p.staff_id where s.home_store_id <> p.store_id),
+			'refund_orphans', (select count(*) from ec_refunds r where not exists (select 1 from ec_orders o where o.ec_order_id = r.ec_order_id)),
+			'refund_over_total', (select count(*) from ec_refunds r join ec_orders o using (ec_order_id) where r.amount_yen > o.total_yen),
+			'ec_id_not_identity', (select count(*) from ec_orders o where not exists (select 1 from customer_identities i where i.kind = 'ec' and i.value = o.ec_customer_id and i.customer_id = o.customer_id)),
+			'store_buyer_without_pos', (select count(distinct p.customer_id) from store_purchases p where p.customer_id is not null and not exists (select 1 from customer_identities i where i.kind = 'pos' and i.customer_id = p.customer_id)),
+			'line_identity_mismatch', (select count(*) from customer_identities i join customers c on c.id = i.customer_id where i.kind = 'line' and i.value is distinct from c.line_user_id),
+			'line_event_mismatch', (select count(*) from line_events e join customers c on c.id = e.customer_id where e.line_user_id <> c.line_user_id),
+			'consultation_member', (select count(*) from consultations x join customers c on c.id = x.customer_id where x.member_no <> c.member_no),
+			'future_rows', (select count(*) from store_purchases where purchased_at > now()) + (select count(*) from ec_orders where ordered_at > now()),
+			'phone_identity_format', (select count(*) from customer_identities where kind = 'phone' and value !~ '^0[789]0[0-9]{8}$'),
+			'email_domain', (select count(*) from customers where email is not null and email !~ '@example\\.jp$')
+		) as v`);
+		expect(Object.fromEntries(Object.entries(problems).filter(([, n]) => n !== 0))).toEqual({});
+	});
+
+	it('builds a realistic catalogue with valid JANs and EC links', async () => {
+		const products = await a.db.selectFrom('products').selectAll().execute();
+		expect(products.every((p) => p.jan !== null && isValidJan(p.jan))).toBe(true);
+		expect(products.every((p) => p.price_yen >= 1980 && p.price_yen <= 39800)).toBe(true);
+		expect(products.every((p) => p.ec_url === `${publicBaseUrl}/shop/products/${p.sku}`)).toBe(true);
+		expect(new Set(products.map((p) => p.category)).size).toBeGreaterThanOrEqual(8);
+		// shoe care sells with shoes (the "complementary products" pattern)
+		const shoeCareWithShoes = await scalar(a.db, `
+			select count(*)::int as v from store_purchase_lines l1 join products p1 on p1.id = l1.product_id
+			join store_purchase_lines l2 on l2.purchase_id = l1.purchase_id join products p2 on p2.id = l2.product_id
+			where p1.category = 'シューズ' and p2.category = 'シューケア'`);
+		expect(shoeCareWithShoes).toBeGreaterThan(50);
+	});
+
+	it('continues member numbers after the seeded ones', async () => {
+		const max = await scalar<string>(a.db, `select max(member_no) as v from customers`);
+		const next = await scalar<number>(b.db, `select nextval('member_no_seq')::bigint as v`);
+		expect(next).toBe(Number(max) + 1);
+	});
+
+	it('seedIfEmpty leaves a database with data alone', async () => {
+		const before = await tableCounts(a.db);
+		expect(await seedIfEmpty(a.db, createLogger('silent'))).toBe(false);
+		expect(await tableCounts(a.db)).toEqual(before);
+	});
+});
