@@ -1,11 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { Trx } from '../../db/index.ts';
-import type { NewCustomer } from '../../db/types.ts';
+import type { IdentityKind, NewCustomer } from '../../db/types.ts';
 import {
 	attachIdentities,
+	attachIdentitiesBatch,
 	findCustomerIdsByIdentities,
+	findCustomerIdsByMemberNos,
+	findIdentityOwners,
 	insertCustomer,
+	insertCustomers,
+	lockIdentities,
 	lockIdentity,
-	nextMemberNo
+	nextMemberNo,
+	nextMemberNos
 } from './customers.repository.ts';
 import { IDENTITY_PRIORITY, normalizeIdentities, type IdentityInput } from './identity.ts';
 
@@ -44,4 +51,80 @@ export async function resolveCustomer(
 	const customerId = await insertCustomer(trx, { ...profile, member_no: memberNo });
 	await attachIdentities(trx, customerId, identities);
 	return { customerId, created: true };
+}
+
+export interface BatchResolveItem {
+	identities: IdentityInput;
+	/**
+	 * A member number printed on the member card. When it names an existing customer that
+	 * customer wins; otherwise it becomes the new customer's number (like `profile.member_no`).
+	 */
+	memberNo?: string | null;
+	/** Profile fields used only when a new customer has to be created. */
+	profile?: CustomerProfile;
+}
+
+const identityKey = (kind: IdentityKind, value: string) => `${kind}\u0000${value}`;
+const byPriority = (a: { kind: IdentityKind }, b: { kind: IdentityKind }) =>
+	IDENTITY_PRIORITY.indexOf(a.kind) - IDENTITY_PRIORITY.indexOf(b.kind);
+
+/**
+ * `resolveCustomer` for a whole batch with a handful of set-based queries: one lock statement,
+ * one lookup of every identity (and member number), one insert of the new customers and one of
+ * the new identities. The items are decided in order in memory, exactly as calling
+ * `resolveCustomer` on each in turn would: an item sees the customers and identities that
+ * earlier items of the batch created or attached. Results are in input order.
+ */
+export async function resolveCustomersBatch(trx: Trx, items: BatchResolveItem[]): Promise<Array<ResolvedCustomer | null>> {
+	const normalized = items.map((item) => normalizeIdentities(item.identities).sort(byPriority));
+	// Same lock key as resolveCustomer (the strongest id), so webhooks and imports serialise.
+	await lockIdentities(trx, normalized.filter((ids) => ids.length > 0).map((ids) => ids[0]));
+
+	const distinct = new Map<string, { kind: IdentityKind; value: string }>();
+	for (const ids of normalized) for (const i of ids) distinct.set(identityKey(i.kind, i.value), i);
+	const memberNos = [...new Set(items.map((i) => i.memberNo).filter((m): m is string => Boolean(m)))];
+	const [owners, members] = await Promise.all([
+		findIdentityOwners(trx, [...distinct.values()]),
+		findCustomerIdsByMemberNos(trx, memberNos)
+	]);
+	const ownerOf = new Map(owners.map((o) => [identityKey(o.kind, o.value), o.customer_id]));
+	const memberOf = new Map(members.map((m) => [m.member_no, m.customer_id]));
+
+	const created: Array<{ id: string; memberNo: string | null; profile: CustomerProfile }> = [];
+	const attach: Array<{ customer_id: string; kind: IdentityKind; value: string }> = [];
+	const results = items.map((item, index): ResolvedCustomer | null => {
+		const ids = normalized[index];
+		const memberNo = item.memberNo || null;
+		const matched = ids.filter((i) => ownerOf.has(identityKey(i.kind, i.value)));
+		const byMember = memberNo ? memberOf.get(memberNo) : undefined;
+		const best = byMember ?? (matched.length > 0 ? ownerOf.get(identityKey(matched[0].kind, matched[0].value)) : undefined);
+		if (best) {
+			// Attach only ids nobody owns: a shared family email must not pull records together.
+			for (const i of ids) {
+				const key = identityKey(i.kind, i.value);
+				if (ownerOf.has(key)) continue;
+				ownerOf.set(key, best);
+				attach.push({ customer_id: best, kind: i.kind, value: i.value });
+			}
+			return { customerId: best, created: false };
+		}
+		if (ids.length === 0 && !memberNo) return null;
+		const id = randomUUID();
+		const number = memberNo ?? item.profile?.member_no ?? null;
+		created.push({ id, memberNo: number, profile: item.profile ?? {} });
+		if (number) memberOf.set(number, id);
+		for (const i of ids) {
+			ownerOf.set(identityKey(i.kind, i.value), id);
+			attach.push({ customer_id: id, kind: i.kind, value: i.value });
+		}
+		return { customerId: id, created: true };
+	});
+
+	const numbers = await nextMemberNos(trx, created.filter((c) => !c.memberNo).length);
+	await insertCustomers(
+		trx,
+		created.map((c) => ({ ...c.profile, id: c.id, member_no: c.memberNo ?? (numbers.shift() as string) }))
+	);
+	await attachIdentitiesBatch(trx, attach);
+	return results;
 }

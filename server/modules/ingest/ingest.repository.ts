@@ -1,0 +1,343 @@
+/**
+ * Set-based writes of the CSV import: each function loads a whole batch with one statement,
+ * passing columns as arrays and reading them back with `unnest` (the same SQL on PostgreSQL and
+ * PGlite; no per-row round trips). Every write is idempotent: re-running a batch changes nothing.
+ */
+import { sql } from 'kysely';
+import type { DbOrTrx, Trx } from '../../db/index.ts';
+
+// ── lookups ─────────────────────────────────────────────────────────────────────────────────
+
+export async function listStoreIds(db: DbOrTrx): Promise<string[]> {
+	return (await db.selectFrom('stores').select('id').execute()).map((r) => r.id);
+}
+
+export async function listStaffCodes(db: DbOrTrx): Promise<Array<{ staff_code: string; id: string }>> {
+	return db.selectFrom('staff').select(['staff_code', 'id']).execute();
+}
+
+// ── import runs ─────────────────────────────────────────────────────────────────────────────
+
+export async function startImportRun(db: DbOrTrx, kind: string, fileName: string): Promise<number> {
+	const row = await db.insertInto('import_runs').values({ kind, file_name: fileName }).returning('id').executeTakeFirstOrThrow();
+	return row.id;
+}
+
+export async function finishImportRun(db: DbOrTrx, id: number, rowsOk: number, rowsBad: number): Promise<void> {
+	await db
+		.updateTable('import_runs')
+		.set({ finished_at: new Date(), rows_ok: rowsOk, rows_bad: rowsBad })
+		.where('id', '=', id)
+		.execute();
+}
+
+// ── POS ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface ReceiptInsert {
+	pos_txn_id: string;
+	store_id: string;
+	customer_id: string | null;
+	staff_id: string | null;
+	purchased_at: string;
+}
+
+/** New receipts (total 0 until `refreshReceiptTotals`); existing ones are left as they are. */
+export async function insertReceipts(trx: Trx, rows: ReceiptInsert[]): Promise<number> {
+	if (rows.length === 0) return 0;
+	const result = await sql<{ n: number }>`
+		with ins as (
+			insert into store_purchases (pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen, source)
+			select txn, store, customer, staff, at, 0, 'csv'
+			from unnest(
+				${rows.map((r) => r.pos_txn_id)}::text[], ${rows.map((r) => r.store_id)}::text[],
+				${rows.map((r) => r.customer_id)}::uuid[], ${rows.map((r) => r.staff_id)}::uuid[],
+				${rows.map((r) => r.purchased_at)}::timestamptz[]
+			) as u(txn, store, customer, staff, at)
+			on conflict (pos_txn_id) do nothing
+			returning 1
+		)
+		select count(*)::int as n from ins`.execute(trx);
+	return result.rows[0].n;
+}
+
+export interface ReceiptLineInsert {
+	pos_txn_id: string;
+	line_no: number;
+	sku: string;
+	quantity: number;
+	unit_price_yen: number;
+	amount_yen: number;
+}
+
+/** Lines joined to their receipt and product; lines already present are skipped. */
+export async function insertReceiptLines(
+	trx: Trx,
+	rows: ReceiptLineInsert[]
+): Promise<{ inserted: number; unknownSku: number }> {
+	if (rows.length === 0) return { inserted: 0, unknownSku: 0 };
+	const result = await sql<{ inserted: number; unknown_sku: number }>`
+		with ins as (
+			insert into store_purchase_lines (purchase_id, line_no, product_id, sku, quantity, unit_price_yen, amount_yen)
+			select p.id, u.line_no, pr.id, u.sku, u.quantity, u.unit_price, u.amount
+			from unnest(
+				${rows.map((r) => r.pos_txn_id)}::text[], ${rows.map((r) => r.line_no)}::int[],
+				${rows.map((r) => r.sku)}::text[], ${rows.map((r) => r.quantity)}::int[],
+				${rows.map((r) => r.unit_price_yen)}::int[], ${rows.map((r) => r.amount_yen)}::int[]
+			) as u(txn, line_no, sku, quantity, unit_price, amount)
+			join store_purchases p on p.pos_txn_id = u.txn
+			left join products pr on pr.sku = u.sku
+			on conflict (purchase_id, line_no) do nothing
+			returning product_id
+		)
+		select count(*)::int as inserted, count(*) filter (where product_id is null)::int as unknown_sku from ins`.execute(trx);
+	return { inserted: result.rows[0].inserted, unknownSku: result.rows[0].unknown_sku };
+}
+
+/**
+ * Receipt totals are the sum of their lines; a receipt of only negative quantities is a return
+ * (exchanges with both stay sales, net). Rows already right are not touched.
+ */
+export async function refreshReceiptTotals(trx: Trx, posTxnIds: string[]): Promise<void> {
+	if (posTxnIds.length === 0) return;
+	await sql`
+		update store_purchases p set total_yen = s.total, kind = s.kind
+		from (
+			select l.purchase_id, sum(l.amount_yen)::int as total,
+				case when bool_and(l.quantity < 0) then 'return' else 'sale' end as kind
+			from store_purchases r
+			join store_purchase_lines l on l.purchase_id = r.id
+			where r.pos_txn_id = any(${posTxnIds}::text[])
+			group by l.purchase_id
+		) as s
+		where p.id = s.purchase_id and (p.total_yen <> s.total or p.kind <> s.kind)`.execute(trx);
+}
+
+// ── EC ──────────────────────────────────────────────────────────────────────────────────────
+
+export interface EcOrderUpsert {
+	ec_order_id: string;
+	order_name: string | null;
+	customer_id: string | null;
+	ec_customer_id: string | null;
+	ordered_at: string;
+	source_updated_at: string;
+	status: 'open' | 'cancelled';
+	total_yen: number;
+}
+
+/**
+ * Orders keyed by (platform, ec_order_id), shared with the EC webhook: a row is written only
+ * when it is new or this file's `source_updated_at` is newer than what is stored, so a fresher
+ * webhook delivery is never overwritten by an older export (and re-imports change nothing).
+ */
+export async function upsertEcOrders(trx: Trx, platform: string, rows: EcOrderUpsert[]): Promise<number> {
+	if (rows.length === 0) return 0;
+	const result = await sql<{ n: number }>`
+		with up as (
+			insert into ec_orders (platform, ec_order_id, order_name, customer_id, ec_customer_id, ordered_at,
+				source_updated_at, status, cancelled_at, total_yen, source)
+			select ${platform}, id, name, customer, ec_customer, ordered, updated, status,
+				case when status = 'cancelled' then updated end, total, 'csv'
+			from unnest(
+				${rows.map((r) => r.ec_order_id)}::text[], ${rows.map((r) => r.order_name)}::text[],
+				${rows.map((r) => r.customer_id)}::uuid[], ${rows.map((r) => r.ec_customer_id)}::text[],
+				${rows.map((r) => r.ordered_at)}::timestamptz[], ${rows.map((r) => r.source_updated_at)}::timestamptz[],
+				${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.total_yen)}::int[]
+			) as u(id, name, customer, ec_customer, ordered, updated, status, total)
+			on conflict (platform, ec_order_id) do update set
+				order_name = excluded.order_name,
+				customer_id = coalesce(ec_orders.customer_id, excluded.customer_id),
+				ec_customer_id = coalesce(excluded.ec_customer_id, ec_orders.ec_customer_id),
+				ordered_at = excluded.ordered_at,
+				source_updated_at = excluded.source_updated_at,
+				status = excluded.status,
+				cancelled_at = excluded.cancelled_at,
+				total_yen = excluded.total_yen,
+				source = 'csv',
+				updated_at = now()
+			where ec_orders.source_updated_at < excluded.source_updated_at
+			returning 1
+		)
+		select count(*)::int as n from up`.execute(trx);
+	return result.rows[0].n;
+}
+
+export interface EcLineUpsert {
+	ec_order_id: string;
+	source_updated_at: string;
+	line_no: number;
+	sku: string | null;
+	name: string;
+	quantity: number;
+	unit_price_yen: number;
+	amount_yen: number;
+}
+
+/**
+ * Lines of the orders this file owns (stored from CSV with the same `source_updated_at`):
+ * lines of an order a newer webhook wrote are left to the webhook.
+ */
+export async function upsertEcOrderLines(
+	trx: Trx,
+	platform: string,
+	rows: EcLineUpsert[]
+): Promise<{ written: number; unknownSku: number }> {
+	if (rows.length === 0) return { written: 0, unknownSku: 0 };
+	const result = await sql<{ written: number; unknown_sku: number }>`
+		with up as (
+			insert into ec_order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_yen, amount_yen)
+			select o.id, u.line_no, pr.id, u.sku, u.name, u.quantity, u.unit_price, u.amount
+			from unnest(
+				${rows.map((r) => r.ec_order_id)}::text[], ${rows.map((r) => r.source_updated_at)}::timestamptz[],
+				${rows.map((r) => r.line_no)}::int[], ${rows.map((r) => r.sku)}::text[], ${rows.map((r) => r.name)}::text[],
+				${rows.map((r) => r.quantity)}::int[], ${rows.map((r) => r.unit_price_yen)}::int[], ${rows.map((r) => r.amount_yen)}::int[]
+			) as u(order_id, updated, line_no, sku, name, quantity, unit_price, amount)
+			join ec_orders o on o.platform = ${platform} and o.ec_order_id = u.order_id
+				and o.source = 'csv' and o.source_updated_at = u.updated
+			left join products pr on pr.sku = u.sku
+			on conflict (order_id, line_no) do update set
+				product_id = excluded.product_id, sku = excluded.sku, name = excluded.name, quantity = excluded.quantity,
+				unit_price_yen = excluded.unit_price_yen, amount_yen = excluded.amount_yen
+			where (ec_order_lines.product_id, ec_order_lines.sku, ec_order_lines.name, ec_order_lines.quantity,
+					ec_order_lines.unit_price_yen, ec_order_lines.amount_yen)
+				is distinct from (excluded.product_id, excluded.sku, excluded.name, excluded.quantity,
+					excluded.unit_price_yen, excluded.amount_yen)
+			returning product_id, sku
+		)
+		select count(*)::int as written, count(*) filter (where product_id is null and sku is not null)::int as unknown_sku
+		from up`.execute(trx);
+	return { written: result.rows[0].written, unknownSku: result.rows[0].unknown_sku };
+}
+
+/** subtotal = sum of line amounts, for orders this import owns; rows already right are not touched. */
+export async function refreshEcSubtotals(trx: Trx, platform: string, ecOrderIds: string[]): Promise<void> {
+	if (ecOrderIds.length === 0) return;
+	await sql`
+		update ec_orders o set subtotal_yen = s.subtotal
+		from (
+			select l.order_id, sum(l.amount_yen)::int as subtotal
+			from ec_orders r join ec_order_lines l on l.order_id = r.id
+			where r.platform = ${platform} and r.ec_order_id = any(${ecOrderIds}::text[]) and r.source = 'csv'
+			group by l.order_id
+		) as s
+		where o.id = s.order_id and o.subtotal_yen <> s.subtotal`.execute(trx);
+}
+
+/**
+ * The refunded amount an export states per order, kept as one refund row per order
+ * (`csv-<order id>`); refunds that arrive by webhook have their own ids and add up beside it.
+ */
+export async function upsertCsvRefunds(
+	trx: Trx,
+	platform: string,
+	rows: Array<{ ec_order_id: string; amount_yen: number; refunded_at: string }>
+): Promise<void> {
+	if (rows.length === 0) return;
+	await sql`
+		insert into ec_refunds (platform, ec_refund_id, ec_order_id, amount_yen, refunded_at)
+		select ${platform}, 'csv-' || id, id, amount, at
+		from unnest(${rows.map((r) => r.ec_order_id)}::text[], ${rows.map((r) => r.amount_yen)}::int[],
+			${rows.map((r) => r.refunded_at)}::timestamptz[]) as u(id, amount, at)
+		on conflict (platform, ec_refund_id) do update set amount_yen = excluded.amount_yen
+		where ec_refunds.amount_yen <> excluded.amount_yen`.execute(trx);
+}
+
+// ── customers ───────────────────────────────────────────────────────────────────────────────
+
+export interface CustomerProfileUpdate {
+	id: string;
+	family_name: string | null;
+	given_name: string | null;
+	family_kana: string | null;
+	given_kana: string | null;
+	birthday: string | null;
+	email: string | null;
+	phone: string | null;
+	home_store_id: string | null;
+	consent_messages: boolean | null;
+}
+
+/**
+ * Master data from the file wins over what is stored, cell by cell: an empty cell keeps the
+ * stored value. Rows whose values are already the same are not touched (re-imports are no-ops).
+ */
+export async function updateCustomerProfiles(trx: Trx, rows: CustomerProfileUpdate[]): Promise<number> {
+	if (rows.length === 0) return 0;
+	const col = <K extends keyof CustomerProfileUpdate>(k: K) => rows.map((r) => r[k]);
+	const result = await sql<{ n: number }>`
+		with u as (
+			select * from unnest(
+				${col('id')}::uuid[], ${col('family_name')}::text[], ${col('given_name')}::text[], ${col('family_kana')}::text[],
+				${col('given_kana')}::text[], ${col('birthday')}::date[], ${col('email')}::text[], ${col('phone')}::text[],
+				${col('home_store_id')}::text[], ${col('consent_messages')}::boolean[]
+			) as u(id, family_name, given_name, family_kana, given_kana, birthday, email, phone, home_store_id, consent_messages)
+		), next as (
+			select c.id,
+				coalesce(u.family_name, c.family_name) as family_name, coalesce(u.given_name, c.given_name) as given_name,
+				coalesce(u.family_kana, c.family_kana) as family_kana, coalesce(u.given_kana, c.given_kana) as given_kana,
+				coalesce(u.birthday, c.birthday) as birthday, coalesce(u.email, c.email) as email,
+				coalesce(u.phone, c.phone) as phone, coalesce(u.home_store_id, c.home_store_id) as home_store_id,
+				coalesce(u.consent_messages, c.consent_messages) as consent_messages
+			from u join customers c on c.id = u.id
+		), up as (
+			update customers c set family_name = n.family_name, given_name = n.given_name, family_kana = n.family_kana,
+				given_kana = n.given_kana, birthday = n.birthday, email = n.email, phone = n.phone,
+				home_store_id = n.home_store_id, consent_messages = n.consent_messages,
+				consent_messages_at = case when n.consent_messages and not c.consent_messages then now() else c.consent_messages_at end,
+				updated_at = now()
+			from next n
+			where c.id = n.id and (c.family_name, c.given_name, c.family_kana, c.given_kana, c.birthday, c.email, c.phone,
+					c.home_store_id, c.consent_messages)
+				is distinct from (n.family_name, n.given_name, n.family_kana, n.given_kana, n.birthday, n.email, n.phone,
+					n.home_store_id, n.consent_messages)
+			returning 1
+		)
+		select count(*)::int as n from up`.execute(trx);
+	return result.rows[0].n;
+}
+
+/** Imported member numbers may be ahead of the sequence: move it past them so new ones never collide. */
+export async function advanceMemberNoSequence(trx: Trx, memberNos: string[]): Promise<void> {
+	const numeric = memberNos.filter((m) => /^\d{1,15}$/.test(m)).map(Number);
+	if (numeric.length === 0) return;
+	const max = Math.max(...numeric);
+	await sql`select setval('member_no_seq', ${max}::bigint) where ${max}::bigint >= (select last_value from member_no_seq)`.execute(trx);
+}
+
+// ── products ────────────────────────────────────────────────────────────────────────────────
+
+export interface ProductUpsert {
+	sku: string;
+	jan: string | null;
+	name: string;
+	category: string;
+	price_yen: number;
+	ec_product_id: string | null;
+	ec_url: string | null;
+	image_url: string | null;
+}
+
+/** Products keyed by SKU; changed rows are updated, identical ones left alone. */
+export async function upsertProducts(trx: Trx, rows: ProductUpsert[]): Promise<{ inserted: number; updated: number }> {
+	if (rows.length === 0) return { inserted: 0, updated: 0 };
+	const col = <K extends keyof ProductUpsert>(k: K) => rows.map((r) => r[k]);
+	const result = await sql<{ inserted: number; updated: number }>`
+		with up as (
+			insert into products (sku, jan, name, category, price_yen, ec_product_id, ec_url, image_url)
+			select * from unnest(
+				${col('sku')}::text[], ${col('jan')}::text[], ${col('name')}::text[], ${col('category')}::text[],
+				${col('price_yen')}::int[], ${col('ec_product_id')}::text[], ${col('ec_url')}::text[], ${col('image_url')}::text[]
+			)
+			on conflict (sku) do update set jan = excluded.jan, name = excluded.name, category = excluded.category,
+				price_yen = excluded.price_yen, ec_product_id = excluded.ec_product_id, ec_url = excluded.ec_url,
+				image_url = excluded.image_url, updated_at = now()
+			where (products.jan, products.name, products.category, products.price_yen, products.ec_product_id,
+					products.ec_url, products.image_url)
+				is distinct from (excluded.jan, excluded.name, excluded.category, excluded.price_yen,
+					excluded.ec_product_id, excluded.ec_url, excluded.image_url)
+			returning (xmax = 0) as inserted
+		)
+		select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as updated
+		from up`.execute(trx);
+	return result.rows[0];
+}

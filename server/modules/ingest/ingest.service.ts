@@ -1,0 +1,176 @@
+/**
+ * The import use case: stream the file → validate each row → write in batches (one
+ * transaction each) → record the run. Parsing the next batch overlaps with the database
+ * writing the previous one; at most two batches are in memory, whatever the file size.
+ * Bad rows are reported with their line and left out; good rows load.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { basename } from 'node:path';
+import type { Db } from '../../db/index.ts';
+import { CsvFileError, openCsv, type CsvEncoding } from './csv-source.ts';
+import { finishImportRun, listStaffCodes, listStoreIds, startImportRun } from './ingest.repository.ts';
+import { knownColumns, parseRow, REQUIRED_COLUMNS, type ImportKind, type RowTypes } from './row-schemas.ts';
+import { writeCustomersBatch } from './writers/customers.writer.ts';
+import { writeEcBatch } from './writers/ec.writer.ts';
+import { writePosBatch } from './writers/pos.writer.ts';
+import { writeProductsBatch } from './writers/products.writer.ts';
+import type { BadRow, BatchOutcome, BatchWriter, NumberedRow, WriterContext } from './writers/types.ts';
+
+export { CsvFileError };
+
+export interface ImportOptions {
+	kind: ImportKind;
+	file: string;
+	encoding?: CsvEncoding;
+	/** Rows per transaction. */
+	batchSize?: number;
+	/** EC platform of the orders (the key they share with the webhook). */
+	platform?: string;
+	/** Where every bad row is written as `line,reason` (none when null). */
+	errorsFile?: string | null;
+	/** How many bad rows the summary keeps for printing. */
+	keepErrors?: number;
+	onProgress?: (p: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+	bytesRead: number;
+	bytesTotal: number;
+	rowsRead: number;
+}
+
+export interface ImportSummary {
+	runId: number;
+	kind: ImportKind;
+	file: string;
+	rowsRead: number;
+	rowsOk: number;
+	rowsBad: number;
+	/** The first `keepErrors` bad rows, by line. */
+	errors: BadRow[];
+	errorsFile: string | null;
+	warnings: Record<string, number>;
+	counts: Record<string, number>;
+	durationMs: number;
+}
+
+const WRITERS: { [K in ImportKind]: BatchWriter<RowTypes[K]> } = {
+	pos: writePosBatch,
+	ec: writeEcBatch,
+	customers: writeCustomersBatch,
+	products: writeProductsBatch
+};
+
+const DEFAULT_BATCH = 5000;
+
+export async function runImport(db: Db, options: ImportOptions): Promise<ImportSummary> {
+	const started = performance.now();
+	const { kind } = options;
+	const summary: ImportSummary = {
+		runId: 0,
+		kind,
+		file: options.file,
+		rowsRead: 0,
+		rowsOk: 0,
+		rowsBad: 0,
+		errors: [],
+		errorsFile: options.errorsFile ?? null,
+		warnings: {},
+		counts: {},
+		durationMs: 0
+	};
+	const errorLog = new BadRowLog(summary, options.errorsFile ?? null, options.keepErrors ?? 20);
+	const source = await openCsv(options.file, { encoding: options.encoding, onSkip: (s) => errorLog.add(s) });
+	checkHeader(kind, source.header);
+
+	const ctx = await loadContext(db, options.platform ?? 'shopify');
+	summary.runId = await startImportRun(db, kind, basename(options.file));
+	const writer = WRITERS[kind] as BatchWriter<RowTypes[ImportKind]>;
+	const batchSize = options.batchSize ?? DEFAULT_BATCH;
+
+	let batch: Array<NumberedRow<RowTypes[ImportKind]>> = [];
+	let inflight: Promise<void> | null = null;
+	let failure: unknown = null;
+	const flush = (rows: typeof batch) =>
+		db
+			.transaction()
+			.execute((trx) => writer(trx, rows, ctx))
+			.then((outcome) => merge(summary, errorLog, rows.length, outcome))
+			.catch((err) => {
+				failure = err;
+			});
+	try {
+		for await (const record of source.records) {
+			summary.rowsRead++;
+			const parsed = parseRow(kind, record.values);
+			if (parsed.ok) batch.push({ line: record.line, row: parsed.row });
+			else errorLog.add({ line: record.line, reason: parsed.reason });
+			if (batch.length >= batchSize) {
+				await inflight;
+				if (failure) throw failure;
+				inflight = flush(batch);
+				batch = [];
+			}
+			if ((summary.rowsRead & 1023) === 0) {
+				options.onProgress?.({ bytesRead: source.bytesRead(), bytesTotal: source.size, rowsRead: summary.rowsRead });
+			}
+		}
+		await inflight;
+		if (batch.length > 0 && !failure) await flush(batch);
+		if (failure) throw failure;
+	} finally {
+		await errorLog.close();
+	}
+	options.onProgress?.({ bytesRead: source.size, bytesTotal: source.size, rowsRead: summary.rowsRead });
+	summary.rowsBad = errorLog.count;
+	await finishImportRun(db, summary.runId, summary.rowsOk, summary.rowsBad);
+	summary.errors.sort((a, b) => a.line - b.line);
+	summary.durationMs = performance.now() - started;
+	return summary;
+}
+
+function checkHeader(kind: ImportKind, header: string[]): void {
+	const missing = REQUIRED_COLUMNS[kind].filter((c) => !header.includes(c));
+	if (missing.length > 0) throw new CsvFileError(`the header lacks required column(s): ${missing.join(', ')}`);
+	const known = new Set(knownColumns(kind));
+	if (!header.some((h) => known.has(h))) throw new CsvFileError(`the header has none of the ${kind} columns`);
+}
+
+async function loadContext(db: Db, platform: string): Promise<WriterContext> {
+	const [stores, staff] = await Promise.all([listStoreIds(db), listStaffCodes(db)]);
+	return { storeIds: new Set(stores), staffIdByCode: new Map(staff.map((s) => [s.staff_code, s.id])), platform };
+}
+
+function merge(summary: ImportSummary, errorLog: BadRowLog, rows: number, outcome: BatchOutcome): void {
+	for (const bad of outcome.bad) errorLog.add(bad);
+	summary.rowsOk += rows - outcome.bad.length;
+	for (const [k, n] of Object.entries(outcome.counts)) summary.counts[k] = (summary.counts[k] ?? 0) + n;
+	for (const [k, n] of Object.entries(outcome.warnings)) if (n > 0) summary.warnings[k] = (summary.warnings[k] ?? 0) + n;
+}
+
+/** Bad rows: all of them to the errors file as they come, the first few kept for the summary. */
+class BadRowLog {
+	count = 0;
+	private out: WriteStream | null = null;
+	constructor(
+		private summary: ImportSummary,
+		private path: string | null,
+		private keep: number
+	) {}
+
+	add(bad: BadRow): void {
+		this.count++;
+		if (this.summary.errors.length < this.keep) this.summary.errors.push(bad);
+		if (!this.path) return;
+		if (!this.out) {
+			this.out = createWriteStream(this.path);
+			this.out.write('line,reason\n');
+		}
+		this.out.write(`${bad.line},"${bad.reason.replace(/"/g, '""')}"\n`);
+	}
+
+	async close(): Promise<void> {
+		const out = this.out;
+		if (out) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+	}
+}

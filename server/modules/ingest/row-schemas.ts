@@ -1,0 +1,233 @@
+/**
+ * The CSV formats of `npm run import`, one valibot schema per kind. A row is validated on its
+ * own (no database); the batch writers then check what needs the database (store codes, SKUs).
+ * Cells arrive as strings; empty cells mean "absent".
+ */
+import * as v from 'valibot';
+import { normalizeEmail, normalizePhone } from '../customers/identity.ts';
+
+export const IMPORT_KINDS = ['pos', 'ec', 'customers', 'products'] as const;
+export type ImportKind = (typeof IMPORT_KINDS)[number];
+
+// ── cell schemas ────────────────────────────────────────────────────────────────────────────
+
+/** Empty cell → null; otherwise the trimmed text. */
+const optionalText = v.pipe(
+	v.optional(v.string(), ''),
+	v.transform((s) => s.trim() || null)
+);
+const requiredText = (what: string) => v.pipe(v.string(), v.trim(), v.nonEmpty(`${what} is required`));
+
+const INT_RE = /^-?\d{1,10}$/;
+/** Integers as written by POS/EC exports: "1200", "-1", "1,200" (thousands separators allowed). */
+const integer = (what: string) =>
+	v.pipe(
+		v.string(),
+		v.transform((s) => s.trim().replace(/,/g, '')),
+		v.regex(INT_RE, `${what} must be an integer`),
+		v.transform(Number),
+		v.minValue(-2_147_483_648, `${what} is out of range`),
+		v.maxValue(2_147_483_647, `${what} is out of range`)
+	);
+const nonNegative = (what: string) => v.pipe(integer(what), v.minValue(0, `${what} must be ≥ 0`));
+const optionalNonNegative = (what: string) =>
+	v.pipe(
+		v.optional(v.string(), ''),
+		v.transform((s) => (s.trim() === '' ? '0' : s)),
+		nonNegative(what)
+	);
+
+const LOCAL_TIME_RE = /^(\d{4})[-/](\d{2})[-/](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
+const ZONED_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * A point in time: ISO 8601 with an offset, or a local "YYYY-MM-DD HH:mm[:ss]" (also with "/")
+ * read as Japan time — what Japanese POS and cart exports write. Returns an ISO string.
+ */
+export function parseTimestamp(raw: string): string | null {
+	const s = raw.trim();
+	const local = LOCAL_TIME_RE.exec(s);
+	let iso: string | null = null;
+	if (local) {
+		const [, y, mo, d, h, mi, sec] = local;
+		iso = `${y}-${mo}-${d}T${h}:${mi}:${sec ?? '00'}+09:00`;
+	} else if (ZONED_TIME_RE.test(s)) {
+		iso = s;
+	}
+	if (!iso) return null;
+	const ms = Date.parse(iso);
+	if (Number.isNaN(ms)) return null;
+	// Date.parse rolls 2026-02-30 over to March: refuse dates that do not exist.
+	if (local && new Date(ms + 9 * 3600_000).toISOString().slice(0, 10) !== `${local[1]}-${local[2]}-${local[3]}`) return null;
+	return iso;
+}
+
+const timestamp = (what: string) =>
+	v.pipe(
+		v.string(),
+		v.transform(parseTimestamp),
+		v.check((t) => t !== null, `${what} must be "YYYY-MM-DD HH:mm:ss" (JST) or ISO 8601 with an offset`),
+		v.transform((t) => t as string)
+	);
+const optionalTimestamp = (what: string) =>
+	v.pipe(
+		v.optional(v.string(), ''),
+		v.transform((s) => (s.trim() === '' ? null : parseTimestamp(s) ?? 'invalid')),
+		v.check((t) => t !== 'invalid', `${what} must be "YYYY-MM-DD HH:mm:ss" (JST) or ISO 8601 with an offset`)
+	);
+
+/** Contact details are kept only when they normalise; a bad one is an error, not silently dropped. */
+const optionalEmail = v.pipe(
+	v.optional(v.string(), ''),
+	v.transform((s) => (s.trim() === '' ? null : normalizeEmail(s) ?? 'invalid')),
+	v.check((e) => e !== 'invalid', 'email is not a valid address')
+);
+const optionalPhone = v.pipe(
+	v.optional(v.string(), ''),
+	v.transform((s) => (s.trim() === '' ? null : normalizePhone(s) ?? 'invalid')),
+	v.check((p) => p !== 'invalid', 'phone is not a Japanese phone number')
+);
+const optionalDate = (what: string) =>
+	v.pipe(
+		v.optional(v.string(), ''),
+		v.transform((s) => s.trim().replace(/\//g, '-') || null),
+		v.check((d) => d === null || isRealDate(d), `${what} must be YYYY-MM-DD`)
+	);
+const optionalBool = (what: string) =>
+	v.pipe(
+		v.optional(v.string(), ''),
+		v.transform((s) => s.trim().toLowerCase()),
+		v.picklist(['', '0', '1', 'true', 'false', 'yes', 'no', 'y', 'n'], `${what} must be 1/0, true/false or yes/no`),
+		// empty → null: "not stated", which keeps what is stored
+		v.transform((s) => (s === '' ? null : ['1', 'true', 'yes', 'y'].includes(s)))
+	);
+const optionalUrl = (what: string) =>
+	v.pipe(
+		v.optional(v.string(), ''),
+		v.transform((s) => s.trim() || null),
+		v.check((u) => u === null || /^https?:\/\/\S+$/.test(u), `${what} must be an http(s) URL`)
+	);
+
+function isRealDate(d: string): boolean {
+	if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return false;
+	const t = Date.parse(`${d}T00:00:00Z`);
+	return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+}
+
+// ── row schemas ─────────────────────────────────────────────────────────────────────────────
+
+export const PosRowSchema = v.object({
+	store_code: requiredText('store_code'),
+	receipt_no: requiredText('receipt_no'),
+	line_no: v.pipe(integer('line_no'), v.minValue(1, 'line_no must be ≥ 1')),
+	purchased_at: timestamp('purchased_at'),
+	customer_code: optionalText,
+	member_no: optionalText,
+	email: optionalEmail,
+	phone: optionalPhone,
+	staff_code: optionalText,
+	sku: requiredText('sku'),
+	quantity: v.pipe(integer('quantity'), v.check((q) => q !== 0, 'quantity must not be 0')),
+	unit_price_yen: nonNegative('unit_price_yen'),
+	amount_yen: integer('amount_yen')
+});
+export type PosRow = v.InferOutput<typeof PosRowSchema>;
+
+export const EcRowSchema = v.object({
+	order_id: requiredText('order_id'),
+	order_name: optionalText,
+	ordered_at: timestamp('ordered_at'),
+	/** Optional: when the order last changed (defaults to ordered_at); newer data wins. */
+	updated_at: optionalTimestamp('updated_at'),
+	ec_customer_id: optionalText,
+	email: optionalEmail,
+	phone: optionalPhone,
+	status: v.pipe(
+		v.optional(v.string(), ''),
+		v.transform((s) => s.trim().toLowerCase() || 'open'),
+		v.picklist(['open', 'cancelled'], 'status must be open or cancelled')
+	),
+	line_no: v.pipe(integer('line_no'), v.minValue(1, 'line_no must be ≥ 1')),
+	sku: optionalText,
+	name: requiredText('name'),
+	quantity: v.pipe(integer('quantity'), v.minValue(1, 'quantity must be ≥ 1')),
+	unit_price_yen: nonNegative('unit_price_yen'),
+	amount_yen: nonNegative('amount_yen'),
+	total_yen: nonNegative('total_yen'),
+	refunded_yen: optionalNonNegative('refunded_yen')
+});
+export type EcRow = v.InferOutput<typeof EcRowSchema>;
+
+export const CustomerRowSchema = v.pipe(
+	v.object({
+		member_no: optionalText,
+		family_name: optionalText,
+		given_name: optionalText,
+		family_kana: optionalText,
+		given_kana: optionalText,
+		birthday: optionalDate('birthday'),
+		email: optionalEmail,
+		phone: optionalPhone,
+		pos_code: optionalText,
+		ec_customer_id: optionalText,
+		home_store: optionalText,
+		consent_messages: optionalBool('consent_messages')
+	}),
+	v.check(
+		(r) => Boolean(r.member_no || r.email || r.phone || r.pos_code || r.ec_customer_id),
+		'a customer needs member_no, email, phone, pos_code or ec_customer_id'
+	)
+);
+export type CustomerRow = v.InferOutput<typeof CustomerRowSchema>;
+
+export const ProductRowSchema = v.object({
+	sku: requiredText('sku'),
+	jan: optionalText,
+	name: requiredText('name'),
+	category: requiredText('category'),
+	price_yen: nonNegative('price_yen'),
+	ec_product_id: optionalText,
+	ec_url: optionalUrl('ec_url'),
+	image_url: optionalUrl('image_url')
+});
+export type ProductRow = v.InferOutput<typeof ProductRowSchema>;
+
+export interface RowTypes {
+	pos: PosRow;
+	ec: EcRow;
+	customers: CustomerRow;
+	products: ProductRow;
+}
+
+const SCHEMAS = {
+	pos: PosRowSchema,
+	ec: EcRowSchema,
+	customers: CustomerRowSchema,
+	products: ProductRowSchema
+} as const;
+
+/** Columns a file of this kind must have in its header (others are optional or ignored). */
+export const REQUIRED_COLUMNS: Record<ImportKind, string[]> = {
+	pos: ['store_code', 'receipt_no', 'line_no', 'purchased_at', 'sku', 'quantity', 'unit_price_yen', 'amount_yen'],
+	ec: ['order_id', 'ordered_at', 'line_no', 'name', 'quantity', 'unit_price_yen', 'amount_yen', 'total_yen'],
+	customers: [],
+	products: ['sku', 'name', 'category', 'price_yen']
+};
+
+/** Every column the kind understands, in the documented order. */
+export function knownColumns(kind: ImportKind): string[] {
+	const schema = SCHEMAS[kind];
+	return Object.keys(schema.type === 'object' ? schema.entries : CustomerRowSchema.pipe[0].entries);
+}
+
+export type RowResult<K extends ImportKind> = { ok: true; row: RowTypes[K] } | { ok: false; reason: string };
+
+/** Validates one record (header name → cell); the reason names the first bad column. */
+export function parseRow<K extends ImportKind>(kind: K, record: Record<string, string>): RowResult<K> {
+	const result = v.safeParse(SCHEMAS[kind], record, { abortPipeEarly: true });
+	if (result.success) return { ok: true, row: result.output as RowTypes[K] };
+	const issue = result.issues[0];
+	const path = v.getDotPath(issue);
+	const message = issue.message.startsWith('Invalid type') && path ? `${path} is missing` : issue.message;
+	return { ok: false, reason: message };
+}
