@@ -63,6 +63,8 @@ export interface CustomersTable {
 	line_user_id: string | null;
 	line_friend: Generated<boolean>;
 	line_blocked_at: Timestamp | null;
+	/** Event time of the follow/unfollow applied last (older redeliveries are ignored). */
+	line_status_changed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 	merged_into: string | null;
 	created_at: GeneratedTimestamp;
 	updated_at: GeneratedTimestamp;
