@@ -9,6 +9,9 @@ import type { AppDeps, AppEnv } from './http/context.ts';
 import { errorBody, onError, requestContext } from './http/middleware.ts';
 import { mountStatic } from './http/static.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { lineWebhookRoutes } from './modules/line/line.routes.ts';
+import { memberQrRoutes } from './modules/members/member-qr.routes.ts';
+import { memberRoutes } from './modules/members/members.routes.ts';
 import { staffRoutes } from './modules/staff/staff.routes.ts';
 import { customerRoutes } from './modules/customers/customers.routes.ts';
 import { productRoutes } from './modules/products/products.routes.ts';
@@ -32,6 +35,8 @@ export function buildApi(deps: AppDeps) {
 				onError: (c) => c.json(errorBody(c, 'payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`), 413)
 			})
 		)
+		.route('/member', memberRoutes(deps))
+		.route('/member-qr', memberQrRoutes(deps))
 		.route('/', staffRoutes(deps))
 		.route('/customers', customerRoutes(deps))
 		.route('/products', productRoutes(deps))
@@ -49,6 +54,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
 	app.route('/api', buildApi(deps));
 	// Vendor-facing endpoints (signed webhooks) and public links; mounted one line each.
 	app.route('/webhooks/shopify', shopifyWebhookRoutes(deps));
+	app.route('/webhooks/line', lineWebhookRoutes(deps));
 	for (const extra of options.extraRoutes ?? []) app.route(extra.path, extra.app);
 	app.notFound((c) => c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
 	if (options.staticDir) mountStatic(app, options.staticDir);

@@ -37,6 +37,8 @@ const EnvSchema = v.object({
 	/** Origins of the LINE Platform APIs; in demo mode they point at the local sandbox. */
 	LINE_API_BASE: optionalUrl,
 	LINE_LOGIN_API_BASE: optionalUrl,
+	/** Port of the local LINE Platform stand-in (demo: PORT+1; test: 0 = random). Never used in production. */
+	LINE_SANDBOX_PORT: v.optional(v.pipe(v.string(), v.transform(Number), v.integer(), v.minValue(0))),
 	/** Ed25519 private key (PKCS#8 PEM) that signs member QR codes; generated in demo mode. */
 	MEMBER_QR_PRIVATE_KEY: v.optional(v.string()),
 	ATTRIBUTION_WINDOW_DAYS: int(30),
@@ -64,6 +66,8 @@ export interface Config {
 		liffId: string;
 		apiBase: string;
 		loginApiBase: string;
+		/** Where the LINE sandbox listens (demo/test only); 0 = pick a free port at start. */
+		sandboxPort: number;
 	};
 	memberQrPrivateKey?: string;
 	attributionWindowDays: number;
@@ -99,6 +103,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		return demo;
 	};
 	const sandbox = !production;
+	// The bot-sdk keeps only the origin of its baseURL, so the sandbox has its own origin.
+	const lineSandboxPort = e.LINE_SANDBOX_PORT ?? (e.TSUNAGU_MODE === 'test' ? 0 : e.PORT + 1);
+	const lineDefaultBase = production ? 'https://api.line.me' : `http://127.0.0.1:${lineSandboxPort}`;
 	return {
 		mode: e.TSUNAGU_MODE,
 		port: e.PORT,
@@ -114,9 +121,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 			channelAccessToken: need('LINE_CHANNEL_ACCESS_TOKEN', e.LINE_CHANNEL_ACCESS_TOKEN, DEMO_SECRETS.lineChannelAccessToken),
 			loginChannelId: need('LINE_LOGIN_CHANNEL_ID', e.LINE_LOGIN_CHANNEL_ID, DEMO_SECRETS.lineLoginChannelId),
 			liffId: need('LIFF_ID', e.LIFF_ID, DEMO_SECRETS.liffId),
-			// In demo/test the sandbox is mounted on this same server under /sandbox/line.
-			apiBase: (e.LINE_API_BASE ?? (production ? 'https://api.line.me' : publicBaseUrl)).replace(/\/$/, ''),
-			loginApiBase: (e.LINE_LOGIN_API_BASE ?? (production ? 'https://api.line.me' : publicBaseUrl)).replace(/\/$/, '')
+			// In demo/test they default to the LINE sandbox (runtime.ts fills in a random port 0).
+			apiBase: (e.LINE_API_BASE ?? lineDefaultBase).replace(/\/$/, ''),
+			loginApiBase: (e.LINE_LOGIN_API_BASE ?? lineDefaultBase).replace(/\/$/, ''),
+			sandboxPort: lineSandboxPort
 		},
 		memberQrPrivateKey: production
 			? need('MEMBER_QR_PRIVATE_KEY', e.MEMBER_QR_PRIVATE_KEY, '')

@@ -11,7 +11,8 @@ import type { AppDeps, AppEnv } from './http/context.ts';
 import { startWorker, type RunningWorker } from './jobs/worker.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { backgroundWorkers } from './jobs/registry.ts';
-import { sandboxRoutes } from './sandbox/index.ts';
+import { pointLineAtSandbox, sandboxRoutes, startLineSandboxFor } from './sandbox/index.ts';
+import type { RunningLineSandbox } from './sandbox/line/server.ts';
 
 export interface Runtime {
 	config: Config;
@@ -20,6 +21,8 @@ export interface Runtime {
 	app: Hono<AppEnv>;
 	workers: RunningWorker[];
 	logger: Logger;
+	/** The local LINE Platform (demo/test only), on its own port. */
+	lineSandbox?: RunningLineSandbox;
 	close(): Promise<void>;
 }
 
@@ -35,8 +38,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 		options.handle ??
 		(await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: config.database.poolSize }));
 	await migrateToLatest(handle.db);
+	// The LINE sandbox delivers its signed webhooks to this app in-process (app is set below).
+	const lineSandbox = config.sandbox ? await startLineSandboxFor(config, (req) => app.fetch(req)) : undefined;
+	if (lineSandbox) config = pointLineAtSandbox(config, lineSandbox);
 	const deps: AppDeps = { config, db: handle.db, logger };
-	const extraRoutes = config.sandbox ? [{ path: '/sandbox', app: sandboxRoutes(deps) }] : [];
+	const extraRoutes = config.sandbox ? [{ path: '/sandbox', app: sandboxRoutes(deps, lineSandbox) }] : [];
 	const app = createApp(deps, { staticDir: options.staticDir, extraRoutes });
 	const workers = config.workers ? backgroundWorkers(deps).map((w) => startWorker(w, logger)) : [];
 	return {
@@ -46,8 +52,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 		app,
 		workers,
 		logger,
+		lineSandbox,
 		close: async () => {
 			await Promise.all(workers.map((w) => w.stop()));
+			await lineSandbox?.close();
 			await handle.close();
 		}
 	};

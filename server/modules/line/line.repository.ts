@@ -1,0 +1,86 @@
+/** Kysely queries for LINE reachability and the LINE part of the customer timeline. */
+import { sql } from 'kysely';
+import type { DbOrTrx, Trx } from '../../db/index.ts';
+
+/** The customer behind a LINE user id (a merged record forwards to its survivor). */
+export async function findCustomerIdByLineUser(db: DbOrTrx, lineUserId: string): Promise<string | null> {
+	const direct = await db
+		.selectFrom('customers')
+		.select(sql<string>`coalesce(merged_into, id)`.as('id'))
+		.where('line_user_id', '=', lineUserId)
+		.executeTakeFirst();
+	if (direct) return direct.id;
+	const viaIdentity = await db
+		.selectFrom('customer_identities')
+		.innerJoin('customers', 'customers.id', 'customer_identities.customer_id')
+		.select(sql<string>`coalesce(customers.merged_into, customers.id)`.as('id'))
+		.where('customer_identities.kind', '=', 'line')
+		.where('customer_identities.value', '=', lineUserId)
+		.executeTakeFirst();
+	return viaIdentity?.id ?? null;
+}
+
+export async function insertLineEvent(
+	db: DbOrTrx,
+	row: { webhookEventId: string; lineUserId: string; customerId: string | null; type: string; text: string | null; at: Date }
+): Promise<boolean> {
+	const inserted = await db
+		.insertInto('line_events')
+		.values({
+			webhook_event_id: row.webhookEventId,
+			line_user_id: row.lineUserId,
+			customer_id: row.customerId,
+			type: row.type,
+			message_text: row.text,
+			occurred_at: row.at
+		})
+		.onConflict((oc) => oc.column('webhook_event_id').doNothing())
+		.returning('id')
+		.executeTakeFirst();
+	return inserted !== undefined;
+}
+
+/**
+ * Applies a follow/unfollow only when it is newer than the change applied last, so redelivered
+ * or reordered events converge on the latest state. Returns whether it was applied.
+ */
+export async function applyLineStatus(trx: Trx, customerId: string, friend: boolean, at: Date): Promise<boolean> {
+	const updated = await trx
+		.updateTable('customers')
+		.set({
+			line_friend: friend,
+			line_blocked_at: friend ? null : at,
+			line_status_changed_at: at,
+			updated_at: sql<Date>`now()`
+		})
+		.where('id', '=', customerId)
+		.where((eb) => eb.or([eb('line_status_changed_at', 'is', null), eb('line_status_changed_at', '<', at)]))
+		.returning('id')
+		.executeTakeFirst();
+	return updated !== undefined;
+}
+
+/** Blocked: nothing queued for this customer may go out. Returns how many were cancelled. */
+export async function cancelQueuedFollowUps(trx: Trx, customerId: string): Promise<number> {
+	const rows = await trx
+		.updateTable('follow_ups')
+		.set({ status: 'cancelled', failure_reason: 'blocked' })
+		.where('customer_id', '=', customerId)
+		.where('status', 'in', ['queued'])
+		.returning('id')
+		.execute();
+	return rows.length;
+}
+
+/** The latest follow/unfollow seen for a LINE user before they became a member (applied at link time). */
+export async function latestFollowEvent(db: DbOrTrx, lineUserId: string): Promise<{ type: string; occurred_at: Date } | null> {
+	const row = await db
+		.selectFrom('line_events')
+		.select(['type', 'occurred_at'])
+		.where('line_user_id', '=', lineUserId)
+		.where('type', 'in', ['follow', 'unfollow'])
+		.orderBy('occurred_at', 'desc')
+		.limit(1)
+		.executeTakeFirst();
+	return row ?? null;
+}

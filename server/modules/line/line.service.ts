@@ -1,0 +1,65 @@
+/**
+ * LINE webhook events: receipt stores each event once in the durable inbox (deduplicated by
+ * webhookEventId) and answers; the inbox worker then applies it here, idempotently:
+ * dedupe → resolve the customer → persist the timeline entry → side effects (reachability,
+ * cancelling queued follow-ups on a block).
+ */
+import type { Db, Trx } from '../../db/index.ts';
+import { toLineEvent, type LineEvent, type ParsedWebhook } from '../../integrations/line/webhook.ts';
+import { notifyInbox, PermanentInboxError, receiveWebhook, type InboxRow } from '../webhooks/inbox.service.ts';
+import * as repo from './line.repository.ts';
+
+export const LINE_INBOX_SOURCE = 'line';
+
+export interface LineReceipt {
+	stored: number;
+	duplicates: number;
+}
+
+export async function receiveLineEvents(db: Db, parsed: ParsedWebhook): Promise<LineReceipt> {
+	let stored = 0;
+	for (const { event, raw } of parsed.events) {
+		const { duplicate } = await receiveWebhook(db, { source: LINE_INBOX_SOURCE, externalId: event.eventId, topic: event.kind, payload: raw });
+		if (!duplicate) stored++;
+	}
+	if (stored > 0) notifyInbox(db);
+	return { stored, duplicates: parsed.events.length - stored };
+}
+
+/** The inbox handler for source 'line' (registered in server/jobs/registry.ts). */
+export async function handleLineInboxRow(trx: Trx, row: InboxRow): Promise<void> {
+	const event = toLineEvent(row.payload);
+	if (!event) throw new PermanentInboxError('not a LINE event Tsunagu handles');
+	await applyLineEvent(trx, event);
+}
+
+export async function applyLineEvent(trx: Trx, event: LineEvent): Promise<void> {
+	const customerId = await repo.findCustomerIdByLineUser(trx, event.userId);
+	const fresh = await repo.insertLineEvent(trx, {
+		webhookEventId: event.eventId,
+		lineUserId: event.userId,
+		customerId,
+		type: event.kind === 'message' ? `message:${event.messageType}` : event.kind,
+		text: event.kind === 'message' ? event.text : null,
+		at: event.at
+	});
+	// Already in the timeline: this exact event was applied before.
+	if (!fresh || !customerId) return;
+	if (event.kind === 'follow') {
+		await repo.applyLineStatus(trx, customerId, true, event.at);
+	} else if (event.kind === 'unfollow') {
+		if (await repo.applyLineStatus(trx, customerId, false, event.at)) {
+			await repo.cancelQueuedFollowUps(trx, customerId);
+		}
+	}
+}
+
+/** Applies what LINE told us about a user before they linked (follow/unfollow) to their new record. */
+export async function adoptEarlierLineStatus(trx: Trx, customerId: string, lineUserId: string): Promise<void> {
+	const latest = await repo.latestFollowEvent(trx, lineUserId);
+	if (!latest) return;
+	const friend = latest.type === 'follow';
+	if ((await repo.applyLineStatus(trx, customerId, friend, latest.occurred_at)) && !friend) {
+		await repo.cancelQueuedFollowUps(trx, customerId);
+	}
+}
