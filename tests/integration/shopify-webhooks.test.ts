@@ -28,7 +28,7 @@ describe.each(testDbKinds())('Shopify webhooks on %s', (kind) => {
 	const secret = () => rt.config.shopify.webhookSecret;
 	const db = () => rt.deps.db;
 
-	async function post(topic: string, body: string, webhookId = randomUUID(), headers: Record<string, string> = {}) {
+	async function post(topic: string, body: string, webhookId: string = randomUUID(), headers: Record<string, string> = {}) {
 		return rt.app.request('/webhooks/shopify', {
 			method: 'POST',
 			headers: { ...shopifyHeaders(body, secret(), topic, webhookId), ...headers },
