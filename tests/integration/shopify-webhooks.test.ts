@@ -5,7 +5,7 @@ import { startWorker } from '../../server/jobs/worker.ts';
 import { resolveCustomer } from '../../server/modules/customers/customers.service.ts';
 import { orderNet, registerAfterOrderChange } from '../../server/modules/orders/orders.service.ts';
 import { claimDueRows } from '../../server/modules/webhooks/inbox.repository.ts';
-import { createInboxWorker, processInboxBatch, type InboxHandlers } from '../../server/modules/webhooks/inbox.service.ts';
+import { createInboxWorker, INBOX_DEFAULTS, processInboxBatch, type InboxHandlers } from '../../server/modules/webhooks/inbox.service.ts';
 import { handleShopifyInboxRow } from '../../server/modules/webhooks/shopify.handler.ts';
 import type { Runtime } from '../../server/runtime.ts';
 import { buildOrderPayload, buildRefundPayload, shopifyHeaders, shopifyJson, type OrderPayloadInput } from '../../server/sandbox/shopify.ts';
@@ -288,6 +288,18 @@ describe.each(testDbKinds())('Shopify webhooks on %s', (kind) => {
 		await drain();
 		expect((await order(poisonId))?.ec_order_id).toBe(poisonId);
 		expect((await inboxRows(poisonHook))[0]).toMatchObject({ attempts: 2, last_error: null });
+	});
+
+	it('parks a delivery whose attempts kept dying (lease expiries) instead of re-claiming it forever', async () => {
+		const id = nextId();
+		const webhookId = randomUUID();
+		await deliverOrder('orders/create', { id }, webhookId);
+		await db().updateTable('webhook_inbox').set({ attempts: INBOX_DEFAULTS.maxAttempts }).where('external_id', '=', webhookId).execute();
+		await drain();
+		expect(await order(id)).toBeUndefined();
+		const [row] = await inboxRows(webhookId);
+		expect(row.last_error).toMatch(/never finished/);
+		expect(await drain()).toBe(0);
 	});
 
 	it('parks a non-JPY order with its error instead of retrying it', async () => {

@@ -88,6 +88,13 @@ export async function processInboxBatch(db: Db, handlers: InboxHandlers, options
 }
 
 async function processRow(db: Db, handler: InboxHandler, row: InboxRow, logger?: Logger): Promise<boolean> {
+	// Claimed more often than allowed without a recorded failure: its earlier attempts never
+	// finished (the process died or hung each time). Park it rather than crash again.
+	if (row.attempts > INBOX_DEFAULTS.maxAttempts) {
+		await markFailed(db, row.id, `gave up after ${row.attempts - 1} attempts that never finished`, null);
+		logger?.error({ inboxId: row.id, source: row.source, attempts: row.attempts }, 'webhook parked after unfinished attempts');
+		return false;
+	}
 	try {
 		await db.transaction().execute(async (trx) => {
 			if (!(await lockUnprocessedRow(trx, row.id))) return;
