@@ -17,6 +17,8 @@ import { customerRoutes } from './modules/customers/customers.routes.ts';
 import { productRoutes } from './modules/products/products.routes.ts';
 import { consultationRoutes } from './modules/consultations/consultations.routes.ts';
 import { shopifyWebhookRoutes } from './modules/webhooks/webhooks.routes.ts';
+import { linkRoutes } from './modules/links/links.routes.ts';
+import { refSdkRoutes } from './modules/attribution/ref-sdk.routes.ts';
 
 export interface AppOptions {
 	/** Directory of the built SPA; omitted in API-only tests. */
@@ -55,6 +57,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
 	// Vendor-facing endpoints (signed webhooks) and public links; mounted one line each.
 	app.route('/webhooks/shopify', shopifyWebhookRoutes(deps));
 	app.route('/webhooks/line', lineWebhookRoutes(deps));
+	app.route('/l', linkRoutes(deps));
+	app.route('/sdk', refSdkRoutes());
 	for (const extra of options.extraRoutes ?? []) app.route(extra.path, extra.app);
 	app.notFound((c) => c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
 	if (options.staticDir) mountStatic(app, options.staticDir);

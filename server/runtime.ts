@@ -13,6 +13,8 @@ import { createLogger, type Logger } from './logger.ts';
 import { backgroundWorkers } from './jobs/registry.ts';
 import { pointLineAtSandbox, sandboxRoutes, startLineSandboxFor } from './sandbox/index.ts';
 import type { RunningLineSandbox } from './sandbox/line/server.ts';
+import { closeLinks } from './modules/links/links.service.ts';
+import { registerAttribution } from './modules/attribution/attribution.service.ts';
 
 export interface Runtime {
 	config: Config;
@@ -38,6 +40,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 		options.handle ??
 		(await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: config.database.poolSize }));
 	await migrateToLatest(handle.db);
+	// EC orders are credited to staff through tracked links (runs inside each order change).
+	registerAttribution(config.attributionWindowDays);
 	// The LINE sandbox delivers its signed webhooks to this app in-process (app is set below).
 	const lineSandbox = config.sandbox ? await startLineSandboxFor(config, (req) => app.fetch(req)) : undefined;
 	if (lineSandbox) config = pointLineAtSandbox(config, lineSandbox);
@@ -55,6 +59,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 		lineSandbox,
 		close: async () => {
 			await Promise.all(workers.map((w) => w.stop()));
+			// buffered link clicks reach the database before it closes (SIGTERM path)
+			await closeLinks(deps);
 			await lineSandbox?.close();
 			await handle.close();
 		}

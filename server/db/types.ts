@@ -313,6 +313,13 @@ export interface DemoSeedTable {
 	seeded_at: GeneratedTimestamp;
 }
 
+/** Channel-wide LINE push budget per wall-clock second, shared by all outbox workers. */
+export interface FollowupPushBudgetTable {
+	second: number;
+	used: number;
+	last_grant: number;
+}
+
 export interface Database {
 	stores: StoresTable;
 /** Co-purchase counts per product pair (staff tablet suggestions); refreshed daily. */
@@ -345,6 +352,7 @@ export interface StaffSessionRevocationsTable {
 	tracked_links: TrackedLinksTable;
 	link_clicks: LinkClicksTable;
 	attributions: AttributionsTable;
+	followup_push_budget: FollowupPushBudgetTable;
 	line_events: LineEventsTable;
 	webhook_inbox: WebhookInboxTable;
 	audit_log: AuditLogTable;

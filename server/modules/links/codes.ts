@@ -1,0 +1,38 @@
+/**
+ * Tracked-link codes and the redirect target. Codes are 128 random bits in base62 (22
+ * characters): unguessable, URL-safe, and short enough for a LINE button.
+ */
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const CODE_BYTES = 16;
+export const CODE_LENGTH = 22;
+export const CODE_PATTERN = /^[0-9A-Za-z]{22}$/;
+
+export function mintLinkCode(): string {
+	let n = BigInt(`0x${randomBytes(CODE_BYTES).toString('hex')}`);
+	let out = '';
+	for (let i = 0; i < CODE_LENGTH; i++) {
+		out = ALPHABET[Number(n % 62n)] + out;
+		n /= 62n;
+	}
+	return out;
+}
+
+/** A click id: random, so clicks from several processes never collide. */
+export function mintClickId(): string {
+	return randomBytes(12).toString('base64url');
+}
+
+export function trackedLinkUrl(publicBaseUrl: string, code: string): string {
+	return `${publicBaseUrl}/l/${code}`;
+}
+
+/** The EC URL with the attribution ref and the campaign parameters appended. */
+export function redirectTarget(targetUrl: string, code: string): string {
+	const url = new URL(targetUrl);
+	url.searchParams.set('tsunagu_ref', code);
+	url.searchParams.set('utm_source', 'line');
+	url.searchParams.set('utm_medium', 'staff');
+	return url.toString();
+}

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeLinks, createLinks, linkState, mintLinkCode } from '../../server/modules/links/links.service.ts';
+import { CODE_PATTERN } from '../../server/modules/links/codes.ts';
+import type { Runtime } from '../../server/runtime.ts';
+import { testDbKinds } from '../helpers/db.ts';
+import { newCustomer, newProduct, newStaff, newStore } from '../helpers/factories.ts';
+import { createTestRuntime } from '../helpers/runtime.ts';
+
+describe('link codes', () => {
+	it('are 22 base62 characters (128 random bits) and do not repeat', () => {
+		const codes = new Set(Array.from({ length: 5000 }, () => mintLinkCode()));
+		expect(codes.size).toBe(5000);
+		for (const code of codes) expect(code).toMatch(CODE_PATTERN);
+	});
+});
+
+describe.each(testDbKinds())('tracked links on %s', (kind) => {
+	let rt: Runtime;
+	let ids: { staffId: string; storeId: string; customerId: string; productId: number };
+	beforeAll(async () => {
+		rt = await createTestRuntime(kind);
+		const db = rt.deps.db;
+		const store = await newStore(db);
+		const staff = await newStaff(db, { storeId: store.id, pin: null });
+		const customer = await newCustomer(db);
+		const product = await newProduct(db);
+		ids = { staffId: staff.id, storeId: store.id, customerId: customer.id, productId: product.id };
+	});
+	afterAll(async () => {
+		await closeLinks(rt.deps);
+		await rt?.close();
+	});
+
+	async function link(target = 'https://shop.example.jp/products/SKU-1?variant=2') {
+		const code = mintLinkCode();
+		await createLinks(rt.deps.db, [
+			{ code, follow_up_id: null, staff_id: ids.staffId, store_id: ids.storeId, customer_id: ids.customerId, product_id: ids.productId, target_url: target }
+		]);
+		return code;
+	}
+	const clicksOf = (code: string) => rt.deps.db.selectFrom('link_clicks').selectAll().where('code', '=', code).execute();
+
+	it('redirects 302 to the EC URL with the ref and UTM parameters, keeping its own query', async () => {
+		const code = await link();
+		const res = await rt.app.request(`/l/${code}`, { headers: { 'user-agent': 'Line/14.0 iPhone' } });
+		expect(res.status).toBe(302);
+		const location = new URL(res.headers.get('location')!);
+		expect(location.origin + location.pathname).toBe('https://shop.example.jp/products/SKU-1');
+		expect(location.searchParams.get('variant')).toBe('2');
+		expect(location.searchParams.get('tsunagu_ref')).toBe(code);
+		expect(location.searchParams.get('utm_source')).toBe('line');
+		expect(location.searchParams.get('utm_medium')).toBe('staff');
+		expect(res.headers.get('cache-control')).toBe('no-store');
+	});
+
+	it('writes the click in the background (timer flush) with user agent and customer, no IP', async () => {
+		const code = await link();
+		await rt.app.request(`/l/${code}`, { headers: { 'user-agent': 'Line/14.0 Android', 'x-forwarded-for': '203.0.113.7' } });
+		let rows = await clicksOf(code);
+		for (let i = 0; i < 50 && rows.length === 0; i++) {
+			await new Promise((r) => setTimeout(r, 100));
+			rows = await clicksOf(code);
+		}
+		expect(rows).toHaveLength(1);
+		expect(rows[0]).toMatchObject({ customer_id: ids.customerId, user_agent: 'Line/14.0 Android' });
+		expect(JSON.stringify(rows[0])).not.toContain('203.0.113.7');
+		expect(Object.keys(rows[0]).sort()).toEqual(['click_id', 'clicked_at', 'code', 'customer_id', 'id', 'user_agent']);
+	});
+
+	it('serves repeat clicks from the cache and counts each one', async () => {
+		const code = await link();
+		for (let i = 0; i < 3; i++) expect((await rt.app.request(`/l/${code}`)).status).toBe(302);
+		await linkState(rt.deps).clicks.flush();
+		expect(await clicksOf(code)).toHaveLength(3);
+	});
+
+	it('flushes buffered clicks on close (the SIGTERM path)', async () => {
+		const code = await link();
+		await rt.app.request(`/l/${code}`);
+		expect(linkState(rt.deps).clicks.pending).toBeGreaterThan(0);
+		await linkState(rt.deps).clicks.close();
+		expect(await clicksOf(code)).toHaveLength(1);
+	});
+
+	it('answers unknown and malformed codes with a friendly 404 page', async () => {
+		for (const path of [`/l/${mintLinkCode()}`, '/l/short', '/l/%E3%81%82']) {
+			const res = await rt.app.request(path);
+			expect(res.status).toBe(404);
+			expect(res.headers.get('content-type')).toContain('text/html');
+			expect(await res.text()).toContain('リンクが見つかりません');
+		}
+	});
+
+	it('serves the storefront script', async () => {
+		const res = await rt.app.request('/sdk/ref.js');
+		expect(res.status).toBe(200);
+		expect(res.headers.get('content-type')).toContain('javascript');
+		const body = await res.text();
+		expect(body).toContain('/cart/update.js');
+		expect(body).toContain('tsunagu_ref');
+	});
+});
