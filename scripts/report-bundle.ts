@@ -63,3 +63,6 @@ const staffInitial = routeInitialFiles('/(staff)/staff');
 const scannerFiles = [...staticClosure(['src/lib/scanner/html5-qrcode-scanner.ts'])].filter((f) => !staffInitial.has(f));
 console.log(`\nStaff tablet (/staff) initial JS: ${kb(staffInitial)} gzipped in ${staffInitial.size} files (budget 120 KB)`);
 console.log(`Scanner chunk (html5-qrcode, loaded on the scan screen): ${kb(scannerFiles)} gzipped`);
+
+// The LIFF member card has its own budget (runs inside LINE on phones).
+await import('./report-member-bundle.ts');
