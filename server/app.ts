@@ -17,6 +17,7 @@ import { customerRoutes } from './modules/customers/customers.routes.ts';
 import { productRoutes } from './modules/products/products.routes.ts';
 import { consultationRoutes } from './modules/consultations/consultations.routes.ts';
 import { shopifyWebhookRoutes } from './modules/webhooks/webhooks.routes.ts';
+import { reportRoutes } from './modules/reports/reports.routes.ts';
 import { linkRoutes } from './modules/links/links.routes.ts';
 import { refSdkRoutes } from './modules/attribution/ref-sdk.routes.ts';
 
@@ -42,7 +43,8 @@ export function buildApi(deps: AppDeps) {
 		.route('/', staffRoutes(deps))
 		.route('/customers', customerRoutes(deps))
 		.route('/products', productRoutes(deps))
-		.route('/consultations', consultationRoutes(deps));
+		.route('/consultations', consultationRoutes(deps))
+		.route('/reports', reportRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.
 }
