@@ -155,6 +155,7 @@ export async function newEcOrder(
 			subtotal_yen: total,
 			total_yen: total,
 			status: values.status ?? 'open',
+			note_attributes: JSON.stringify([]),
 			source_updated_at: values.at
 		})
 		.returningAll()

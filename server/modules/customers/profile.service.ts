@@ -61,18 +61,33 @@ function earliest(a: Date | null, b: Date | null): Date | null {
 
 type History = Awaited<ReturnType<typeof loadHistory>>;
 
+/** JSON-aggregated timestamps are strings (whatever the static type says): make them Dates again. */
+const toDate = (v: Date | string): Date => new Date(v);
+const toDateOrNull = (v: Date | string | null | undefined): Date | null => (v == null ? null : new Date(v));
+
 async function loadHistory(db: DbOrTrx, ids: string[], page: repo.Page) {
-	const [totals, store, ec, consultations, followUps, clicks, line, nextAction] = await Promise.all([
-		repo.purchaseTotals(db, ids),
-		repo.storePurchasesPage(db, ids, page),
-		repo.ecOrdersPage(db, ids, page),
-		repo.consultationsPage(db, ids, page),
-		repo.followUpsPage(db, ids, page),
-		repo.linkClicksPage(db, ids, page),
-		repo.lineEventsPage(db, ids, page),
-		repo.lastNextAction(db, ids)
-	]);
-	return { totals, store, ec, consultations, followUps, clicks, line, nextAction };
+	const raw = await repo.profileHistory(db, ids, page);
+	const st = raw.store_totals;
+	const et = raw.ec_totals;
+	return {
+		totals: {
+			store: { count: st?.count ?? 0, yen: Number(st?.yen ?? 0), last_at: toDateOrNull(st?.last_at), first_at: toDateOrNull(st?.first_at) },
+			ec: {
+				count: et?.count ?? 0,
+				yen: Number(et?.yen ?? 0),
+				refunded: Number(et?.refunded ?? 0),
+				last_at: toDateOrNull(et?.last_at),
+				first_at: toDateOrNull(et?.first_at)
+			}
+		},
+		store: raw.store.map((p) => ({ ...p, purchased_at: toDate(p.purchased_at) })),
+		ec: raw.ec.map((o) => ({ ...o, ordered_at: toDate(o.ordered_at) })),
+		consultations: raw.consultations.map((c) => ({ ...c, occurred_at: toDate(c.occurred_at) })),
+		followUps: raw.follow_ups.map((f) => ({ ...f, created_at: toDate(f.created_at), sent_at: toDateOrNull(f.sent_at) })),
+		clicks: raw.clicks.map((k) => ({ ...k, clicked_at: toDate(k.clicked_at) })),
+		line: raw.line.map((e) => ({ ...e, occurred_at: toDate(e.occurred_at) })),
+		nextAction: raw.next_action ? { ...raw.next_action, occurred_at: toDate(raw.next_action.occurred_at) } : null
+	};
 }
 
 const itemsTitle = (names: string[]) =>
