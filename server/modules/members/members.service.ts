@@ -143,11 +143,12 @@ export interface QrForCard extends MintedMemberQr {
 }
 
 export async function getCard(deps: AppDeps, session: MemberSession): Promise<MemberCard> {
-	const member = await sessionMember(deps, session);
-	const [purchases, qr] = await Promise.all([
-		repo.recentPurchases(deps.db, member.id, CARD_PURCHASES),
-		mintForMember(deps, member)
+	// The member check and the purchases run side by side; nothing is returned unless the check passes.
+	const [member, purchases] = await Promise.all([
+		sessionMember(deps, session),
+		session.customerId ? repo.recentPurchases(deps.db, session.customerId, CARD_PURCHASES) : []
 	]);
+	const qr = await mintForMember(deps, member);
 	const fullName = [member.family_name, member.given_name].filter(Boolean).join(' ');
 	return {
 		name: fullName || session.displayName,
