@@ -4,6 +4,7 @@ import { createLogger } from '../../server/logger.ts';
 import { FEATURED_MEMBERS, demoLineUserId } from '../../server/seed/fixtures.ts';
 import { generateDemoData, tokyoDate } from '../../server/seed/generate.ts';
 import { isValidJan } from '../../server/seed/random.ts';
+import { seedBulk } from '../../server/seed/bulk.ts';
 import { memberStates, seedDemo, seedIfEmpty, tableCounts, type SeedReport } from '../../server/seed/seed.ts';
 import type { DbOrTrx } from '../../server/db/index.ts';
 import { createTestDatabase, testDbKinds, type TestDatabase } from '../helpers/db.ts';
@@ -160,5 +161,44 @@ describe.each(testDbKinds())('demo seed on %s', (kind) => {
 		const before = await tableCounts(a.db);
 		expect(await seedIfEmpty(a.db, createLogger('silent'))).toBe(false);
 		expect(await tableCounts(a.db)).toEqual(before);
+	});
+});
+
+describe.skipIf(!testDbKinds().includes('postgres'))('set-based benchmark seed on postgres', () => {
+	let a: TestDatabase;
+	let b: TestDatabase;
+	let report: SeedReport;
+	const options = { customers: 400, anchorDate, publicBaseUrl };
+
+	beforeAll(async () => {
+		[a, b] = await Promise.all([createTestDatabase('postgres'), createTestDatabase('postgres')]);
+		report = await seedBulk(a.db, options);
+		await seedBulk(b.db, options);
+	});
+	afterAll(async () => {
+		await a?.dispose();
+		await b?.dispose();
+	});
+
+	it('is deterministic and covers every state', async () => {
+		expect(await checksums(a.db)).toEqual(await checksums(b.db));
+		expect(report.counts.customers).toBe(400);
+		for (const state of ['cross_channel', 'store_only', 'ec_only', 'first_purchase_only', 'dormant', 'none'] as const) {
+			expect(report.states[state], state).toBeGreaterThan(0);
+		}
+		const states = await memberStates(a.db, new Date());
+		for (const f of FEATURED_MEMBERS) expect(states.get(f.member_no), f.member_no).toBe(f.state);
+	});
+
+	it('restores the foreign keys and indexes it set aside, and totals add up', async () => {
+		const fks = await scalar(a.db, `select count(*)::int as v from pg_constraint where contype = 'f' and conrelid = 'store_purchase_lines'::regclass`);
+		expect(fks).toBe(2);
+		const idx = await scalar(a.db, `select count(*)::int as v from pg_indexes where indexname = 'store_purchase_lines_product_idx'`);
+		expect(idx).toBe(1);
+		const bad = await scalar(a.db, `select ((select count(*) from store_purchases p where total_yen <> (select sum(amount_yen) from store_purchase_lines l where l.purchase_id = p.id))
+			+ (select count(*) from ec_orders o where subtotal_yen <> (select sum(amount_yen) from ec_order_lines l where l.order_id = o.id)))::int as v`);
+		expect(bad).toBe(0);
+		const next = await scalar<number>(a.db, `select nextval('member_no_seq')::bigint as v`);
+		expect(next).toBe(1_000_000_401);
 	});
 });
