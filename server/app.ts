@@ -20,6 +20,7 @@ import { shopifyWebhookRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { reportRoutes } from './modules/reports/reports.routes.ts';
 import { linkRoutes } from './modules/links/links.routes.ts';
 import { refSdkRoutes } from './modules/attribution/ref-sdk.routes.ts';
+import { followUpRoutes } from './modules/followups/followups.routes.ts';
 
 export interface AppOptions {
 	/** Directory of the built SPA; omitted in API-only tests. */
@@ -44,6 +45,7 @@ export function buildApi(deps: AppDeps) {
 		.route('/customers', customerRoutes(deps))
 		.route('/products', productRoutes(deps))
 		.route('/consultations', consultationRoutes(deps))
+		.route('/followups', followUpRoutes(deps))
 		.route('/reports', reportRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.

@@ -4,6 +4,7 @@ import { createInboxWorker } from '../modules/webhooks/inbox.service.ts';
 import { handleShopifyInboxRow } from '../modules/webhooks/shopify.handler.ts';
 import { handleLineInboxRow } from '../modules/line/line.service.ts';
 import { affinityRefreshWorker } from '../modules/talking-points/affinities.worker.ts';
+import { createOutboxWorker } from '../modules/followups/outbox.ts';
 
 /** Every background loop the server runs; each module contributes its own. */
 export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
@@ -11,6 +12,8 @@ export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
 		// webhook inbox: one worker, one handler per source (add `line: …` here)
 		createInboxWorker(deps, { shopify: handleShopifyInboxRow, line: handleLineInboxRow }),
 		// staff tablet suggestions: co-purchase affinities, refreshed daily
-		affinityRefreshWorker(deps)
+		affinityRefreshWorker(deps),
+		// LINE follow-ups: the push outbox (safe to run in several processes)
+		createOutboxWorker(deps)
 	];
 }

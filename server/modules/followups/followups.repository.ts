@@ -1,0 +1,173 @@
+/** Kysely queries for message templates, follow-ups (the outbox) and the push budget. */
+import { sql } from 'kysely';
+import type { DbOrTrx } from '../../db/index.ts';
+
+// ---- templates ----
+
+export async function listTemplates(db: DbOrTrx) {
+	return db.selectFrom('message_templates').select(['key', 'title', 'body', 'updated_at']).orderBy('key').execute();
+}
+
+export async function findTemplate(db: DbOrTrx, key: string) {
+	return db.selectFrom('message_templates').select(['key', 'title', 'body']).where('key', '=', key).executeTakeFirst();
+}
+
+export async function upsertTemplate(db: DbOrTrx, key: string, title: string, body: string, staffId: string) {
+	return db
+		.insertInto('message_templates')
+		.values({ key, title, body, updated_by: staffId })
+		.onConflict((oc) => oc.column('key').doUpdateSet({ title, body, updated_by: staffId, updated_at: sql<Date>`now()` }))
+		.returning(['key', 'title', 'body', 'updated_at'])
+		.executeTakeFirstOrThrow();
+}
+
+// ---- compose ----
+
+export async function findRecipient(db: DbOrTrx, customerId: string) {
+	return db
+		.selectFrom('customers')
+		.select(['id', 'family_name', 'given_name', 'consent_messages', 'line_user_id', 'line_friend', 'line_blocked_at', 'merged_into'])
+		.where('id', '=', customerId)
+		.executeTakeFirst();
+}
+
+export async function findSender(db: DbOrTrx, staffId: string, storeId: string) {
+	return db
+		.selectFrom('staff')
+		.select((eb) => [
+			'staff.id',
+			'staff.display_name',
+			'staff.sender_name',
+			'staff.sender_icon_url',
+			eb.selectFrom('stores').select('stores.name').where('stores.id', '=', storeId).as('store_name')
+		])
+		.where('staff.id', '=', staffId)
+		.executeTakeFirst();
+}
+
+export async function findProducts(db: DbOrTrx, ids: number[]) {
+	if (ids.length === 0) return [];
+	return db.selectFrom('products').select(['id', 'sku', 'name', 'price_yen', 'ec_url', 'image_url', 'active']).where('id', 'in', ids).execute();
+}
+
+export interface NewFollowUp {
+	id: string;
+	customer_id: string;
+	staff_id: string;
+	store_id: string;
+	template_key: string | null;
+	body: string;
+	messages: unknown[];
+}
+
+/** Inserts once per id (the client's idempotency key); false when that id already exists. */
+export async function insertFollowUp(db: DbOrTrx, f: NewFollowUp): Promise<boolean> {
+	const row = await db
+		.insertInto('follow_ups')
+		.values({ ...f, messages: JSON.stringify(f.messages) })
+		.onConflict((oc) => oc.column('id').doNothing())
+		.returning('id')
+		.executeTakeFirst();
+	return row !== undefined;
+}
+
+export async function findFollowUp(db: DbOrTrx, id: string) {
+	return db
+		.selectFrom('follow_ups')
+		.select(['id', 'customer_id', 'staff_id', 'status', 'attempts', 'failure_reason', 'created_at', 'sent_at', 'messages', 'body'])
+		.where('id', '=', id)
+		.executeTakeFirst();
+}
+
+// ---- outbox ----
+
+export interface ClaimedFollowUp {
+	id: string;
+	messages: unknown;
+	retry_key: string;
+	attempts: number;
+	created_at: Date;
+	line_user_id: string | null;
+	line_friend: boolean;
+	line_blocked_at: Date | null;
+	consent_messages: boolean;
+	merged_into: string | null;
+}
+
+/**
+ * Claims up to `limit` due follow-ups for this worker: `FOR UPDATE SKIP LOCKED` so concurrent
+ * workers never take the same row, and a lease (`locked_until`) so a crashed worker's rows
+ * come back. A row still 'sending' after its lease is reclaimed; its retry key stays the same.
+ */
+export async function claimDue(db: DbOrTrx, limit: number, leaseSeconds: number): Promise<ClaimedFollowUp[]> {
+	if (limit <= 0) return [];
+	const result = await sql<ClaimedFollowUp>`
+		with due as (
+			select id from follow_ups
+			where status in ('queued', 'sending')
+				and next_attempt_at <= now()
+				and (locked_until is null or locked_until < now())
+			order by next_attempt_at
+			limit ${limit}
+			for update skip locked
+		)
+		update follow_ups f
+		set status = 'sending', attempts = f.attempts + 1, locked_until = now() + make_interval(secs => ${leaseSeconds})
+		from due, customers c
+		where f.id = due.id and c.id = f.customer_id
+		returning f.id, f.messages, f.retry_key, f.attempts, f.created_at,
+			c.line_user_id, c.line_friend, c.line_blocked_at, c.consent_messages, c.merged_into`.execute(db);
+	return result.rows;
+}
+
+export async function markSent(db: DbOrTrx, id: string, requestId: string | null): Promise<void> {
+	await db
+		.updateTable('follow_ups')
+		.set({ status: 'sent', sent_at: sql<Date>`now()`, line_request_id: requestId, locked_until: null, failure_reason: null })
+		.where('id', '=', id)
+		.where('status', '=', 'sending')
+		.execute();
+}
+
+export async function markRetry(db: DbOrTrx, id: string, delayMs: number, reason: string): Promise<void> {
+	await db
+		.updateTable('follow_ups')
+		.set({
+			status: 'queued',
+			locked_until: null,
+			failure_reason: reason,
+			next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`
+		})
+		.where('id', '=', id)
+		.where('status', '=', 'sending')
+		.execute();
+}
+
+export async function markFinal(db: DbOrTrx, id: string, status: 'failed' | 'cancelled', reason: string): Promise<void> {
+	await db
+		.updateTable('follow_ups')
+		.set({ status, locked_until: null, failure_reason: reason })
+		.where('id', '=', id)
+		.where('status', 'in', ['sending', 'queued'])
+		.execute();
+}
+
+/**
+ * Reserves up to `want` pushes from the channel-wide budget of the current time slot (shared
+ * by every worker process through this row). Returns how many were granted (0 = wait).
+ */
+export async function reserveBudget(db: DbOrTrx, want: number, perSlot: number, slotMs: number): Promise<number> {
+	const result = await sql<{ last_grant: number }>`
+		insert into followup_push_budget as b (second, used, last_grant)
+		values (floor(extract(epoch from clock_timestamp()) * 1000 / ${slotMs})::bigint, least(${want}::int, ${perSlot}::int), least(${want}::int, ${perSlot}::int))
+		on conflict (second) do update
+			set used = b.used + least(${want}::int, ${perSlot}::int - b.used),
+				last_grant = least(${want}::int, ${perSlot}::int - b.used)
+			where b.used < ${perSlot}::int
+		returning last_grant`.execute(db);
+	return result.rows[0]?.last_grant ?? 0;
+}
+
+export async function pruneBudget(db: DbOrTrx, slotMs: number): Promise<void> {
+	await sql`delete from followup_push_budget where second < floor(extract(epoch from clock_timestamp()) * 1000 / ${slotMs})::bigint - 600`.execute(db);
+}

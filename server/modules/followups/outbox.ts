@@ -1,0 +1,162 @@
+/**
+ * The LINE outbox worker. Each tick reserves pushes from the channel-wide budget (a row per
+ * 100 ms slot, shared by every process, so together they stay under LINE's 2,000/s), claims
+ * that many due follow-ups (SKIP LOCKED + lease) and pushes them with their fixed retry key.
+ * Any number of processes may run it: a row is pushed by one worker at a time, and a push
+ * repeated after a lost answer or an expired lease is deduplicated by LINE (409 = accepted).
+ */
+import { HTTPFetchError } from '@line/bot-sdk';
+import type { messagingApi } from '@line/bot-sdk';
+import type { Db } from '../../db/index.ts';
+import type { AppDeps } from '../../http/context.ts';
+import type { WorkerSpec } from '../../jobs/worker.ts';
+import type { Logger } from '../../logger.ts';
+import { createMessagingClient } from '../../integrations/line/client.ts';
+import { backoffMs, classifyPushError, RETRY_WINDOW_MS, type Outcome } from './delivery.ts';
+import { followUpEligibility } from './messages.ts';
+import * as repo from './followups.repository.ts';
+
+export interface OutboxOptions {
+	/** Channel-wide pushes per second (all processes together); LINE allows 2,000. */
+	ratePerSecond?: number;
+	/** Rows claimed per tick at most. */
+	batchSize?: number;
+	leaseSeconds?: number;
+	pushTimeoutMs?: number;
+	idleMs?: number;
+	logger?: Logger;
+}
+
+export const OUTBOX_DEFAULTS = { ratePerSecond: 1800, batchSize: 100, leaseSeconds: 60, pushTimeoutMs: 15_000, idleMs: 500 } as const;
+const SLOT_MS = 100;
+
+type PushClient = Pick<messagingApi.MessagingApiClient, 'pushMessageWithHttpInfo'>;
+
+export interface TickResult {
+	claimed: number;
+	sent: number;
+	retried: number;
+	failed: number;
+	cancelled: number;
+	/** The channel's budget for this 100 ms slot was spent: try again in the next slot. */
+	throttled: boolean;
+}
+
+export async function processOutboxBatch(db: Db, client: PushClient, options: OutboxOptions = {}): Promise<TickResult> {
+	const o = { ...OUTBOX_DEFAULTS, ...options };
+	const perSlot = Math.max(1, Math.floor((o.ratePerSecond * SLOT_MS) / 1000));
+	const result: TickResult = { claimed: 0, sent: 0, retried: 0, failed: 0, cancelled: 0, throttled: false };
+	const granted = await repo.reserveBudget(db, Math.min(o.batchSize, perSlot), perSlot, SLOT_MS);
+	if (granted === 0) {
+		result.throttled = true;
+		return result;
+	}
+	const rows = await repo.claimDue(db, granted, o.leaseSeconds);
+	result.claimed = rows.length;
+	await Promise.all(
+		rows.map(async (row) => {
+			const outcome = await deliver(client, row, o.pushTimeoutMs);
+			await record(db, row, outcome, result);
+			if (outcome.kind !== 'sent' && o.logger) o.logger.warn({ followUpId: row.id, outcome: outcome.kind, reason: outcome.reason }, 'follow-up not sent');
+		})
+	);
+	return result;
+}
+
+async function deliver(client: PushClient, row: repo.ClaimedFollowUp, timeoutMs: number): Promise<Outcome | { kind: 'cancelled'; reason: string }> {
+	const eligibility = followUpEligibility(row);
+	if (!eligibility.allowed) return { kind: 'cancelled', reason: eligibility.reason! };
+	if (Date.now() - new Date(row.created_at).getTime() > RETRY_WINDOW_MS) {
+		return { kind: 'failed', reason: 'retry_window_expired: not accepted by LINE within 24 hours' };
+	}
+	const messages = (typeof row.messages === 'string' ? JSON.parse(row.messages) : row.messages) as messagingApi.Message[];
+	try {
+		const response = await withTimeout(
+			client.pushMessageWithHttpInfo({ to: row.line_user_id!, messages }, row.retry_key),
+			timeoutMs
+		);
+		return { kind: 'sent', requestId: response.httpResponse.headers.get('x-line-request-id') };
+	} catch (err) {
+		if (err instanceof HTTPFetchError) return classifyPushError({ status: err.status, body: err.body, headers: err.headers });
+		return classifyPushError({ status: null, body: '', headers: null });
+	}
+}
+
+async function record(db: Db, row: repo.ClaimedFollowUp, outcome: Outcome | { kind: 'cancelled'; reason: string }, result: TickResult) {
+	switch (outcome.kind) {
+		case 'sent':
+			result.sent++;
+			return repo.markSent(db, row.id, outcome.requestId);
+		case 'retry':
+			result.retried++;
+			return repo.markRetry(db, row.id, backoffMs(row.attempts), outcome.reason);
+		case 'failed':
+			result.failed++;
+			return repo.markFinal(db, row.id, 'failed', outcome.reason);
+		case 'cancelled':
+			result.cancelled++;
+			return repo.markFinal(db, row.id, 'cancelled', outcome.reason);
+	}
+}
+
+class TimeoutError extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+	let timer: NodeJS.Timeout;
+	return Promise.race([
+		promise,
+		new Promise<never>((_, reject) => {
+			timer = setTimeout(() => reject(new TimeoutError(`push timed out after ${ms} ms`)), ms);
+		})
+	]).finally(() => clearTimeout(timer));
+}
+
+// ---- in-process wake-ups (compose → worker), like the webhook inbox ----
+
+const signals = new WeakMap<Db, { count: number; waiters: Set<() => void> }>();
+function signalOf(db: Db) {
+	let s = signals.get(db);
+	if (!s) signals.set(db, (s = { count: 0, waiters: new Set() }));
+	return s;
+}
+
+/** Tells this process's outbox worker that a follow-up was just queued. */
+export function notifyOutbox(db: Db): void {
+	const s = signalOf(db);
+	s.count++;
+	for (const wake of s.waiters) wake();
+}
+
+function waitForNotify(db: Db, seen: number, ms: number): Promise<void> {
+	const s = signalOf(db);
+	if (s.count !== seen) return Promise.resolve();
+	return new Promise((resolve) => {
+		const done = () => {
+			clearTimeout(timer);
+			s.waiters.delete(done);
+			resolve();
+		};
+		const timer = setTimeout(done, ms);
+		s.waiters.add(done);
+	});
+}
+
+export function createOutboxWorker(deps: AppDeps, options: OutboxOptions = {}): WorkerSpec {
+	const client = createMessagingClient({ apiBase: deps.config.line.apiBase, channelAccessToken: deps.config.line.channelAccessToken });
+	const logger = options.logger ?? deps.logger;
+	const idleMs = options.idleMs ?? OUTBOX_DEFAULTS.idleMs;
+	let ticks = 0;
+	return {
+		name: 'line-outbox',
+		idleMs: 0,
+		tick: async () => {
+			const seen = signalOf(deps.db).count;
+			if (++ticks % 1000 === 0) await repo.pruneBudget(deps.db, SLOT_MS).catch(() => {});
+			const r = await processOutboxBatch(deps.db, client, { ...options, logger });
+			if (r.claimed > 0) return r.claimed;
+			// nothing due (or the budget of this slot is spent): wait for a compose or a short while
+			await waitForNotify(deps.db, seen, r.throttled ? SLOT_MS : idleMs);
+			return 0;
+		}
+	};
+}
