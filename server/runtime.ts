@@ -15,6 +15,7 @@ import { pointLineAtSandbox, sandboxRoutes, startLineSandboxFor } from './sandbo
 import type { RunningLineSandbox } from './sandbox/line/server.ts';
 import { closeLinks } from './modules/links/links.service.ts';
 import { registerAttribution } from './modules/attribution/attribution.service.ts';
+import { shopRoutes } from './sandbox/shop/shop.routes.ts';
 
 export interface Runtime {
 	config: Config;
@@ -46,7 +47,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 	const lineSandbox = config.sandbox ? await startLineSandboxFor(config, (req) => app.fetch(req)) : undefined;
 	if (lineSandbox) config = pointLineAtSandbox(config, lineSandbox);
 	const deps: AppDeps = { config, db: handle.db, logger };
-	const extraRoutes = config.sandbox ? [{ path: '/sandbox', app: sandboxRoutes(deps, lineSandbox) }] : [];
+	const extraRoutes = config.sandbox
+		? [
+				{ path: '/sandbox', app: sandboxRoutes(deps, lineSandbox) },
+				// the demo EC shop; its checkout posts signed webhooks to this app in-process
+				{ path: '/shop', app: shopRoutes(deps, (req) => app.fetch(req)) }
+			]
+		: [];
 	const app = createApp(deps, { staticDir: options.staticDir, extraRoutes });
 	const workers = config.workers ? backgroundWorkers(deps).map((w) => startWorker(w, logger)) : [];
 	return {
