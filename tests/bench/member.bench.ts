@@ -61,14 +61,14 @@ async function generate(db: Db, n: number): Promise<void> {
 	await step('analyze numbering', `analyze bench_c`, db);
 	await step('store receipts', `insert into store_purchases (pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen)
 		select 'BP' || g, (array['shibuya','shinjuku','yokohama'])[1 + g % 3], c.id, s.id,
-			now() - ((g % 1500) || ' days')::interval, 1000 + (g * 7919) % 40000
+			now() - ((g % 1500) || ' days')::interval, 1000 + (g::bigint * 7919) % 40000
 		from generate_series(1, ${2 * n}) g
 		join bench_c c on c.rn = 1 + (hashint8(g) & 2147483647) % ${n}
 		join (select id, row_number() over () as k from staff) s on s.k = 1 + g % 30`, db);
 	await step('receipt lines', `insert into store_purchase_lines (purchase_id, line_no, sku, quantity, unit_price_yen, amount_yen)
 		select id, 1, 'SKU-' || (id % 500), 1, total_yen, total_yen from store_purchases`, db);
 	await step('EC orders', `insert into ec_orders (ec_order_id, customer_id, ordered_at, total_yen, note_attributes, source_updated_at)
-		select (7300000000000000000 + g)::text, c.id, now() - ((g % 1500) || ' days')::interval, 2000 + (g * 104729) % 30000, '[]', now()
+		select (7300000000000000000 + g)::text, c.id, now() - ((g % 1500) || ' days')::interval, 2000 + (g::bigint * 104729) % 30000, '[]', now()
 		from generate_series(1, ${n}) g
 		join bench_c c on c.rn = 1 + (hashint8(g + 99) & 2147483647) % ${n}`, db);
 	await step('EC lines', `insert into ec_order_lines (order_id, line_no, name, quantity, unit_price_yen, amount_yen)
@@ -131,6 +131,7 @@ async function main() {
 	} finally {
 		await handle.close();
 		if (!existing && !process.env.BENCH_KEEP) await admin(`drop database if exists ${name} with (force)`);
+		else if (!existing) console.log(`  kept ${url} (reuse with BENCH_DATABASE_URL)`);
 	}
 }
 

@@ -168,4 +168,20 @@ describe.each(testDbKinds())('LINE webhook on %s', (kind) => {
 		const row = await rt.deps.db.selectFrom('line_events').selectAll().where('line_user_id', '=', stranger).executeTakeFirstOrThrow();
 		expect(row).toMatchObject({ customer_id: null, message_text: 'こんにちは' });
 	});
+	it('applies a block that happened before the LINE user became a member when they link', async () => {
+		const userId = `U${'9'.repeat(32)}`;
+		await send({ ...lineEvent('unfollow', Date.now() - 60_000), source: { type: 'user', userId } });
+		await processAll();
+		const login = await fetch(`${rt.lineSandbox!.url}/_sandbox/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });
+		const { idToken } = (await login.json()) as { idToken: string };
+		const res = await rt.app.request('/api/member/consent', {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ idToken, termsAccepted: true, messagesOptIn: true })
+		});
+		expect(res.status).toBe(201);
+		const row = await rt.deps.db.selectFrom('customers').select(['line_friend', 'line_blocked_at']).where('line_user_id', '=', userId).executeTakeFirstOrThrow();
+		expect(row.line_friend).toBe(false);
+		expect(row.line_blocked_at).not.toBeNull();
+	});
 });
