@@ -19,7 +19,8 @@ const USAGE = `usage: npm run import -- <${IMPORT_KINDS.join('|')}> <file.csv> [
   --batch-size N               rows per transaction (default 5000)
   --platform NAME              EC platform of the orders (ec only; default shopify)
   --errors FILE                where all bad rows go (default <file>.errors.csv)
-  --quiet                      no progress output`;
+  --quiet                      no progress output
+  --json                       print the summary as one JSON line (for scripts and the benchmark)`;
 
 function fail(message: string, code = 2): never {
 	console.error(message);
@@ -36,6 +37,7 @@ const { values: opts, positionals } = (() => {
 				platform: { type: 'string', default: 'shopify' },
 				errors: { type: 'string' },
 				quiet: { type: 'boolean', default: false },
+				json: { type: 'boolean', default: false },
 				help: { type: 'boolean', default: false }
 			}
 		});
@@ -54,7 +56,7 @@ if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 50_000) fail('-
 const errorsFile = opts.errors ?? `${file}.errors.csv`;
 
 const config = loadConfig();
-const handle = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: 2 });
+const handle = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: 5 });
 let exitCode = 0;
 try {
 	await migrateToLatest(handle.db);
@@ -70,7 +72,8 @@ try {
 		onProgress: progress?.update
 	});
 	progress?.stop();
-	printSummary(summary);
+	if (opts.json) console.log(JSON.stringify({ ...summary, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+	else printSummary(summary);
 	if (summary.rowsRead > 0 && summary.rowsOk === 0) exitCode = 1;
 } catch (err) {
 	if (err instanceof CsvFileError) {

@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
+import { boolArray, intArray, textArray } from './pg-array.ts';
 
 // ── lookups ─────────────────────────────────────────────────────────────────────────────────
 
@@ -39,29 +40,35 @@ export interface ReceiptInsert {
 	customer_id: string | null;
 	staff_id: string | null;
 	purchased_at: string;
+	total_yen: number;
+	kind: 'sale' | 'return';
 }
 
-/** New receipts (total 0 until `refreshReceiptTotals`); existing ones are left as they are. */
-export async function insertReceipts(trx: Trx, rows: ReceiptInsert[]): Promise<number> {
-	if (rows.length === 0) return 0;
-	const result = await sql<{ n: number }>`
-		with ins as (
-			insert into store_purchases (pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen, source)
-			select txn, store, customer, staff, at, 0, 'csv'
-			from unnest(
-				${rows.map((r) => r.pos_txn_id)}::text[], ${rows.map((r) => r.store_id)}::text[],
-				${rows.map((r) => r.customer_id)}::uuid[], ${rows.map((r) => r.staff_id)}::uuid[],
-				${rows.map((r) => r.purchased_at)}::timestamptz[]
-			) as u(txn, store, customer, staff, at)
-			on conflict (pos_txn_id) do nothing
-			returning 1
-		)
-		select count(*)::int as n from ins`.execute(trx);
-	return result.rows[0].n;
+/** New receipts, returned with their ids; receipts already stored are left as they are. */
+export async function insertReceipts(trx: Trx, rows: ReceiptInsert[]): Promise<Array<{ id: number; pos_txn_id: string }>> {
+	if (rows.length === 0) return [];
+	const col = <K extends keyof ReceiptInsert>(k: K) => rows.map((r) => r[k]);
+	const result = await sql<{ id: number; pos_txn_id: string }>`
+		insert into store_purchases (pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen, kind, source)
+		select txn, store, customer, staff, at, total, kind, 'csv'
+		from unnest(
+			${textArray(col('pos_txn_id'))}::text[], ${textArray(col('store_id'))}::text[], ${textArray(col('customer_id'))}::uuid[], ${textArray(col('staff_id'))}::uuid[],
+			${textArray(col('purchased_at'))}::timestamptz[], ${intArray(col('total_yen'))}::int[], ${textArray(col('kind'))}::text[]
+		) as u(txn, store, customer, staff, at, total, kind)
+		on conflict (pos_txn_id) do nothing
+		returning id, pos_txn_id`.execute(trx);
+	return result.rows;
+}
+
+export async function findReceiptIds(db: DbOrTrx, posTxnIds: string[]): Promise<Array<{ id: number; pos_txn_id: string }>> {
+	if (posTxnIds.length === 0) return [];
+	const result = await sql<{ id: number; pos_txn_id: string }>`
+		select id, pos_txn_id from store_purchases where pos_txn_id = any(${textArray(posTxnIds)}::text[])`.execute(db);
+	return result.rows;
 }
 
 export interface ReceiptLineInsert {
-	pos_txn_id: string;
+	purchase_id: number;
 	line_no: number;
 	sku: string;
 	quantity: number;
@@ -69,47 +76,52 @@ export interface ReceiptLineInsert {
 	amount_yen: number;
 }
 
-/** Lines joined to their receipt and product; lines already present are skipped. */
+/**
+ * Lines with their product (by SKU); lines already present are skipped. Also returns which of
+ * `watchIds` (receipts stored before this batch) received new lines: their totals need a refresh.
+ */
 export async function insertReceiptLines(
-	trx: Trx,
-	rows: ReceiptLineInsert[]
-): Promise<{ inserted: number; unknownSku: number }> {
-	if (rows.length === 0) return { inserted: 0, unknownSku: 0 };
-	const result = await sql<{ inserted: number; unknown_sku: number }>`
+	db: DbOrTrx,
+	rows: ReceiptLineInsert[],
+	watchIds: number[]
+): Promise<{ inserted: number; unknownSku: number; touched: number[] }> {
+	if (rows.length === 0) return { inserted: 0, unknownSku: 0, touched: [] };
+	const col = <K extends keyof ReceiptLineInsert>(k: K) => rows.map((r) => r[k]);
+	const result = await sql<{ inserted: number; unknown_sku: number; touched: number[] | null }>`
 		with ins as (
 			insert into store_purchase_lines (purchase_id, line_no, product_id, sku, quantity, unit_price_yen, amount_yen)
-			select p.id, u.line_no, pr.id, u.sku, u.quantity, u.unit_price, u.amount
+			select u.purchase_id, u.line_no, pr.id, u.sku, u.quantity, u.unit_price, u.amount
 			from unnest(
-				${rows.map((r) => r.pos_txn_id)}::text[], ${rows.map((r) => r.line_no)}::int[],
-				${rows.map((r) => r.sku)}::text[], ${rows.map((r) => r.quantity)}::int[],
-				${rows.map((r) => r.unit_price_yen)}::int[], ${rows.map((r) => r.amount_yen)}::int[]
-			) as u(txn, line_no, sku, quantity, unit_price, amount)
-			join store_purchases p on p.pos_txn_id = u.txn
+				${intArray(col('purchase_id'))}::bigint[], ${intArray(col('line_no'))}::int[], ${textArray(col('sku'))}::text[], ${intArray(col('quantity'))}::int[],
+				${intArray(col('unit_price_yen'))}::int[], ${intArray(col('amount_yen'))}::int[]
+			) as u(purchase_id, line_no, sku, quantity, unit_price, amount)
 			left join products pr on pr.sku = u.sku
 			on conflict (purchase_id, line_no) do nothing
-			returning product_id
+			returning purchase_id, product_id
 		)
-		select count(*)::int as inserted, count(*) filter (where product_id is null)::int as unknown_sku from ins`.execute(trx);
-	return { inserted: result.rows[0].inserted, unknownSku: result.rows[0].unknown_sku };
+		select count(*)::int as inserted, count(*) filter (where product_id is null)::int as unknown_sku,
+			array_agg(distinct purchase_id) filter (where purchase_id = any(${intArray(watchIds)}::bigint[])) as touched
+		from ins`.execute(db);
+	const r = result.rows[0];
+	return { inserted: r.inserted, unknownSku: r.unknown_sku, touched: (r.touched ?? []).map(Number) };
 }
 
 /**
  * Receipt totals are the sum of their lines; a receipt of only negative quantities is a return
  * (exchanges with both stay sales, net). Rows already right are not touched.
  */
-export async function refreshReceiptTotals(trx: Trx, posTxnIds: string[]): Promise<void> {
-	if (posTxnIds.length === 0) return;
+export async function refreshReceiptTotals(db: DbOrTrx, purchaseIds: number[]): Promise<void> {
+	if (purchaseIds.length === 0) return;
 	await sql`
 		update store_purchases p set total_yen = s.total, kind = s.kind
 		from (
-			select l.purchase_id, sum(l.amount_yen)::int as total,
-				case when bool_and(l.quantity < 0) then 'return' else 'sale' end as kind
-			from store_purchases r
-			join store_purchase_lines l on l.purchase_id = r.id
-			where r.pos_txn_id = any(${posTxnIds}::text[])
-			group by l.purchase_id
+			select purchase_id, sum(amount_yen)::int as total,
+				case when bool_and(quantity < 0) then 'return' else 'sale' end as kind
+			from store_purchase_lines
+			where purchase_id = any(${intArray(purchaseIds)}::bigint[])
+			group by purchase_id
 		) as s
-		where p.id = s.purchase_id and (p.total_yen <> s.total or p.kind <> s.kind)`.execute(trx);
+		where p.id = s.purchase_id and (p.total_yen <> s.total or p.kind <> s.kind)`.execute(db);
 }
 
 // ── EC ──────────────────────────────────────────────────────────────────────────────────────
@@ -139,10 +151,10 @@ export async function upsertEcOrders(trx: Trx, platform: string, rows: EcOrderUp
 			select ${platform}, id, name, customer, ec_customer, ordered, updated, status,
 				case when status = 'cancelled' then updated end, total, 'csv'
 			from unnest(
-				${rows.map((r) => r.ec_order_id)}::text[], ${rows.map((r) => r.order_name)}::text[],
-				${rows.map((r) => r.customer_id)}::uuid[], ${rows.map((r) => r.ec_customer_id)}::text[],
-				${rows.map((r) => r.ordered_at)}::timestamptz[], ${rows.map((r) => r.source_updated_at)}::timestamptz[],
-				${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.total_yen)}::int[]
+				${textArray(rows.map((r) => r.ec_order_id))}::text[], ${textArray(rows.map((r) => r.order_name))}::text[],
+				${textArray(rows.map((r) => r.customer_id))}::uuid[], ${textArray(rows.map((r) => r.ec_customer_id))}::text[],
+				${textArray(rows.map((r) => r.ordered_at))}::timestamptz[], ${textArray(rows.map((r) => r.source_updated_at))}::timestamptz[],
+				${textArray(rows.map((r) => r.status))}::text[], ${intArray(rows.map((r) => r.total_yen))}::int[]
 			) as u(id, name, customer, ec_customer, ordered, updated, status, total)
 			on conflict (platform, ec_order_id) do update set
 				order_name = excluded.order_name,
@@ -188,9 +200,9 @@ export async function upsertEcOrderLines(
 			insert into ec_order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_yen, amount_yen)
 			select o.id, u.line_no, pr.id, u.sku, u.name, u.quantity, u.unit_price, u.amount
 			from unnest(
-				${rows.map((r) => r.ec_order_id)}::text[], ${rows.map((r) => r.source_updated_at)}::timestamptz[],
-				${rows.map((r) => r.line_no)}::int[], ${rows.map((r) => r.sku)}::text[], ${rows.map((r) => r.name)}::text[],
-				${rows.map((r) => r.quantity)}::int[], ${rows.map((r) => r.unit_price_yen)}::int[], ${rows.map((r) => r.amount_yen)}::int[]
+				${textArray(rows.map((r) => r.ec_order_id))}::text[], ${textArray(rows.map((r) => r.source_updated_at))}::timestamptz[],
+				${intArray(rows.map((r) => r.line_no))}::int[], ${textArray(rows.map((r) => r.sku))}::text[], ${textArray(rows.map((r) => r.name))}::text[],
+				${intArray(rows.map((r) => r.quantity))}::int[], ${intArray(rows.map((r) => r.unit_price_yen))}::int[], ${intArray(rows.map((r) => r.amount_yen))}::int[]
 			) as u(order_id, updated, line_no, sku, name, quantity, unit_price, amount)
 			join ec_orders o on o.platform = ${platform} and o.ec_order_id = u.order_id
 				and o.source = 'csv' and o.source_updated_at = u.updated
@@ -217,7 +229,7 @@ export async function refreshEcSubtotals(trx: Trx, platform: string, ecOrderIds:
 		from (
 			select l.order_id, sum(l.amount_yen)::int as subtotal
 			from ec_orders r join ec_order_lines l on l.order_id = r.id
-			where r.platform = ${platform} and r.ec_order_id = any(${ecOrderIds}::text[]) and r.source = 'csv'
+			where r.platform = ${platform} and r.ec_order_id = any(${textArray(ecOrderIds)}::text[]) and r.source = 'csv'
 			group by l.order_id
 		) as s
 		where o.id = s.order_id and o.subtotal_yen <> s.subtotal`.execute(trx);
@@ -236,8 +248,8 @@ export async function upsertCsvRefunds(
 	await sql`
 		insert into ec_refunds (platform, ec_refund_id, ec_order_id, amount_yen, refunded_at)
 		select ${platform}, 'csv-' || id, id, amount, at
-		from unnest(${rows.map((r) => r.ec_order_id)}::text[], ${rows.map((r) => r.amount_yen)}::int[],
-			${rows.map((r) => r.refunded_at)}::timestamptz[]) as u(id, amount, at)
+		from unnest(${textArray(rows.map((r) => r.ec_order_id))}::text[], ${intArray(rows.map((r) => r.amount_yen))}::int[],
+			${textArray(rows.map((r) => r.refunded_at))}::timestamptz[]) as u(id, amount, at)
 		on conflict (platform, ec_refund_id) do update set amount_yen = excluded.amount_yen
 		where ec_refunds.amount_yen <> excluded.amount_yen`.execute(trx);
 }
@@ -267,9 +279,9 @@ export async function updateCustomerProfiles(trx: Trx, rows: CustomerProfileUpda
 	const result = await sql<{ n: number }>`
 		with u as (
 			select * from unnest(
-				${col('id')}::uuid[], ${col('family_name')}::text[], ${col('given_name')}::text[], ${col('family_kana')}::text[],
-				${col('given_kana')}::text[], ${col('birthday')}::date[], ${col('email')}::text[], ${col('phone')}::text[],
-				${col('home_store_id')}::text[], ${col('consent_messages')}::boolean[]
+				${textArray(col('id'))}::uuid[], ${textArray(col('family_name'))}::text[], ${textArray(col('given_name'))}::text[], ${textArray(col('family_kana'))}::text[],
+				${textArray(col('given_kana'))}::text[], ${textArray(col('birthday'))}::date[], ${textArray(col('email'))}::text[], ${textArray(col('phone'))}::text[],
+				${textArray(col('home_store_id'))}::text[], ${boolArray(col('consent_messages'))}::boolean[]
 			) as u(id, family_name, given_name, family_kana, given_kana, birthday, email, phone, home_store_id, consent_messages)
 		), next as (
 			select c.id,
@@ -325,8 +337,8 @@ export async function upsertProducts(trx: Trx, rows: ProductUpsert[]): Promise<{
 		with up as (
 			insert into products (sku, jan, name, category, price_yen, ec_product_id, ec_url, image_url)
 			select * from unnest(
-				${col('sku')}::text[], ${col('jan')}::text[], ${col('name')}::text[], ${col('category')}::text[],
-				${col('price_yen')}::int[], ${col('ec_product_id')}::text[], ${col('ec_url')}::text[], ${col('image_url')}::text[]
+				${textArray(col('sku'))}::text[], ${textArray(col('jan'))}::text[], ${textArray(col('name'))}::text[], ${textArray(col('category'))}::text[],
+				${intArray(col('price_yen'))}::int[], ${textArray(col('ec_product_id'))}::text[], ${textArray(col('ec_url'))}::text[], ${textArray(col('image_url'))}::text[]
 			)
 			on conflict (sku) do update set jan = excluded.jan, name = excluded.name, category = excluded.category,
 				price_yen = excluded.price_yen, ec_product_id = excluded.ec_product_id, ec_url = excluded.ec_url,

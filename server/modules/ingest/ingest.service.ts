@@ -6,15 +6,15 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { basename } from 'node:path';
-import type { Db } from '../../db/index.ts';
+import type { Db, Trx } from '../../db/index.ts';
 import { CsvFileError, openCsv, type CsvEncoding } from './csv-source.ts';
 import { finishImportRun, listStaffCodes, listStoreIds, startImportRun } from './ingest.repository.ts';
 import { knownColumns, parseRow, REQUIRED_COLUMNS, type ImportKind, type RowTypes } from './row-schemas.ts';
 import { writeCustomersBatch } from './writers/customers.writer.ts';
 import { writeEcBatch } from './writers/ec.writer.ts';
-import { writePosBatch } from './writers/pos.writer.ts';
+import { createPosWriter } from './writers/pos.writer.ts';
 import { writeProductsBatch } from './writers/products.writer.ts';
-import type { BadRow, BatchOutcome, BatchWriter, NumberedRow, WriterContext } from './writers/types.ts';
+import type { BadRow, BatchOutcome, KindWriter, NumberedRow, WriterContext } from './writers/types.ts';
 
 export { CsvFileError };
 
@@ -54,13 +54,24 @@ export interface ImportSummary {
 	durationMs: number;
 }
 
-const WRITERS: { [K in ImportKind]: BatchWriter<RowTypes[K]> } = {
-	pos: writePosBatch,
-	ec: writeEcBatch,
-	customers: writeCustomersBatch,
-	products: writeProductsBatch
-};
+type OneStepWriter<R> = (trx: Trx, rows: Array<NumberedRow<R>>, ctx: WriterContext) => Promise<BatchOutcome>;
+const oneStep = <R>(write: OneStepWriter<R>, ctx: WriterContext, groupKey?: (row: R) => string): KindWriter<R> => ({
+	write: async (trx, rows) => ({ outcome: await write(trx, rows, ctx) }),
+	groupKey
+});
 
+function writerFor(kind: ImportKind, ctx: WriterContext): KindWriter<RowTypes[ImportKind]> {
+	const writers: { [K in ImportKind]: () => KindWriter<RowTypes[K]> } = {
+		pos: () => createPosWriter(ctx),
+		ec: () => oneStep(writeEcBatch, ctx, (r) => r.order_id),
+		customers: () => oneStep(writeCustomersBatch, ctx),
+		products: () => oneStep(writeProductsBatch, ctx)
+	};
+	return writers[kind]() as KindWriter<RowTypes[ImportKind]>;
+}
+
+/** `after` steps in flight at once (each holds a connection of the pool). */
+const PARALLEL_AFTER_STEPS = 3;
 const DEFAULT_BATCH = 5000;
 
 export async function runImport(db: Db, options: ImportOptions): Promise<ImportSummary> {
@@ -85,40 +96,37 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
 
 	const ctx = await loadContext(db, options.platform ?? 'shopify');
 	summary.runId = await startImportRun(db, kind, basename(options.file));
-	const writer = WRITERS[kind] as BatchWriter<RowTypes[ImportKind]>;
+	const writer = writerFor(kind, ctx);
 	const batchSize = options.batchSize ?? DEFAULT_BATCH;
+	const pipeline = new WritePipeline(db, writer, (rows, outcome) => merge(summary, errorLog, rows, outcome));
 
 	let batch: Array<NumberedRow<RowTypes[ImportKind]>> = [];
-	let inflight: Promise<void> | null = null;
-	let failure: unknown = null;
-	const flush = (rows: typeof batch) =>
-		db
-			.transaction()
-			.execute((trx) => writer(trx, rows, ctx))
-			.then((outcome) => merge(summary, errorLog, rows.length, outcome))
-			.catch((err) => {
-				failure = err;
-			});
+	let lastKey: string | null = null;
 	try {
 		for await (const record of source.records) {
 			summary.rowsRead++;
 			const parsed = parseRow(kind, record.values);
-			if (parsed.ok) batch.push({ line: record.line, row: parsed.row });
-			else errorLog.add({ line: record.line, reason: parsed.reason });
-			if (batch.length >= batchSize) {
-				await inflight;
-				if (failure) throw failure;
-				inflight = flush(batch);
-				batch = [];
+			if (parsed.ok) {
+				const key = writer.groupKey?.(parsed.row) ?? null;
+				// cut between groups only, so a receipt (an order) is written by one batch
+				if (batch.length >= batchSize && (key === null || key !== lastKey)) {
+					await pipeline.submit(batch);
+					batch = [];
+				}
+				batch.push({ line: record.line, row: parsed.row });
+				lastKey = key;
+			} else {
+				errorLog.add({ line: record.line, reason: parsed.reason });
 			}
 			if ((summary.rowsRead & 1023) === 0) {
 				options.onProgress?.({ bytesRead: source.bytesRead(), bytesTotal: source.size, rowsRead: summary.rowsRead });
 			}
 		}
-		await inflight;
-		if (batch.length > 0 && !failure) await flush(batch);
-		if (failure) throw failure;
+		if (batch.length > 0) await pipeline.submit(batch);
+		await pipeline.drain();
+		await writer.finish?.(db);
 	} finally {
+		await pipeline.settle();
 		await errorLog.close();
 	}
 	options.onProgress?.({ bytesRead: source.size, bytesTotal: source.size, rowsRead: summary.rowsRead });
@@ -146,6 +154,61 @@ function merge(summary: ImportSummary, errorLog: BadRowLog, rows: number, outcom
 	summary.rowsOk += rows - outcome.bad.length;
 	for (const [k, n] of Object.entries(outcome.counts)) summary.counts[k] = (summary.counts[k] ?? 0) + n;
 	for (const [k, n] of Object.entries(outcome.warnings)) if (n > 0) summary.warnings[k] = (summary.warnings[k] ?? 0) + n;
+}
+
+/**
+ * Batches go through `write` one at a time in file order (customer resolution must see the
+ * customers earlier batches created), while up to PARALLEL_AFTER_STEPS `after` steps run on
+ * other connections and the caller parses the next batch. A failure stops the import.
+ */
+class WritePipeline<R> {
+	private writing: Promise<void> = Promise.resolve();
+	private afterSteps = new Set<Promise<void>>();
+	private failure: unknown = null;
+	constructor(
+		private db: Db,
+		private writer: KindWriter<R>,
+		private onOutcome: (rows: number, outcome: BatchOutcome) => void
+	) {}
+
+	async submit(rows: Array<NumberedRow<R>>): Promise<void> {
+		await this.writing;
+		while (this.afterSteps.size >= PARALLEL_AFTER_STEPS) await Promise.race(this.afterSteps);
+		this.throwIfFailed();
+		this.writing = this.db
+			.transaction()
+			.execute((trx) => this.writer.write(trx, rows))
+			.then(({ outcome, after }) => {
+				this.onOutcome(rows.length, outcome);
+				if (after) this.track(after(this.db).then((o) => this.onOutcome(0, o)));
+			})
+			.catch((err) => this.fail(err));
+	}
+
+	/** Waits for everything submitted; throws the first failure. */
+	async drain(): Promise<void> {
+		await this.settle();
+		this.throwIfFailed();
+	}
+
+	/** Waits for everything submitted, ignoring failures (cleanup). */
+	async settle(): Promise<void> {
+		await this.writing;
+		while (this.afterSteps.size > 0) await Promise.race(this.afterSteps);
+	}
+
+	private track(step: Promise<void>): void {
+		const tracked: Promise<void> = step.catch((err) => this.fail(err)).finally(() => this.afterSteps.delete(tracked));
+		this.afterSteps.add(tracked);
+	}
+
+	private fail(err: unknown): void {
+		this.failure ??= err;
+	}
+
+	private throwIfFailed(): void {
+		if (this.failure) throw this.failure;
+	}
 }
 
 /** Bad rows: all of them to the errors file as they come, the first few kept for the summary. */

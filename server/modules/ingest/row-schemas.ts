@@ -45,21 +45,32 @@ const ZONED_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{
  * read as Japan time — what Japanese POS and cart exports write. Returns an ISO string.
  */
 export function parseTimestamp(raw: string): string | null {
-	const s = raw.trim();
-	const local = LOCAL_TIME_RE.exec(s);
-	let iso: string | null = null;
-	if (local) {
-		const [, y, mo, d, h, mi, sec] = local;
-		iso = `${y}-${mo}-${d}T${h}:${mi}:${sec ?? '00'}+09:00`;
-	} else if (ZONED_TIME_RE.test(s)) {
-		iso = s;
-	}
-	if (!iso) return null;
-	const ms = Date.parse(iso);
-	if (Number.isNaN(ms)) return null;
-	// Date.parse rolls 2026-02-30 over to March: refuse dates that do not exist.
-	if (local && new Date(ms + 9 * 3600_000).toISOString().slice(0, 10) !== `${local[1]}-${local[2]}-${local[3]}`) return null;
+	// Lines of one receipt repeat its time: remember the last answer (this runs a million times).
+	if (raw === lastTimestamp.raw) return lastTimestamp.iso;
+	const iso = computeTimestamp(raw.trim());
+	lastTimestamp.raw = raw;
+	lastTimestamp.iso = iso;
 	return iso;
+}
+const lastTimestamp: { raw: string | null; iso: string | null } = { raw: null, iso: null };
+
+function computeTimestamp(s: string): string | null {
+	const local = LOCAL_TIME_RE.exec(s);
+	if (local) {
+		const [, y, mo, d, h, mi, sec = '00'] = local;
+		// checked by hand, not with Date: Date.parse rolls 2026-02-30 over to March
+		if (!isRealDay(Number(y), Number(mo), Number(d)) || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return null;
+		return `${y}-${mo}-${d}T${h}:${mi}:${sec}+09:00`;
+	}
+	if (!ZONED_TIME_RE.test(s) || Number.isNaN(Date.parse(s)) || !isRealDay(Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10)))) return null;
+	return s;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function isRealDay(y: number, m: number, d: number): boolean {
+	if (m < 1 || m > 12 || d < 1) return false;
+	const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+	return d <= (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]);
 }
 
 const timestamp = (what: string) =>
@@ -109,9 +120,7 @@ const optionalUrl = (what: string) =>
 	);
 
 function isRealDate(d: string): boolean {
-	if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return false;
-	const t = Date.parse(`${d}T00:00:00Z`);
-	return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+	return /^\d{4}-\d{2}-\d{2}$/.test(d) && isRealDay(Number(d.slice(0, 4)), Number(d.slice(5, 7)), Number(d.slice(8, 10)));
 }
 
 // ── row schemas ─────────────────────────────────────────────────────────────────────────────

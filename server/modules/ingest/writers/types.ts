@@ -1,4 +1,4 @@
-import type { Trx } from '../../../db/index.ts';
+import type { Db, Trx } from '../../../db/index.ts';
 
 export interface NumberedRow<R> {
 	line: number;
@@ -17,6 +17,15 @@ export interface BatchOutcome {
 	counts: Record<string, number>;
 }
 
+export interface BatchResult {
+	outcome: BatchOutcome;
+	/**
+	 * A second step that needs nothing from later batches (e.g. receipt lines once the receipts
+	 * exist): it runs on another connection while the next batches go through `write`.
+	 */
+	after?: (db: Db) => Promise<BatchOutcome>;
+}
+
 /** Lookups loaded once per run (small tables only: they do not grow with the file). */
 export interface WriterContext {
 	storeIds: Set<string>;
@@ -25,7 +34,14 @@ export interface WriterContext {
 	platform: string;
 }
 
-export type BatchWriter<R> = (trx: Trx, rows: Array<NumberedRow<R>>, ctx: WriterContext) => Promise<BatchOutcome>;
+export interface KindWriter<R> {
+	/** Writes a batch inside one transaction; batches go through `write` one at a time, in file order. */
+	write(trx: Trx, rows: Array<NumberedRow<R>>): Promise<BatchResult>;
+	/** Rows with the same key are kept in one batch when they are consecutive (a receipt, an order). */
+	groupKey?: (row: R) => string;
+	/** Runs once after every batch and `after` step is done. */
+	finish?: (db: Db) => Promise<void>;
+}
 
 export function emptyOutcome(): BatchOutcome {
 	return { bad: [], warnings: {}, counts: {} };
