@@ -8,6 +8,9 @@ import type { Page } from '@playwright/test';
 import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
 import { memberQrSigner, mintMemberQr } from '../../server/modules/members/qr-keys.ts';
 
+// Long flows (enroll → sign in → scan → offline → reload → sync) on a shared 2-core CI machine.
+test.describe.configure({ timeout: 150_000 });
+
 const FEATURED = { memberNo: '1000000001', name: '山田 花子' };
 const OTHER_MEMBER = '1000000002';
 
@@ -76,6 +79,15 @@ test('enrollment and sign-in screens are accessible, and a wrong PIN is refused 
 	await page.setViewportSize({ width: 834, height: 1194 });
 	await expectTouchTargets(page);
 	await page.screenshot({ path: 'test-results/staff-pin-portrait.png' });
+
+	// Auto-lock: with a 2 s idle limit configured on this tablet, the session ends by itself.
+	await page.evaluate(() => localStorage.setItem('tsunagu.autoLockMs', '2000'));
+	await page.reload();
+	await page.getByRole('button', { name: /高橋 彩/ }).click();
+	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
+	await expect(page).toHaveURL(/\/staff\/scan/);
+	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible({ timeout: 15_000 });
+	expect(await page.evaluate(() => localStorage.getItem('tsunagu.session'))).toBeNull();
 });
 
 test('scan → profile → consultation offline → reload → online: synced exactly once', async ({ page, context, request }) => {
