@@ -8,8 +8,10 @@
  *
  *   npm run bench:profile [-- --customers 1000000] [-- --receipts 4000000] [-- --requests 1000] [-- --fresh]
  */
+import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { sql } from 'kysely';
 import { createLogger } from '../../server/logger.ts';
 import { openDatabase } from '../../server/db/index.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
@@ -201,11 +203,22 @@ async function main() {
 			items += r.items;
 		}
 		times.sort((a, b) => a - b);
+		// baseline: a bare round trip to PostgreSQL under the same machine load
+		const trips: number[] = [];
+		for (let i = 0; i < 300; i++) {
+			const t0 = performance.now();
+			await sql`select 1`.execute(db);
+			trips.push(performance.now() - t0);
+		}
+		trips.sort((a, b) => a - b);
 		const lines = await db.selectFrom('store_purchase_lines').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
 		const ecLines = await db.selectFrom('ec_order_lines').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
 		console.log(`\nprofile API on PostgreSQL: ${CUSTOMERS.toLocaleString()} customers, ${(Number(lines.n) + Number(ecLines.n)).toLocaleString()} purchase lines`);
 		console.log(`  ${times.length} warm requests (random customers, one at a time, ${(items / times.length).toFixed(1)} timeline items on average)`);
 		console.log(`  p50 ${percentile(times, 50).toFixed(1)} ms   p95 ${percentile(times, 95).toFixed(1)} ms   p99 ${percentile(times, 99).toFixed(1)} ms   max ${times[times.length - 1].toFixed(1)} ms   (target p95 ≤ 50 ms)`);
+		console.log(`  baseline "select 1" round trip: p50 ${percentile(trips, 50).toFixed(2)} ms   p95 ${percentile(trips, 95).toFixed(2)} ms`);
+		// on a shared machine the figure means little without the load it was measured under
+		console.log(`  machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min)`);
 		console.log(`  total bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 	} finally {
 		await rt.close();
