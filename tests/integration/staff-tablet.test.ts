@@ -351,6 +351,22 @@ describe.each(testDbKinds())('staff tablet API on %s', (kind) => {
 			expect(p.suggestions[0].reason).toContain('レザースニーカー');
 		});
 
+		it('pages the timeline with ?before= and shows a merged record\'s history on the survivor', async () => {
+			const auth = bearer('staffA');
+			const cutoff = daysAgo(20).toISOString();
+			const page = await call('GET', `/customers/${hanako.id}/profile?via=recent&before=${encodeURIComponent(cutoff)}`, { auth });
+			expect(page.body.timeline.map((t: Json) => t.kind)).toEqual(['store_purchase', 'store_purchase']);
+			const loser = await newCustomer(rt.deps.db, { merged_into: hanako.id, family_name: '山田' });
+			await newStorePurchase(rt.deps.db, { storeId: 'b', customerId: loser.id, at: daysAgo(400), lines: [{ productId: bag.id, sku: bag.sku, unitPriceYen: 5990 }] });
+			const viaLoser = await call('GET', `/customers/${loser.id}/profile`, { auth });
+			expect(viaLoser.body.customer.id).toBe(hanako.id);
+			expect(viaLoser.body.timeline.at(-1)).toMatchObject({ kind: 'store_purchase', storeName: '新宿店', amountYen: 5990 });
+			expect(viaLoser.body.customer.ltv.storeYen).toBe(14300 + 3990 + 5990);
+			// keep the other assertions about Hanako independent of this record
+			await rt.deps.db.deleteFrom('store_purchase_lines').where('purchase_id', 'in', rt.deps.db.selectFrom('store_purchases').select('id').where('customer_id', '=', loser.id)).execute();
+			await rt.deps.db.deleteFrom('store_purchases').where('customer_id', '=', loser.id).execute();
+		});
+
 		it('writes an audit row per profile opening with actor, device and via', async () => {
 			const before = await rt.deps.db.selectFrom('audit_log').select('id').where('customer_id', '=', hanako.id).execute();
 			await call('GET', `/customers/${hanako.id}/profile?via=search`, { auth: bearer('managerA') });
