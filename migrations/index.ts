@@ -6,7 +6,6 @@ import type { Migration } from 'kysely/migration';
 import * as schemaV1 from './2026-11-23T0900_schema_v1.ts';
 import * as demoSeed from './2026-11-23T1200_demo_seed.ts';
 import * as lineMembership from './2026-11-23T1300_line_membership.ts';
-import * as lineMembership from './2026-11-23T1300_line_membership.ts';
 import * as staffTablet from './2026-11-23T1400_staff_tablet.ts';
 import * as followups from './2026-11-23T1500_followups.ts';
 import * as reports from './2026-11-23T1600_reports.ts';
@@ -14,7 +13,6 @@ import * as reports from './2026-11-23T1600_reports.ts';
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
 	'2026-11-23T1200_demo_seed': demoSeed,
-	'2026-11-23T1300_line_membership': lineMembership,
 	'2026-11-23T1300_line_membership': lineMembership,
 	'2026-11-23T1400_staff_tablet': staffTablet,
 	'2026-11-23T1500_followups': followups,

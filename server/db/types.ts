@@ -65,8 +65,6 @@ export interface CustomersTable {
 	line_blocked_at: Timestamp | null;
 	/** Event time of the follow/unfollow applied last (older redeliveries are ignored). */
 	line_status_changed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-	/** Event time of the follow/unfollow applied last (older redeliveries are ignored). */
-	line_status_changed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 	merged_into: string | null;
 	created_at: GeneratedTimestamp;
 	updated_at: GeneratedTimestamp;
