@@ -16,6 +16,13 @@ import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 import { memberQrSigner, mintMemberQr } from '../../server/modules/members/qr-keys.ts';
 
+/** The scanner's test hook (src/lib/scanner/index.ts), seen from the test's side. */
+declare global {
+	interface Window {
+		__tsunaguScanner?: { inject(text: string): void };
+	}
+}
+
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
 const runs = Math.max(3, Number(values.runs));
 const MEMBER_NO = '1000000001';

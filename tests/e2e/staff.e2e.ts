@@ -11,6 +11,13 @@ import { memberQrSigner, mintMemberQr } from '../../server/modules/members/qr-ke
 // Long flows (enroll → sign in → scan → offline → reload → sync) on a shared 2-core CI machine.
 test.describe.configure({ timeout: 150_000 });
 
+/** The scanner's test hook (src/lib/scanner/index.ts), seen from the test's side. */
+declare global {
+	interface Window {
+		__tsunaguScanner?: { inject(text: string): void };
+	}
+}
+
 const FEATURED = { memberNo: '1000000001', name: '山田 花子' };
 const OTHER_MEMBER = '1000000002';
 
