@@ -61,7 +61,11 @@ export async function findIdentityOwners(
 	const result = await sql<IdentityOwner>`
 		select ci.kind, ci.value, coalesce(c.merged_into, c.id) as customer_id
 		from unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) as u(kind, value)
-		join customer_identities ci on ci.kind = u.kind and ci.value = u.value
+		-- a LATERAL … LIMIT 1 is an index probe per id whatever the planner's stale statistics say
+		-- (a hash join would scan the whole table once per batch: quadratic over a big import)
+		cross join lateral (
+			select x.kind, x.value, x.customer_id from customer_identities x where x.kind = u.kind and x.value = u.value limit 1
+		) as ci
 		join customers c on c.id = ci.customer_id`.execute(db);
 	return result.rows;
 }
@@ -73,8 +77,9 @@ export async function findCustomerIdsByMemberNos(
 ): Promise<Array<{ member_no: string; customer_id: string }>> {
 	if (memberNos.length === 0) return [];
 	const result = await sql<{ member_no: string; customer_id: string }>`
-		select member_no, coalesce(merged_into, id) as customer_id
-		from customers where member_no = any(${memberNos}::text[])`.execute(db);
+		select c.member_no, coalesce(c.merged_into, c.id) as customer_id
+		from unnest(${memberNos}::text[]) as u(member_no)
+		cross join lateral (select member_no, merged_into, id from customers where member_no = u.member_no limit 1) as c`.execute(db);
 	return result.rows;
 }
 
@@ -85,12 +90,46 @@ export async function nextMemberNos(db: DbOrTrx, count: number): Promise<string[
 	return result.rows.map((r) => r.n).sort((a, b) => a - b).map(String);
 }
 
-/** Inserts customers with their ids given (chunked under the bind-parameter limit). */
+/** Column types of `customers`, for inserting many rows as one set of arrays. */
+const CUSTOMER_COLUMNS: Record<string, { type: string; otherwise?: string }> = {
+	id: { type: 'uuid' },
+	member_no: { type: 'text' },
+	family_name: { type: 'text' },
+	given_name: { type: 'text' },
+	family_kana: { type: 'text' },
+	given_kana: { type: 'text' },
+	birthday: { type: 'date' },
+	email: { type: 'text' },
+	phone: { type: 'text' },
+	home_store_id: { type: 'text' },
+	consent_terms_at: { type: 'timestamptz' },
+	consent_messages: { type: 'boolean', otherwise: 'false' },
+	consent_messages_at: { type: 'timestamptz' },
+	line_user_id: { type: 'text' },
+	line_friend: { type: 'boolean', otherwise: 'false' },
+	line_blocked_at: { type: 'timestamptz' },
+	merged_into: { type: 'uuid' }
+};
+
+/**
+ * Inserts customers with their ids given, as one array per column (`unnest`): a statement of a
+ * few parameters however many rows, instead of a VALUES list with thousands of them.
+ */
 export async function insertCustomers(db: DbOrTrx, rows: Array<NewCustomer & { id: string }>): Promise<void> {
-	const perChunk = 2000;
-	for (let i = 0; i < rows.length; i += perChunk) {
-		await db.insertInto('customers').values(rows.slice(i, i + perChunk)).execute();
-	}
+	if (rows.length === 0) return;
+	const present = Object.keys(CUSTOMER_COLUMNS).filter((c) => rows.some((r) => (r as Record<string, unknown>)[c] != null));
+	const unknown = rows.flatMap((r) => Object.keys(r)).find((k) => !(k in CUSTOMER_COLUMNS) && !['created_at', 'updated_at'].includes(k));
+	if (unknown) throw new Error(`insertCustomers: unsupported column ${unknown}`);
+	const value = (v: unknown) => (v instanceof Date ? v.toISOString() : v ?? null);
+	const arrays = present.map((c) => sql`${rows.map((r) => value((r as Record<string, unknown>)[c]))}::${sql.raw(CUSTOMER_COLUMNS[c].type)}[]`);
+	const selects = present.map((c) => {
+		const otherwise = CUSTOMER_COLUMNS[c].otherwise;
+		return otherwise ? sql`coalesce(${sql.ref(`u.${c}`)}, ${sql.raw(otherwise)})` : sql.ref(`u.${c}`);
+	});
+	await sql`
+		insert into customers (${sql.join(present.map((c) => sql.ref(c)))})
+		select ${sql.join(selects)}
+		from unnest(${sql.join(arrays)}) as u(${sql.join(present.map((c) => sql.ref(c)))})`.execute(db);
 }
 
 /** Attaches many (customer, kind, value) identities; ids someone already owns are left alone. */

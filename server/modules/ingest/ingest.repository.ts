@@ -17,6 +17,14 @@ export async function listStaffCodes(db: DbOrTrx): Promise<Array<{ staff_code: s
 	return db.selectFrom('staff').select(['staff_code', 'id']).execute();
 }
 
+/**
+ * Fresh planner statistics for tables a big import is growing: without them the planner still
+ * believes the tables are as small as when the import began and picks whole-table scans.
+ */
+export async function analyzeTables(db: DbOrTrx, tables: string[]): Promise<void> {
+	for (const table of tables) await sql`analyze ${sql.table(table)}`.execute(db);
+}
+
 // ── import runs ─────────────────────────────────────────────────────────────────────────────
 
 export async function startImportRun(db: DbOrTrx, kind: string, fileName: string): Promise<number> {
@@ -63,7 +71,8 @@ export async function insertReceipts(trx: Trx, rows: ReceiptInsert[]): Promise<A
 export async function findReceiptIds(db: DbOrTrx, posTxnIds: string[]): Promise<Array<{ id: number; pos_txn_id: string }>> {
 	if (posTxnIds.length === 0) return [];
 	const result = await sql<{ id: number; pos_txn_id: string }>`
-		select id, pos_txn_id from store_purchases where pos_txn_id = any(${textArray(posTxnIds)}::text[])`.execute(db);
+		select r.id, r.pos_txn_id from unnest(${textArray(posTxnIds)}::text[]) as u(txn)
+		cross join lateral (select id, pos_txn_id from store_purchases where pos_txn_id = u.txn limit 1) as r`.execute(db);
 	return result.rows;
 }
 
@@ -90,12 +99,12 @@ export async function insertReceiptLines(
 	const result = await sql<{ inserted: number; unknown_sku: number; touched: number[] | null }>`
 		with ins as (
 			insert into store_purchase_lines (purchase_id, line_no, product_id, sku, quantity, unit_price_yen, amount_yen)
-			select u.purchase_id, u.line_no, pr.id, u.sku, u.quantity, u.unit_price, u.amount
+			select u.purchase_id, u.line_no, (select pr.id from products pr where pr.sku = u.sku) as product_id, u.sku,
+				u.quantity, u.unit_price, u.amount
 			from unnest(
 				${intArray(col('purchase_id'))}::bigint[], ${intArray(col('line_no'))}::int[], ${textArray(col('sku'))}::text[], ${intArray(col('quantity'))}::int[],
 				${intArray(col('unit_price_yen'))}::int[], ${intArray(col('amount_yen'))}::int[]
 			) as u(purchase_id, line_no, sku, quantity, unit_price, amount)
-			left join products pr on pr.sku = u.sku
 			on conflict (purchase_id, line_no) do nothing
 			returning purchase_id, product_id
 		)
@@ -198,15 +207,19 @@ export async function upsertEcOrderLines(
 	const result = await sql<{ written: number; unknown_sku: number }>`
 		with up as (
 			insert into ec_order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_yen, amount_yen)
-			select o.id, u.line_no, pr.id, u.sku, u.name, u.quantity, u.unit_price, u.amount
+			select o.id, u.line_no, (select pr.id from products pr where pr.sku = u.sku), u.sku, u.name, u.quantity,
+				u.unit_price, u.amount
 			from unnest(
 				${textArray(rows.map((r) => r.ec_order_id))}::text[], ${textArray(rows.map((r) => r.source_updated_at))}::timestamptz[],
 				${intArray(rows.map((r) => r.line_no))}::int[], ${textArray(rows.map((r) => r.sku))}::text[], ${textArray(rows.map((r) => r.name))}::text[],
 				${intArray(rows.map((r) => r.quantity))}::int[], ${intArray(rows.map((r) => r.unit_price_yen))}::int[], ${intArray(rows.map((r) => r.amount_yen))}::int[]
 			) as u(order_id, updated, line_no, sku, name, quantity, unit_price, amount)
-			join ec_orders o on o.platform = ${platform} and o.ec_order_id = u.order_id
-				and o.source = 'csv' and o.source_updated_at = u.updated
-			left join products pr on pr.sku = u.sku
+			-- LATERAL … LIMIT 1: an index probe per row, never a scan of all orders per batch
+			cross join lateral (
+				select x.id from ec_orders x
+				where x.platform = ${platform} and x.ec_order_id = u.order_id and x.source = 'csv' and x.source_updated_at = u.updated
+				limit 1
+			) as o
 			on conflict (order_id, line_no) do update set
 				product_id = excluded.product_id, sku = excluded.sku, name = excluded.name, quantity = excluded.quantity,
 				unit_price_yen = excluded.unit_price_yen, amount_yen = excluded.amount_yen

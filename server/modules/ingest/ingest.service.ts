@@ -8,7 +8,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Db, Trx } from '../../db/index.ts';
 import { CsvFileError, openCsv, type CsvEncoding } from './csv-source.ts';
-import { finishImportRun, listStaffCodes, listStoreIds, startImportRun } from './ingest.repository.ts';
+import { analyzeTables, finishImportRun, listStaffCodes, listStoreIds, startImportRun } from './ingest.repository.ts';
 import { knownColumns, parseRow, REQUIRED_COLUMNS, type ImportKind, type RowTypes } from './row-schemas.ts';
 import { writeCustomersBatch } from './writers/customers.writer.ts';
 import { writeEcBatch } from './writers/ec.writer.ts';
@@ -165,6 +165,7 @@ class WritePipeline<R> {
 	private writing: Promise<void> = Promise.resolve();
 	private afterSteps = new Set<Promise<void>>();
 	private failure: unknown = null;
+	private batches = 0;
 	constructor(
 		private db: Db,
 		private writer: KindWriter<R>,
@@ -175,6 +176,11 @@ class WritePipeline<R> {
 		await this.writing;
 		while (this.afterSteps.size >= PARALLEL_AFTER_STEPS) await Promise.race(this.afterSteps);
 		this.throwIfFailed();
+		this.batches++;
+		// statistics before batches 3, 9, 33, 129, …: often while the tables grow fast, rarely later
+		if (this.writer.growsTables && this.batches > 1 && Math.log2(this.batches - 1) % 2 === 1) {
+			await analyzeTables(this.db, this.writer.growsTables);
+		}
 		this.writing = this.db
 			.transaction()
 			.execute((trx) => this.writer.write(trx, rows))

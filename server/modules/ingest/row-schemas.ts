@@ -237,6 +237,7 @@ export function parseRow<K extends ImportKind>(kind: K, record: Record<string, s
 	if (result.success) return { ok: true, row: result.output as RowTypes[K] };
 	const issue = result.issues[0];
 	const path = v.getDotPath(issue);
-	const message = issue.message.startsWith('Invalid type') && path ? `${path} is missing` : issue.message;
+	const missing = (issue.kind === 'schema' && issue.input === undefined) || issue.message.startsWith('Invalid key');
+	const message = missing && path ? `${path} is missing` : issue.message;
 	return { ok: false, reason: message };
 }

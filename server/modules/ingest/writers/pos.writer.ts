@@ -20,6 +20,7 @@ export function createPosWriter(ctx: WriterContext): KindWriter<PosRow> {
 	const needsRefresh = new Set<number>();
 	return {
 		groupKey: posTxnId,
+		growsTables: ['customers', 'customer_identities', 'store_purchases', 'store_purchase_lines'],
 		write: (trx, rows) => writeReceipts(trx, rows, ctx, needsRefresh),
 		finish: async (db: Db) => {
 			const ids = [...needsRefresh];

@@ -39,6 +39,8 @@ export interface KindWriter<R> {
 	write(trx: Trx, rows: Array<NumberedRow<R>>): Promise<BatchResult>;
 	/** Rows with the same key are kept in one batch when they are consecutive (a receipt, an order). */
 	groupKey?: (row: R) => string;
+	/** Tables this kind grows: their statistics are refreshed now and then during a big import. */
+	growsTables?: string[];
 	/** Runs once after every batch and `after` step is done. */
 	finish?: (db: Db) => Promise<void>;
 }
