@@ -50,6 +50,7 @@ test('compose → LINE inbox → tap → demo shop → buy → attributed to S00
 	await expectTouchTargets(page);
 	await page.getByRole('button', { name: 'LINEで送信' }).click();
 	await expect(page.getByTestId('followup-status')).toHaveAttribute('data-status', 'sent', { timeout: 30_000 });
+	await page.screenshot({ path: 'test-results/loop-1-compose-portrait.png', fullPage: true });
 
 	// the customer's LINE
 	await page.goto('/demo/line-inbox');
@@ -58,6 +59,7 @@ test('compose → LINE inbox → tap → demo shop → buy → attributed to S00
 	const href = await ecButton.getAttribute('href');
 	expect(href).toMatch(/\/l\/[0-9A-Za-z]{22}$/);
 	const code = href!.split('/l/')[1];
+	await page.screenshot({ path: 'test-results/loop-2-line-inbox.png', fullPage: true });
 
 	// tap → redirect → demo shop product page with the ref; ref.js puts it into the cart
 	const shop = await context.newPage();
@@ -66,11 +68,13 @@ test('compose → LINE inbox → tap → demo shop → buy → attributed to S00
 	await expect(shop.getByRole('heading', { level: 1 })).toContainText(productName.slice(0, 4));
 	await shop.waitForFunction(() => (window as unknown as { tsunaguRefReady?: Promise<unknown> }).tsunaguRefReady !== undefined);
 	await shop.evaluate(() => (window as unknown as { tsunaguRefReady: Promise<unknown> }).tsunaguRefReady);
+	await shop.screenshot({ path: 'test-results/loop-3-shop-product.png', fullPage: true });
 	await shop.getByRole('button', { name: 'カートに入れる' }).click();
 	await expect(shop.getByRole('heading', { name: 'カート' })).toBeVisible();
 	await shop.getByLabel('メールアドレス').fill('guest.buyer@example.jp');
 	await shop.getByRole('button', { name: '注文を確定する' }).click();
 	const orderId = await shop.getByTestId('order-id').innerText();
+	await shop.screenshot({ path: 'test-results/loop-4-order-placed.png', fullPage: true });
 
 	// attributed to S003 by the ref rule (polls the API until the webhook inbox has processed it)
 	await expect
