@@ -9,6 +9,7 @@ import * as lineMembership from './2026-11-23T1300_line_membership.ts';
 import * as staffTablet from './2026-11-23T1400_staff_tablet.ts';
 import * as followups from './2026-11-23T1500_followups.ts';
 import * as reports from './2026-11-23T1600_reports.ts';
+import * as reportsRollups from './2026-11-23T1600_reports_rollups.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -16,5 +17,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-11-23T1300_line_membership': lineMembership,
 	'2026-11-23T1400_staff_tablet': staffTablet,
 	'2026-11-23T1500_followups': followups,
-	'2026-11-23T1600_reports': reports
+	'2026-11-23T1600_reports': reports,
+	'2026-11-23T1600_reports_rollups': reportsRollups
 };

@@ -5,6 +5,7 @@ import { handleShopifyInboxRow } from '../modules/webhooks/shopify.handler.ts';
 import { handleLineInboxRow } from '../modules/line/line.service.ts';
 import { affinityRefreshWorker } from '../modules/talking-points/affinities.worker.ts';
 import { createOutboxWorker } from '../modules/followups/outbox.ts';
+import { reportRollupWorker } from '../modules/reports/rollup.worker.ts';
 
 /** Every background loop the server runs; each module contributes its own. */
 export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
@@ -14,6 +15,8 @@ export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
 		// staff tablet suggestions: co-purchase affinities, refreshed daily
 		affinityRefreshWorker(deps),
 		// LINE follow-ups: the push outbox (safe to run in several processes)
-		createOutboxWorker(deps)
+		createOutboxWorker(deps),
+		// manager reports: daily sales / funnel rollups kept warm (requests refresh dirty days too)
+		reportRollupWorker(deps)
 	];
 }

@@ -11,6 +11,15 @@ import { FUNNEL_DEFINITIONS, kpiDefinitions, SALES_DEFINITION } from './definiti
 import { bucketStarts, jstMonth, parsePeriod, type Bucket, type Period } from './period.ts';
 import * as repo from './reports.repository.ts';
 import type { Scope } from './reports.repository.ts';
+import * as rollup from './rollup.repository.ts';
+
+/**
+ * Sales and funnel figures come from the daily rollups, refreshed (dirty days only) first, so
+ * a report always equals a direct query over the raw rows at that moment.
+ */
+async function freshRollups(db: Db): Promise<void> {
+	await db.transaction().execute((trx) => rollup.refreshRollups(trx));
+}
 
 export type Who = Pick<StaffPrincipal, 'id' | 'role'>;
 
@@ -80,6 +89,7 @@ export interface SalesReport {
 export async function salesReport(db: Db, who: Who, query: PeriodQuery & { groupBy: SalesGroupBy }, now = new Date()): Promise<SalesReport> {
 	const scope = await scopeFor(db, who, query);
 	const period = parsePeriod(query, now);
+	await freshRollups(db);
 	const rows = await salesRows(db, period, scope, query.groupBy);
 	const totals = rows.reduce(
 		(t, r) => ({ orders: t.orders + r.orders, grossYen: t.grossYen + r.grossYen, refundedYen: t.refundedYen + r.refundedYen, netYen: t.netYen + r.netYen }),
@@ -91,11 +101,11 @@ export async function salesReport(db: Db, who: Who, query: PeriodQuery & { group
 async function salesRows(db: Db, period: Period, scope: Scope, groupBy: SalesGroupBy): Promise<SalesRow[]> {
 	const withNet = <T extends { grossYen: number; refundedYen: number }>(r: T) => ({ ...r, netYen: r.grossYen - r.refundedYen });
 	if (groupBy === 'staff' || groupBy === 'store') {
-		const rows = groupBy === 'staff' ? await repo.salesByStaff(db, period, scope) : await repo.salesByStore(db, period, scope);
+		const rows = groupBy === 'staff' ? await rollup.salesByStaff(db, period, scope) : await rollup.salesByStore(db, period, scope);
 		// leaderboard order: net, then gross, then name (stable for equal figures)
 		return rows.map(withNet).sort((a, b) => b.netYen - a.netYen || b.grossYen - a.grossYen || a.label.localeCompare(b.label));
 	}
-	const found = new Map((await repo.salesByTime(db, period, scope, groupBy)).map((r) => [r.key, r]));
+	const found = new Map((await rollup.salesByTime(db, period, scope, groupBy)).map((r) => [r.key, r]));
 	// every bucket of the period, empty ones as zero, so the chart's x axis is continuous
 	return bucketStarts(period, groupBy).map((key) => {
 		const r = found.get(key) ?? { orders: 0, grossYen: 0, refundedYen: 0 };
@@ -147,7 +157,7 @@ export interface FunnelRowOut {
 	conversionRate: number | null;
 }
 
-function funnelRow(r: repo.FunnelRow): FunnelRowOut {
+function funnelRow(r: rollup.FunnelSums): FunnelRowOut {
 	return {
 		...r,
 		delivered: r.sent,
@@ -160,11 +170,12 @@ function funnelRow(r: repo.FunnelRow): FunnelRowOut {
 export async function funnelReport(db: Db, who: Who, query: PeriodQuery & { groupBy: FunnelGroupBy }, now = new Date()) {
 	const scope = await scopeFor(db, who, query);
 	const period = parsePeriod(query, now);
+	await freshRollups(db);
 	const [rows, total] = await Promise.all([
-		query.groupBy === 'total' ? Promise.resolve([]) : repo.funnel(db, period, scope, query.groupBy),
-		repo.funnel(db, period, scope, 'total')
+		query.groupBy === 'total' ? Promise.resolve([]) : rollup.funnel(db, period, scope, query.groupBy),
+		rollup.funnel(db, period, scope, 'total')
 	]);
-	const empty: repo.FunnelRow = { key: 'total', label: 'total', labelEn: 'total', created: 0, sent: 0, failed: 0, clicked: 0, ordered: 0, orders: 0, grossYen: 0, refundedYen: 0 };
+	const empty: rollup.FunnelSums = { key: 'total', label: 'total', labelEn: 'total', created: 0, sent: 0, failed: 0, clicked: 0, ordered: 0, orders: 0, grossYen: 0, refundedYen: 0 };
 	return {
 		period: periodOut(period),
 		groupBy: query.groupBy,
@@ -229,10 +240,11 @@ export async function meReport(db: Db, who: Who, query: { month?: string }, now 
 	const month = jstMonth(now, query.month);
 	const period = parsePeriod(month, now);
 	const scope: Scope = { staffId: who.id };
+	await freshRollups(db);
 	const [funnel, clicks, sales, recent] = await Promise.all([
-		repo.funnel(db, period, scope, 'total'),
+		rollup.funnel(db, period, scope, 'total'),
 		repo.clicksOfStaff(db, period, who.id),
-		repo.salesByStaff(db, period, scope),
+		rollup.salesByStaff(db, period, scope),
 		repo.attributedOrders(db, period, scope, 20)
 	]);
 	const f = funnel[0];

@@ -1,0 +1,17 @@
+/** Keeps the report rollups warm so a report request's own refresh finds little to do. */
+import type { AppDeps } from '../../http/context.ts';
+import type { WorkerSpec } from '../../jobs/worker.ts';
+import { refreshRollups } from './rollup.repository.ts';
+
+export function reportRollupWorker(deps: AppDeps): WorkerSpec {
+	return {
+		name: 'report-rollups',
+		idleMs: 60_000,
+		tick: async () => {
+			const changed = await deps.db.transaction().execute((trx) => refreshRollups(trx));
+			if (changed.salesDays + changed.funnelDays > 0) deps.logger.debug(changed, 'report rollups refreshed');
+			// always sleep: the next look is a minute away
+			return 0;
+		}
+	};
+}
