@@ -41,12 +41,12 @@ describe.each(testDbKinds())('report rollups on %s', (kind) => {
 
 	const randomTime = () => new Date(Date.parse('2026-09-29T00:00:00Z') + Math.floor(rand() * 95 * 24) * 3_600_000 + 30 * 60_000);
 
-	async function refresh() {
-		return db.transaction().execute((trx) => rollup.refreshRollups(trx));
+	async function refresh(lookBack = false) {
+		return db.transaction().execute((trx) => rollup.refreshRollups(trx, { lookBack }));
 	}
 
-	async function expectRollupsEqualRaw() {
-		await refresh();
+	async function expectRollupsEqualRaw(refreshFirst = true) {
+		if (refreshFirst) await refresh();
 		for (const range of RANGES) {
 			const days = rollup.dayRangeOf(range);
 			for (const scope of [{}, { storeId: 'r1' }, { staffId: staffIds[0] }]) {
@@ -122,5 +122,12 @@ describe.each(testDbKinds())('report rollups on %s', (kind) => {
 		const f = followUps[5];
 		await newAttribution(db, { staffId: f.staffId, storeId: f.storeId, at: new Date('2026-10-31T15:00:00Z'), grossYen: 12_345, followUpId: f.id });
 		await expectRollupsEqualRaw();
+	}, 120_000);
+
+	it('a change that commits late with an earlier timestamp is caught by the look-back pass', async () => {
+		await refresh();
+		await sql`update attributions set refunded_yen = 1, updated_at = now() - interval '5 minutes' where id = (select min(id) from attributions where status = 'active' and refunded_yen <> 1)`.execute(db);
+		await refresh(true);
+		await expectRollupsEqualRaw(false);
 	}, 120_000);
 });

@@ -3,6 +3,7 @@
  * staff member's own month. Every function starts with the access check (`scopeFor`):
  * staff → their own staff id only, managers → their home store only, admins → everything.
  */
+import { sql } from 'kysely';
 import type { Db } from '../../db/index.ts';
 import { forbidden } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
@@ -198,10 +199,11 @@ export async function kpiReport(db: Db, who: Who, dormantDays: number, query: { 
 	if (who.role === 'staff') throw forbidden('forbidden', 'Customer KPIs are for managers and admins');
 	const scope = await scopeFor(db, who, { storeId: query.storeId });
 	const period = parsePeriod(query, now);
-	const [cells, intervals] = await Promise.all([
-		repo.customerKpiCells(db, period, scope.storeId, dormantDays),
-		repo.purchaseIntervals(db, period, scope.storeId)
-	]);
+	const [cells, intervals] = await db.transaction().execute(async (trx) => {
+		// one pass per customer over the purchase history: keep the hash aggregates in memory
+		await sql`set local work_mem = '64MB'`.execute(trx);
+		return [await repo.customerKpiCells(trx, period, scope.storeId, dormantDays), await repo.purchaseIntervals(trx, period, scope.storeId)] as const;
+	});
 	const sum = (pick: (c: repo.KpiCell) => number, where: (c: repo.KpiCell) => boolean = () => true) =>
 		cells.filter(where).reduce((n, c) => n + pick(c), 0);
 	const ratio = (numerator: number, denominator: number): Ratio => ({ value: rate(numerator, denominator), numerator, denominator });

@@ -4,8 +4,9 @@
  * A day is dirty for sales when an attribution of that order day changed (updated_at), and
  * for the funnel when one of its follow-ups was created / sent, is still pending (queued or
  * sending: it will settle later), got a click, or an attribution pointing at it changed.
- * Changes are looked up from the last refresh minus a margin, so transactions that commit
- * late with an earlier timestamp are still seen. Rebuilding a day is idempotent.
+ * A report request looks at changes since the last refresh only (cheap); the background
+ * worker also looks back a margin, so a transaction that committed late with an earlier
+ * timestamp (or click id) is picked up within a minute. Rebuilding a day is idempotent.
  */
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
@@ -13,9 +14,9 @@ import type { Range, Scope, SalesTotals } from './reports.repository.ts';
 import type { Bucket } from './period.ts';
 
 const STATE = 'daily';
-const MARGIN = sql`interval '10 minutes'`;
-/** Clicks are append-only with an identity id; ids are handed out before commit, so look back a little. */
-const CLICK_ID_MARGIN = 1_000;
+const LOOK_BACK_MS = 10 * 60_000;
+/** Clicks are append-only with an identity id; ids are handed out before commit, so the worker looks back a little. */
+const CLICK_ID_LOOK_BACK = 1_000;
 const JST_DAY = (col: string) => sql`(${sql.ref(col)} at time zone 'Asia/Tokyo')::date`;
 const dayStart = sql`(d.day::timestamp at time zone 'Asia/Tokyo')`;
 const dayEnd = sql`((d.day + 1)::timestamp at time zone 'Asia/Tokyo')`;
@@ -26,12 +27,15 @@ interface RefreshState {
 }
 
 /** Brings both rollups up to date; serialised by an advisory lock so two refreshers never interleave. */
-export async function refreshRollups(trx: Trx): Promise<{ salesDays: number; funnelDays: number }> {
+export async function refreshRollups(trx: Trx, options: { lookBack?: boolean } = {}): Promise<{ salesDays: number; funnelDays: number }> {
 	await sql`select pg_advisory_xact_lock(hashtext('tsunagu.report_rollups'))`.execute(trx);
 	const { rows: clock } = await sql<{ now: Date; max_click: number }>`
 		select clock_timestamp() as now, coalesce((select max(id) from link_clicks), 0)::int8 as max_click`.execute(trx);
 	const { now, max_click: maxClick } = clock[0];
-	const state = (await sql<RefreshState>`select refreshed_until, last_click_id from report_rollup_state where name = ${STATE}`.execute(trx)).rows[0];
+	const found = (await sql<RefreshState>`select refreshed_until, last_click_id from report_rollup_state where name = ${STATE}`.execute(trx)).rows[0];
+	const state = found && options.lookBack
+		? { refreshed_until: new Date(found.refreshed_until.getTime() - LOOK_BACK_MS), last_click_id: found.last_click_id - CLICK_ID_LOOK_BACK }
+		: found;
 
 	const salesDays = state ? await dirtySalesDays(trx, state) : await allDays(trx, sql`select ordered_at as at from attributions`);
 	const funnelDays = state ? await dirtyFunnelDays(trx, state) : await allDays(trx, sql`select created_at as at from follow_ups`);
@@ -51,12 +55,12 @@ async function allDays(trx: Trx, source: ReturnType<typeof sql>): Promise<string
 async function dirtySalesDays(trx: Trx, state: RefreshState): Promise<string[]> {
 	const { rows } = await sql<{ day: string }>`
 		select distinct ${JST_DAY('a.ordered_at')}::text as day
-		from attributions a where a.updated_at >= ${state.refreshed_until}::timestamptz - ${MARGIN}`.execute(trx);
+		from attributions a where a.updated_at >= ${state.refreshed_until}::timestamptz`.execute(trx);
 	return rows.map((r) => r.day);
 }
 
 async function dirtyFunnelDays(trx: Trx, state: RefreshState): Promise<string[]> {
-	const since = sql`${state.refreshed_until}::timestamptz - ${MARGIN}`;
+	const since = sql`${state.refreshed_until}::timestamptz`;
 	const { rows } = await sql<{ day: string }>`
 		select ${JST_DAY('f.created_at')}::text as day from follow_ups f where f.created_at >= ${since}
 		union select ${JST_DAY('f.created_at')}::text from follow_ups f where f.sent_at >= ${since}
@@ -64,7 +68,7 @@ async function dirtyFunnelDays(trx: Trx, state: RefreshState): Promise<string[]>
 		union select day::text from report_daily_followups where pending > 0
 		union select ${JST_DAY('f.created_at')}::text
 			from link_clicks lc join tracked_links tl on tl.code = lc.code join follow_ups f on f.id = tl.follow_up_id
-			where lc.id > ${state.last_click_id - CLICK_ID_MARGIN}
+			where lc.id > ${state.last_click_id}
 		union select ${JST_DAY('f.created_at')}::text
 			from attributions a join follow_ups f on f.id = a.follow_up_id
 			where a.updated_at >= ${since}`.execute(trx);

@@ -8,7 +8,7 @@ export function reportRollupWorker(deps: AppDeps): WorkerSpec {
 		name: 'report-rollups',
 		idleMs: 60_000,
 		tick: async () => {
-			const changed = await deps.db.transaction().execute((trx) => refreshRollups(trx));
+			const changed = await deps.db.transaction().execute((trx) => refreshRollups(trx, { lookBack: true }));
 			if (changed.salesDays + changed.funnelDays > 0) deps.logger.debug(changed, 'report rollups refreshed');
 			// always sleep: the next look is a minute away
 			return 0;
