@@ -33,7 +33,7 @@ export default defineConfig({
 			workbox: {
 				globPatterns: ['client/**/*.{js,css,html,ico,png,svg,webmanifest,woff2}'],
 				navigateFallback: '/index.html',
-				navigateFallbackDenylist: [/^\/api\//, /^\/webhooks\//, /^\/l\//, /^\/sandbox\//, /^\/sdk\//, /^\/healthz/],
+				navigateFallbackDenylist: [/^\/api\//, /^\/webhooks\//, /^\/l\//, /^\/sandbox\//, /^\/sdk\//, /^\/healthz/, /^\/shop(\/|$)/],
 				// First install takes the open page over so it works offline right away; later
 				// versions wait for the staff's "更新" (SKIP_WAITING message from workbox-window).
 				clientsClaim: true,

@@ -11,6 +11,7 @@ import { CUSTOMER_STATES, DEFAULT_DORMANT_DAYS, customerState, type CustomerStat
 import { DEMO_PIN } from './fixtures.ts';
 import { DEFAULT_CUSTOMERS, DEFAULT_SEED, generateDemoData, tokyoDate, type DemoData } from './generate.ts';
 import { insertRows } from './write.ts';
+import { refreshProductAffinities } from '../modules/talking-points/affinities.repository.ts';
 
 export interface SeedOptions {
 	publicBaseUrl?: string;
@@ -67,6 +68,10 @@ export async function seedDemo(db: Db, options: SeedOptions = {}): Promise<SeedR
 			.values({ anchor_date: anchorDate, prng_seed: seed, customers: data.customers.length, generator: 'js' })
 			.execute();
 	});
+	// Suggestions on the tablet read co-purchase affinities: compute them from the fresh history
+	// now rather than waiting for the daily refresh.
+	progress('product affinities');
+	await refreshProductAffinities(db);
 	return {
 		anchorDate,
 		seed,

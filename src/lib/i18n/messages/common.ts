@@ -9,6 +9,10 @@ export const ja = {
 	'home.manager.desc': 'スタッフ経由EC売上とKPI',
 	'home.member': '会員証 (LINE)',
 	'home.member.desc': 'LINEで開く会員証',
+	'home.demo': 'デモ環境',
+	'home.demo.desc': 'LINEとECの代わりに動くローカルのサンドボックス',
+	'home.demo.inbox': 'デモ: LINEの受信箱',
+	'home.demo.shop': 'デモ: オンラインストア',
 	'error.network': 'ネットワークに接続できません',
 	'error.generic': 'エラーが発生しました'
 } as const;
@@ -24,6 +28,10 @@ export const en: Record<keyof typeof ja, string> = {
 	'home.manager.desc': 'Staff-attributed EC sales and KPIs',
 	'home.member': 'Member card (LINE)',
 	'home.member.desc': 'The member card opened inside LINE',
+	'home.demo': 'Demo environment',
+	'home.demo.desc': 'Local sandboxes standing in for LINE and the EC platform',
+	'home.demo.inbox': 'Demo: LINE inbox',
+	'home.demo.shop': 'Demo: online store',
 	'error.network': 'Cannot reach the network',
 	'error.generic': 'Something went wrong'
 };
