@@ -3,8 +3,13 @@ import { sql } from 'kysely';
 import type { DbOrTrx } from '../../db/index.ts';
 import type { AttributionDecision, ClickFacts, RefLink } from './rules.ts';
 
-export async function findOrderForAttribution(db: DbOrTrx, platform: string, ecOrderId: string) {
-	return db
+/**
+ * The order's facts for attribution and, in the same statement, the customer's newest clicks
+ * inside [ordered_at − window, ordered_at] (the last-touch candidates; the rules pick among
+ * them). One round trip instead of two: this runs for every order webhook.
+ */
+export async function findOrderForAttribution(db: DbOrTrx, platform: string, ecOrderId: string, windowDays: number) {
+	const row = await db
 		.selectFrom('ec_orders as o')
 		.select((eb) => [
 			'o.ordered_at',
@@ -19,11 +24,47 @@ export async function findOrderForAttribution(db: DbOrTrx, platform: string, ecO
 				.select(sql<number>`coalesce(sum(r.amount_yen), 0)::int`.as('s'))
 				.whereRef('r.platform', '=', 'o.platform')
 				.whereRef('r.ec_order_id', '=', 'o.ec_order_id')
-				.as('refunded_yen')
+				.as('refunded_yen'),
+			// exact seconds, not calendar days: the window must not stretch across a DST change
+			sql<RecentClickJson[]>`(
+				select coalesce(json_agg(c order by c.clicked_at desc, c.click_id desc), '[]'::json) from (
+					select k.click_id, k.code, k.clicked_at, t.staff_id, t.store_id, t.follow_up_id
+					from link_clicks k join tracked_links t on t.code = k.code
+					where k.customer_id = o.customer_id
+						and k.clicked_at >= o.ordered_at - make_interval(secs => ${windowDays * 86_400})
+						and k.clicked_at <= o.ordered_at
+					order by k.clicked_at desc, k.click_id desc
+					limit 5
+				) c
+			)`.as('recent_clicks')
 		])
 		.where('o.platform', '=', platform)
 		.where('o.ec_order_id', '=', ecOrderId)
 		.executeTakeFirst();
+	if (!row) return undefined;
+	const { recent_clicks, ...order } = row;
+	return { ...order, recentClicks: parseClicks(recent_clicks) };
+}
+
+interface RecentClickJson {
+	click_id: string;
+	code: string;
+	clicked_at: string;
+	staff_id: string;
+	store_id: string;
+	follow_up_id: string | null;
+}
+
+function parseClicks(value: RecentClickJson[] | string | null): ClickFacts[] {
+	const list: RecentClickJson[] = typeof value === 'string' ? JSON.parse(value) : (value ?? []);
+	return list.map((r) => ({
+		clickId: r.click_id,
+		code: r.code,
+		clickedAt: new Date(r.clicked_at),
+		staffId: r.staff_id,
+		storeId: r.store_id,
+		followUpId: r.follow_up_id
+	}));
 }
 
 /** Links for the given codes, each with its latest click at or before the order. */
@@ -53,29 +94,6 @@ export async function findRefLinks(db: DbOrTrx, codes: string[], orderedAt: Date
 		const r = byCode.get(code);
 		return r ? [{ code, staffId: r.staff_id, storeId: r.store_id, followUpId: r.follow_up_id, clickId: r.click_id ?? null }] : [];
 	});
-}
-
-/** The customer's newest clicks inside [since, until] (the rules pick among them). */
-export async function findRecentClicks(db: DbOrTrx, customerId: string, since: Date, until: Date): Promise<ClickFacts[]> {
-	const rows = await db
-		.selectFrom('link_clicks as k')
-		.innerJoin('tracked_links as t', 't.code', 'k.code')
-		.select(['k.click_id', 'k.code', 'k.clicked_at', 't.staff_id', 't.store_id', 't.follow_up_id'])
-		.where('k.customer_id', '=', customerId)
-		.where('k.clicked_at', '>=', since)
-		.where('k.clicked_at', '<=', until)
-		.orderBy('k.clicked_at', 'desc')
-		.orderBy('k.click_id', 'desc')
-		.limit(5)
-		.execute();
-	return rows.map((r) => ({
-		clickId: r.click_id,
-		code: r.code,
-		clickedAt: new Date(r.clicked_at),
-		staffId: r.staff_id,
-		storeId: r.store_id,
-		followUpId: r.follow_up_id
-	}));
 }
 
 export async function upsertAttribution(

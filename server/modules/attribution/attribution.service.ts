@@ -5,21 +5,17 @@
  */
 import type { Trx, DbOrTrx } from '../../db/index.ts';
 import { registerAfterOrderChange, type AfterOrderChangeHook, type OrderKey } from '../orders/orders.service.ts';
-import { deleteAttribution, findAttribution, findOrderForAttribution, findRecentClicks, findRefLinks, upsertAttribution } from './attribution.repository.ts';
+import { deleteAttribution, findAttribution, findOrderForAttribution, findRefLinks, upsertAttribution } from './attribution.repository.ts';
 import { decideAttribution, refCodesOf } from './rules.ts';
 
-const DAY_MS = 86_400_000;
-
 export async function recomputeAttribution(trx: Trx | DbOrTrx, key: OrderKey, windowDays: number): Promise<void> {
-	const order = await findOrderForAttribution(trx, key.platform, key.ecOrderId);
+	const order = await findOrderForAttribution(trx, key.platform, key.ecOrderId, windowDays);
 	if (!order) return; // a refund ahead of its order: decided when the order arrives
 	const orderedAt = new Date(order.ordered_at);
 	const codes = refCodesOf(parseNotes(order.note_attributes), order.ref_code, order.landing_site);
 	const refs = await findRefLinks(trx, codes, orderedAt);
-	const clicks =
-		refs.length === 0 && order.customer_id
-			? await findRecentClicks(trx, order.customer_id, new Date(orderedAt.getTime() - windowDays * DAY_MS), orderedAt)
-			: [];
+	// last touch only decides when no ref does
+	const clicks = refs.length === 0 ? order.recentClicks : [];
 	const decision = decideAttribution(
 		{ orderedAt, customerId: order.customer_id, status: order.status, totalYen: order.total_yen, refundedYen: Number(order.refunded_yen ?? 0) },
 		refs,

@@ -45,39 +45,12 @@ export async function upsertOrder(trx: Trx, order: NormalizedOrder, customerId: 
 	return row.id;
 }
 
-/** Our product ids for order lines, matched by SKU first, then by the platform's product id. */
-export async function findProductIds(
-	db: DbOrTrx,
-	lines: NormalizedOrderLine[]
-): Promise<{ bySku: Map<string, number>; byEcProductId: Map<string, number> }> {
-	const skus = [...new Set(lines.flatMap((l) => (l.sku ? [l.sku] : [])))];
-	const ecIds = [...new Set(lines.flatMap((l) => (l.ecProductId ? [l.ecProductId] : [])))];
-	const bySku = new Map<string, number>();
-	const byEcProductId = new Map<string, number>();
-	if (skus.length === 0 && ecIds.length === 0) return { bySku, byEcProductId };
-	const rows = await db
-		.selectFrom('products')
-		.select(['id', 'sku', 'ec_product_id'])
-		.where((eb) =>
-			eb.or([
-				...(skus.length ? [eb('sku', 'in', skus)] : []),
-				...(ecIds.length ? [eb('ec_product_id', 'in', ecIds)] : [])
-			])
-		)
-		.execute();
-	for (const r of rows) {
-		bySku.set(r.sku, r.id);
-		if (r.ec_product_id) byEcProductId.set(r.ec_product_id, r.id);
-	}
-	return { bySku, byEcProductId };
-}
-
-export async function replaceOrderLines(
-	trx: Trx,
-	orderId: number,
-	lines: Array<NormalizedOrderLine & { productId: number | null }>
-): Promise<void> {
-	await trx.deleteFrom('ec_order_lines').where('order_id', '=', orderId).execute();
+/**
+ * Replaces an order's lines (no delete needed for an order that was just created). Each line's
+ * product is matched in the same statement: by SKU first, then by the platform's product id.
+ */
+export async function replaceOrderLines(trx: Trx, orderId: number, lines: NormalizedOrderLine[], options: { fresh: boolean }): Promise<void> {
+	if (!options.fresh) await trx.deleteFrom('ec_order_lines').where('order_id', '=', orderId).execute();
 	if (lines.length === 0) return;
 	await trx
 		.insertInto('ec_order_lines')
@@ -86,7 +59,7 @@ export async function replaceOrderLines(
 				order_id: orderId,
 				line_no: i + 1,
 				ec_line_id: l.ecLineId,
-				product_id: l.productId,
+				product_id: productIdOf(l),
 				sku: l.sku,
 				name: l.name,
 				quantity: l.quantity,
@@ -95,6 +68,13 @@ export async function replaceOrderLines(
 			}))
 		)
 		.execute();
+}
+
+function productIdOf(line: NormalizedOrderLine) {
+	return sql<number | null>`coalesce(
+		(select id from products where sku = ${line.sku}::text),
+		(select id from products where ec_product_id = ${line.ecProductId}::text order by id limit 1)
+	)`;
 }
 
 /** Inserts a refund once per (platform, refund id); false when it was already there. */

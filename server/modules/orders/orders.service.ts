@@ -6,7 +6,7 @@
  */
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import { resolveCustomer } from '../customers/customers.service.ts';
-import { findOrderState, findOrderTotals, findProductIds, insertRefund, lockOrderKey, replaceOrderLines, upsertOrder } from './orders.repository.ts';
+import { findOrderState, findOrderTotals, insertRefund, lockOrderKey, replaceOrderLines, upsertOrder } from './orders.repository.ts';
 import type { NormalizedOrder, NormalizedRefund, OrderKey } from './orders.types.ts';
 
 export type { NormalizedOrder, NormalizedRefund, OrderKey };
@@ -60,7 +60,7 @@ export async function applyOrder(trx: Trx, order: NormalizedOrder): Promise<Appl
 		// a later guest-looking payload keeps the customer an earlier one resolved
 		customerId = (await resolveOrderCustomer(trx, order)) ?? customerId;
 		const orderId = await upsertOrder(trx, order, customerId);
-		await replaceOrderLines(trx, orderId, await withProductIds(trx, order));
+		await replaceOrderLines(trx, orderId, order.lines, { fresh: !current });
 		applied = true;
 	}
 	let refundsAdded = 0;
@@ -94,12 +94,4 @@ async function resolveOrderCustomer(trx: Trx, order: NormalizedOrder): Promise<s
 		{ family_name: c.familyName, given_name: c.givenName, email: c.email, phone: c.phone }
 	);
 	return resolved?.customerId ?? null;
-}
-
-async function withProductIds(trx: Trx, order: NormalizedOrder) {
-	const { bySku, byEcProductId } = await findProductIds(trx, order.lines);
-	return order.lines.map((l) => ({
-		...l,
-		productId: (l.sku ? bySku.get(l.sku) : undefined) ?? (l.ecProductId ? byEcProductId.get(l.ecProductId) : undefined) ?? null
-	}));
 }

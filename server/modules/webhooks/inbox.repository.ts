@@ -62,27 +62,20 @@ export async function claimDueRows(
 }
 
 /**
- * Locks one row for processing inside `trx`; false when it was processed meanwhile (a claimer
- * whose lease expired while another finished the row). The lock makes a second processor of
- * the same row wait here and then skip it.
+ * Marks the given rows processed inside `trx` and returns the ids that were still open. The
+ * update takes the row locks the way `lockUnprocessedRow` does: a second processor of the same
+ * row waits here and then skips it; a rollback (handler error) leaves the row unprocessed.
  */
-export async function lockUnprocessedRow(trx: Trx, id: number): Promise<boolean> {
-	const row = await trx
-		.selectFrom('webhook_inbox')
-		.select('id')
-		.where('id', '=', id)
-		.where('processed_at', 'is', null)
-		.forUpdate()
-		.executeTakeFirst();
-	return row !== undefined;
-}
-
-export async function markProcessed(db: DbOrTrx, id: number): Promise<void> {
-	await db
+export async function markOpenRowsProcessed(trx: Trx, ids: number[]): Promise<number[]> {
+	if (ids.length === 0) return [];
+	const rows = await trx
 		.updateTable('webhook_inbox')
 		.set({ processed_at: sql<Date>`now()`, locked_until: null, last_error: null })
-		.where('id', '=', id)
+		.where('id', 'in', ids)
+		.where('processed_at', 'is', null)
+		.returning('id')
 		.execute();
+	return rows.map((r) => r.id);
 }
 
 /** Records a failure and when to try again (`null` → never: parked for a person to look at). */

@@ -18,7 +18,7 @@ import type { Db, Trx } from '../../db/index.ts';
 import type { AppDeps } from '../../http/context.ts';
 import type { WorkerSpec } from '../../jobs/worker.ts';
 import type { Logger } from '../../logger.ts';
-import { claimDueRows, insertInboxRow, lockUnprocessedRow, markFailed, markProcessed, type InboxRow } from './inbox.repository.ts';
+import { claimDueRows, insertInboxRow, markFailed, markOpenRowsProcessed, type InboxRow } from './inbox.repository.ts';
 
 export type { InboxRow };
 
@@ -71,7 +71,15 @@ export interface BatchResult {
 	failed: number;
 }
 
-/** Claims one batch of due rows and processes them one transaction each. */
+/**
+ * Claims one batch of due rows and processes it. Fast path: the whole batch in one transaction,
+ * so up to `batchSize` deliveries share one commit (one WAL flush) instead of paying one each —
+ * the commit was the largest single cost per order. If any row fails, that transaction rolls
+ * back as a whole (nothing of the batch is kept) and the rows are processed again one
+ * transaction each, so the failure is recorded against the row that caused it and the others
+ * go through, exactly as before. Handlers are idempotent and transactional, so running a row's
+ * handler in a rolled-back transaction first changes nothing.
+ */
 export async function processInboxBatch(db: Db, handlers: InboxHandlers, options: InboxOptions = {}): Promise<BatchResult> {
 	const rows = await claimDueRows(
 		db,
@@ -80,26 +88,52 @@ export async function processInboxBatch(db: Db, handlers: InboxHandlers, options
 		options.leaseSeconds ?? INBOX_DEFAULTS.leaseSeconds
 	);
 	const result: BatchResult = { claimed: rows.length, processed: 0, failed: 0 };
+	const live: InboxRow[] = [];
 	for (const row of rows) {
+		if (await parkIfNeverFinished(db, row, options.logger)) result.failed++;
+		else live.push(row);
+	}
+	if (live.length > 1 && (await processTogether(db, handlers, live))) {
+		result.processed += live.length;
+		return result;
+	}
+	for (const row of live) {
 		if (await processRow(db, handlers[row.source], row, options.logger)) result.processed++;
 		else result.failed++;
 	}
 	return result;
 }
 
-async function processRow(db: Db, handler: InboxHandler, row: InboxRow, logger?: Logger): Promise<boolean> {
-	// Claimed more often than allowed without a recorded failure: its earlier attempts never
-	// finished (the process died or hung each time). Park it rather than crash again.
-	if (row.attempts > INBOX_DEFAULTS.maxAttempts) {
-		await markFailed(db, row.id, `gave up after ${row.attempts - 1} attempts that never finished`, null);
-		logger?.error({ inboxId: row.id, source: row.source, attempts: row.attempts }, 'webhook parked after unfinished attempts');
-		return false;
-	}
+/** One transaction for the whole batch; false (and nothing kept) when any row failed. */
+async function processTogether(db: Db, handlers: InboxHandlers, rows: InboxRow[]): Promise<boolean> {
 	try {
 		await db.transaction().execute(async (trx) => {
-			if (!(await lockUnprocessedRow(trx, row.id))) return;
+			const open = new Set(await markOpenRowsProcessed(trx, rows.map((r) => r.id)));
+			for (const row of rows) if (open.has(row.id)) await handlers[row.source](trx, row);
+		});
+		return true;
+	} catch {
+		return false; // the per-row pass that follows records (and logs) the real failure
+	}
+}
+
+/**
+ * Claimed more often than allowed without a recorded failure: its earlier attempts never
+ * finished (the process died or hung each time). Park it rather than crash again.
+ */
+async function parkIfNeverFinished(db: Db, row: InboxRow, logger?: Logger): Promise<boolean> {
+	if (row.attempts <= INBOX_DEFAULTS.maxAttempts) return false;
+	await markFailed(db, row.id, `gave up after ${row.attempts - 1} attempts that never finished`, null);
+	logger?.error({ inboxId: row.id, source: row.source, attempts: row.attempts }, 'webhook parked after unfinished attempts');
+	return true;
+}
+
+async function processRow(db: Db, handler: InboxHandler, row: InboxRow, logger?: Logger): Promise<boolean> {
+	try {
+		await db.transaction().execute(async (trx) => {
+			// marked first (row lock); a handler error rolls the mark back with everything else
+			if ((await markOpenRowsProcessed(trx, [row.id])).length === 0) return;
 			await handler(trx, row);
-			await markProcessed(trx, row.id);
 		});
 		return true;
 	} catch (err) {
