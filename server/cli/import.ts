@@ -69,7 +69,8 @@ try {
 		batchSize,
 		platform: opts.platform,
 		errorsFile,
-		onProgress: progress?.update
+		onProgress: progress?.update,
+		pool: handle.pool
 	});
 	progress?.stop();
 	if (opts.json) console.log(JSON.stringify({ ...summary, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));

@@ -52,7 +52,8 @@ describe.each(testDbKinds())('CSV import on %s', (kind) => {
 	let tdb: TestDatabase;
 	let tmp: string;
 	const load = (k: ImportOptions['kind'], file: string, extra: Partial<ImportOptions> = {}) =>
-		runImport(tdb.db, { kind: k, file: join(FIXTURES, file), errorsFile: null, ...extra });
+		// with the pool, PostgreSQL takes the COPY path for POS files (PGlite has no pool)
+		runImport(tdb.db, { kind: k, file: join(FIXTURES, file), errorsFile: null, pool: tdb.pool, ...extra });
 	const customerByMemberNo = (memberNo: string) =>
 		tdb.db.selectFrom('customers').selectAll().where('member_no', '=', memberNo).executeTakeFirstOrThrow();
 	const receipt = (txn: string) =>

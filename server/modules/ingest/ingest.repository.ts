@@ -366,3 +366,103 @@ export async function upsertProducts(trx: Trx, rows: ProductUpsert[]): Promise<{
 		from up`.execute(trx);
 	return result.rows[0];
 }
+
+// ── POS through a staging table (PostgreSQL: rows arrive by COPY) ───────────────────────────
+// The staging tables are TEMP: private to the import's own connection, never WAL-logged, and
+// gone when it closes (even after a crash). Customers are resolved before these run.
+
+/** Creates the session's staging tables (empty); `pos_stage` receives the COPY. */
+export async function createPosStaging(db: DbOrTrx): Promise<void> {
+	await sql`drop table if exists pos_stage, pos_stage_customer, pos_stage_new, pos_stage_touched`.execute(db);
+	await sql`
+		create temp table pos_stage (
+			line integer not null, txn text not null, store_id text not null, purchased_at timestamptz not null,
+			tuple_id integer, staff_id uuid, line_no integer not null, sku text not null,
+			quantity integer not null, unit_price integer not null, amount integer not null
+		)`.execute(db);
+	await sql`create temp table pos_stage_customer (tuple_id integer primary key, customer_id uuid not null)`.execute(db);
+	await sql`create temp table pos_stage_new (id bigint primary key)`.execute(db);
+	await sql`create temp table pos_stage_touched (purchase_id bigint primary key, lines integer not null, unknown_sku integer not null)`.execute(db);
+}
+
+export async function dropPosStaging(db: DbOrTrx): Promise<void> {
+	await sql`drop table if exists pos_stage, pos_stage_customer, pos_stage_new, pos_stage_touched`.execute(db);
+}
+
+/** Memory for the big sorts and hashes, and no wait for the WAL flush at commit (this transaction only). */
+export async function tuneBulkTransaction(trx: Trx): Promise<void> {
+	await sql`set local work_mem = '256MB'`.execute(trx);
+	await sql`set local maintenance_work_mem = '256MB'`.execute(trx);
+	await sql`set local synchronous_commit = off`.execute(trx);
+}
+
+/**
+ * One receipt per `txn`: store, time, staff and customer from its first line in the file; total
+ * = sum of its lines; a return when every line is negative. Receipts already stored are left
+ * as they are. Returns how many were new (their ids go to pos_stage_new).
+ */
+export async function insertStagedReceipts(trx: Trx): Promise<number> {
+	const result = await sql<{ n: number }>`
+		with ins as (
+			insert into store_purchases (pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen, kind, source)
+			select f.txn, f.store_id, m.customer_id, f.staff_id, f.purchased_at, a.total, a.kind, 'csv'
+			from (select distinct on (txn) txn, store_id, tuple_id, staff_id, purchased_at from pos_stage order by txn, line) as f
+			join (
+				select txn, sum(amount)::int as total, case when bool_and(quantity < 0) then 'return' else 'sale' end as kind
+				from pos_stage group by txn
+			) as a using (txn)
+			left join pos_stage_customer m on m.tuple_id = f.tuple_id
+			order by f.txn
+			on conflict (pos_txn_id) do nothing
+			returning id
+		),
+		kept as (insert into pos_stage_new (id) select id from ins returning 1)
+		select count(*)::int as n from kept`.execute(trx);
+	return result.rows[0].n;
+}
+
+/**
+ * Every staged line onto its receipt (and product by SKU); lines already present are skipped
+ * (the first of a repeated line wins: staging is read in file order). Per receipt that received
+ * lines, how many and how many with an unknown SKU go to pos_stage_touched.
+ */
+export async function insertStagedLines(trx: Trx): Promise<{ inserted: number; unknownSku: number }> {
+	const result = await sql<{ inserted: number; unknown_sku: number }>`
+		with ins as (
+			insert into store_purchase_lines (purchase_id, line_no, product_id, sku, quantity, unit_price_yen, amount_yen)
+			select p.id, s.line_no, pr.id, s.sku, s.quantity, s.unit_price, s.amount
+			from pos_stage s
+			join store_purchases p on p.pos_txn_id = s.txn
+			left join products pr on pr.sku = s.sku
+			on conflict (purchase_id, line_no) do nothing
+			returning purchase_id, product_id
+		),
+		kept as (
+			insert into pos_stage_touched (purchase_id, lines, unknown_sku)
+			select purchase_id, count(*), count(*) filter (where product_id is null) from ins group by purchase_id
+			returning lines, unknown_sku
+		)
+		select coalesce(sum(lines), 0)::int as inserted, coalesce(sum(unknown_sku), 0)::int as unknown_sku from kept`.execute(trx);
+	return { inserted: result.rows[0].inserted, unknownSku: result.rows[0].unknown_sku };
+}
+
+/**
+ * Totals of receipts that received lines now but were stored before (a re-import with new
+ * lines, an unsorted file), or of every receipt that received lines when `all` (some staged
+ * lines were repeats, so a new receipt's staged sum may count a line twice).
+ */
+export async function refreshTouchedReceiptTotals(trx: Trx, all: boolean): Promise<void> {
+	await sql`
+		update store_purchases p set total_yen = s.total, kind = s.kind
+		from (
+			select l.purchase_id, sum(l.amount_yen)::int as total,
+				case when bool_and(l.quantity < 0) then 'return' else 'sale' end as kind
+			from store_purchase_lines l
+			where l.purchase_id in (
+				select t.purchase_id from pos_stage_touched t
+				where ${sql.lit(all)} or not exists (select 1 from pos_stage_new n where n.id = t.purchase_id)
+			)
+			group by l.purchase_id
+		) as s
+		where p.id = s.purchase_id and (p.total_yen <> s.total or p.kind <> s.kind)`.execute(trx);
+}

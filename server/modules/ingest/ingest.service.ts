@@ -6,9 +6,11 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { basename } from 'node:path';
+import type pg from 'pg';
 import type { Db, Trx } from '../../db/index.ts';
 import { CsvFileError, openCsv, type CsvEncoding } from './csv-source.ts';
 import { analyzeTables, finishImportRun, listStaffCodes, listStoreIds, startImportRun } from './ingest.repository.ts';
+import { importPosByCopy, type PosCopyPhase } from './pos-copy.ts';
 import { knownColumns, parseRow, REQUIRED_COLUMNS, type ImportKind, type RowTypes } from './row-schemas.ts';
 import { writeCustomersBatch } from './writers/customers.writer.ts';
 import { writeEcBatch } from './writers/ec.writer.ts';
@@ -31,12 +33,19 @@ export interface ImportOptions {
 	/** How many bad rows the summary keeps for printing. */
 	keepErrors?: number;
 	onProgress?: (p: ImportProgress) => void;
+	/**
+	 * The PostgreSQL pool behind `db`. Given, a POS file is staged with COPY and written
+	 * set-based (pos-copy.ts); without it (PGlite) every kind goes through the batch writers.
+	 */
+	pool?: pg.Pool;
 }
 
 export interface ImportProgress {
 	bytesRead: number;
 	bytesTotal: number;
 	rowsRead: number;
+	/** What the import is doing: reading the file, or (COPY path) a set-based step after it. */
+	phase?: PosCopyPhase;
 }
 
 export interface ImportSummary {
@@ -96,8 +105,43 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
 
 	const ctx = await loadContext(db, options.platform ?? 'shopify');
 	summary.runId = await startImportRun(db, kind, basename(options.file));
-	const writer = writerFor(kind, ctx);
 	const batchSize = options.batchSize ?? DEFAULT_BATCH;
+	if (kind === 'pos' && options.pool) {
+		const result = await importPosByCopy({
+			db,
+			pool: options.pool,
+			records: source.records,
+			ctx,
+			batchSize,
+			onBad: (bad) => errorLog.add(bad),
+			onProgress: (rowsRead, phase) =>
+				options.onProgress?.({ bytesRead: source.bytesRead(), bytesTotal: source.size, rowsRead, phase })
+		}).finally(() => errorLog.close());
+		summary.rowsRead = result.rowsRead;
+		merge(summary, errorLog, result.rowsOk, { bad: [], counts: result.counts, warnings: result.warnings });
+	} else {
+		await writeInBatches(db, kind, ctx, batchSize, source, summary, errorLog, options);
+	}
+	options.onProgress?.({ bytesRead: source.size, bytesTotal: source.size, rowsRead: summary.rowsRead });
+	summary.rowsBad = errorLog.count;
+	await finishImportRun(db, summary.runId, summary.rowsOk, summary.rowsBad);
+	summary.errors.sort((a, b) => a.line - b.line);
+	summary.durationMs = performance.now() - started;
+	return summary;
+}
+
+/** The batch writers: parse a batch, write it in a transaction while the next one is parsed. */
+async function writeInBatches(
+	db: Db,
+	kind: ImportKind,
+	ctx: WriterContext,
+	batchSize: number,
+	source: Awaited<ReturnType<typeof openCsv>>,
+	summary: ImportSummary,
+	errorLog: BadRowLog,
+	options: ImportOptions
+): Promise<void> {
+	const writer = writerFor(kind, ctx);
 	const pipeline = new WritePipeline(db, writer, (rows, outcome) => merge(summary, errorLog, rows, outcome));
 
 	let batch: Array<NumberedRow<RowTypes[ImportKind]>> = [];
@@ -129,12 +173,6 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
 		await pipeline.settle();
 		await errorLog.close();
 	}
-	options.onProgress?.({ bytesRead: source.size, bytesTotal: source.size, rowsRead: summary.rowsRead });
-	summary.rowsBad = errorLog.count;
-	await finishImportRun(db, summary.runId, summary.rowsOk, summary.rowsBad);
-	summary.errors.sort((a, b) => a.line - b.line);
-	summary.durationMs = performance.now() - started;
-	return summary;
 }
 
 function checkHeader(kind: ImportKind, header: string[]): void {

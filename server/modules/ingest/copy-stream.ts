@@ -1,0 +1,51 @@
+/**
+ * `COPY … FROM STDIN` (text format) on one pg client, with backpressure: `write` resolves only
+ * when the socket has room again, so a fast producer never piles rows up in memory.
+ */
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+/** One COPY text-format field: NULL as \N, backslash, tab and line breaks escaped. */
+export function copyField(value: string | number | null | undefined): string {
+	if (value == null) return '\\N';
+	if (typeof value === 'number') return String(value);
+	return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, escapeChar) : value;
+}
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const escapeChar = (c: string) => ESCAPES[c];
+
+export interface CopyWriter {
+	/** Adds one row (fields already passed through `copyField`, tab-joined, no newline). */
+	row(line: string): Promise<void>;
+	/** Flushes, ends the COPY and waits for the server to confirm; returns the rows copied. */
+	end(): Promise<number>;
+}
+
+const CHUNK_CHARS = 256 * 1024;
+
+export function startCopy(client: pg.PoolClient, statement: string): CopyWriter {
+	const stream = client.query(copyFrom(statement));
+	// Watched from the start, so an early server error is never an unhandled 'error' event.
+	const done = finished(stream);
+	done.catch(() => {});
+	let chunk = '';
+	const flush = async () => {
+		const data = chunk;
+		chunk = '';
+		if (!stream.write(data)) await Promise.race([once(stream, 'drain'), done]);
+	};
+	return {
+		async row(line) {
+			chunk += line + '\n';
+			if (chunk.length >= CHUNK_CHARS) await flush();
+		},
+		async end() {
+			if (chunk) await flush();
+			stream.end();
+			await done;
+			return stream.rowCount;
+		}
+	};
+}
