@@ -6,7 +6,7 @@
  * on DATABASE_URL's server (127.0.0.1 by default), kept for re-runs (`--fresh` regenerates).
  * Requests go through app.request() in-process, warm, one at a time. Prints p50/p95 per request.
  *
- *   npm run bench:reports [-- --requests 20] [-- --fresh]
+ *   npm run bench:reports [-- --requests 20] [-- --fresh] [-- --only KPIs]
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -23,7 +23,9 @@ const { values } = parseArgs({
 		requests: { type: 'string', default: '20' },
 		'ec-orders': { type: 'string', default: '1000000' },
 		attributions: { type: 'string', default: '100000' },
-		fresh: { type: 'boolean', default: false }
+		fresh: { type: 'boolean', default: false },
+		/** Only the scenarios whose name contains this text. */
+		only: { type: 'string', default: '' }
 	}
 });
 const REQUESTS = Number(values.requests);
@@ -159,7 +161,8 @@ async function main() {
 		['sales by week, 12 months, manager', 'manager', `/sales?groupBy=week&${YEAR}`],
 		['sales by month, 12 months, staff', 'staff', `/sales?groupBy=month&${YEAR}`],
 		['sales CSV by staff, 12 months, admin', 'admin', `/sales?groupBy=staff&${YEAR}&format=csv`],
-		['drill-down 1,000 orders, 12 months, staff', 'staff', `/sales/orders?${YEAR}`],
+		['drill-down (200 newest orders), 12 months, staff', 'staff', `/sales/orders?${YEAR}`],
+		['drill-down CSV (all 3,000 orders), 12 months, staff', 'staff', `/sales/orders?${YEAR}&format=csv`],
 		['funnel by staff, 12 months, admin', 'admin', `/funnel?groupBy=staff&${YEAR}`],
 		['funnel by store, 1 month, manager', 'manager', `/funnel?groupBy=store&${MONTH}`],
 		['KPIs, 1 month, admin', 'admin', `/kpis?${MONTH}`],
@@ -169,7 +172,7 @@ async function main() {
 	];
 	console.log(`\n${REQUESTS} requests each after 2 warm-ups (ms):`);
 	console.log('scenario'.padEnd(46), 'p50'.padStart(7), 'p95'.padStart(7), 'max'.padStart(7));
-	for (const [name, role, path] of scenarios) {
+	for (const [name, role, path] of scenarios.filter(([n]) => n.includes(values.only))) {
 		const times: number[] = [];
 		for (let i = 0; i < REQUESTS + 2; i++) {
 			const started = performance.now();
