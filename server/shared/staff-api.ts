@@ -189,6 +189,8 @@ export interface TimelineEntry {
 	storeName?: string;
 	staffName?: string;
 	status?: string;
+	/** follow_up with status 'failed': why LINE did not take it (e.g. the monthly limit), for staff */
+	failureReason?: string;
 	items?: TimelineItemLine[];
 	notes?: string;
 	nextAction?: string;

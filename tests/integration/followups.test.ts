@@ -175,6 +175,10 @@ describe.each(testDbKinds())('LINE follow-ups on %s', (kind) => {
 		const row = await status(body.followUp.id);
 		expect(row.status).toBe('failed');
 		expect(row.failure_reason).toMatch(/^line_400: .*to/);
+		// staff see why on the profile timeline
+		const profile = await call('GET', `/customers/${bad.id}/profile`, 'staff');
+		const entry = (profile.body.timeline as Json[]).find((e) => e.id === `follow_up:${body.followUp.id}`);
+		expect(entry).toMatchObject({ status: 'failed', failureReason: row.failure_reason });
 
 		const later = await newCustomer(db(), { line_user_id: lineId(), line_friend: true, consent_messages: true });
 		const q = await call('POST', '/followups', 'staff', { customerId: later.id, text: 'hello', productIds: [] });

@@ -175,7 +175,7 @@ function followUpsQuery(db: DbOrTrx, customerIds: string[], page: Page) {
 		.selectFrom('follow_ups as f')
 		.innerJoin('staff as st', 'st.id', 'f.staff_id')
 		.innerJoin('stores as s', 's.id', 'f.store_id')
-		.select(['f.id', 'f.created_at', 'f.sent_at', 'f.status', 'f.body', 'st.display_name as staff_name', 's.name as store_name'])
+		.select(['f.id', 'f.created_at', 'f.sent_at', 'f.status', 'f.failure_reason', 'f.body', 'st.display_name as staff_name', 's.name as store_name'])
 		.where('f.customer_id', 'in', customerIds)
 		.orderBy('f.created_at', 'desc')
 		.limit(page.limit);

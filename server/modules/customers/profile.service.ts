@@ -160,7 +160,8 @@ function buildTimeline(h: History, limit: number): TimelineEntry[] {
 				title: f.body.length > 40 ? `${f.body.slice(0, 40)}…` : f.body,
 				storeName: f.store_name,
 				staffName: f.staff_name,
-				status: f.status
+				status: f.status,
+				...(f.status === 'failed' && f.failure_reason ? { failureReason: f.failure_reason } : {})
 			},
 			at
 		);
