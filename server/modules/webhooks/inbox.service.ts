@@ -42,7 +42,13 @@ export const INBOX_DEFAULTS = {
 	backoffMaxSeconds: 3600,
 	/** After this many attempts a failing row is parked like a permanent failure. */
 	maxAttempts: 15,
-	idleMs: 1000
+	idleMs: 1000,
+	/**
+	 * Batches a PostgreSQL worker processes side by side, each on its own pool connection (SKIP
+	 * LOCKED gives each its own rows; the order-key lock serialises rows of one order). Most of
+	 * a delivery's time is round trips, so lanes overlap waiting. PGlite has one connection: 1.
+	 */
+	postgresLanes: 3
 };
 
 export interface InboxOptions {
@@ -198,7 +204,9 @@ export function createInboxWorker(deps: AppDeps, handlers: InboxHandlers, option
 		tick: async () => {
 			const seen = signalOf(deps.db).count;
 			try {
-				const { claimed } = await processInboxBatch(deps.db, handlers, { ...options, logger });
+				const lanes = deps.config.database.url ? INBOX_DEFAULTS.postgresLanes : 1;
+				const results = await Promise.all(Array.from({ length: lanes }, () => processInboxBatch(deps.db, handlers, { ...options, logger })));
+				const claimed = results.reduce((sum, r) => sum + r.claimed, 0);
 				if (claimed > 0) return claimed;
 			} catch (err) {
 				logger.error({ worker: 'webhook-inbox', error: err instanceof Error ? err.name : 'unknown' }, 'inbox claim failed');
