@@ -103,20 +103,39 @@ function progressReporter(): { update: (p: ImportProgress) => void; stop: () => 
 			cliProgress.Presets.shades_classic
 		);
 		let begun = false;
+		let phase = 'reading';
 		return {
 			update: (p) => {
+				if (p.phase && p.phase !== 'reading') {
+					// after the file: set-based steps without a measurable fraction, one line each
+					if (p.phase !== phase) {
+						if (phase === 'reading') bar.stop();
+						phase = p.phase;
+						if (phase !== 'done') process.stderr.write(`${kind}: ${phase}…\n`);
+					}
+					return;
+				}
+				if (phase !== 'reading') return;
 				if (!begun) {
 					bar.start(p.bytesTotal || 1, 0, { rows: 0, rate: 0 });
 					begun = true;
 				}
 				bar.update(p.bytesRead, { rows: p.rowsRead, rate: rate(p.rowsRead) });
 			},
-			stop: () => bar.stop()
+			stop: () => {
+				if (phase === 'reading') bar.stop();
+			}
 		};
 	}
 	let last = 0;
+	let phase = 'reading';
 	return {
 		update: (p) => {
+			if (p.phase && p.phase !== 'reading') {
+				if (p.phase !== phase && p.phase !== 'done') console.error(`${kind}: ${p.phase}…`);
+				phase = p.phase;
+				return;
+			}
 			const now = performance.now();
 			if (now - last < 5000) return;
 			last = now;

@@ -121,7 +121,7 @@ async function prepareDatabase(url: string): Promise<void> {
 
 interface ChildResult {
 	wallMs: number;
-	summary: { rowsRead: number; rowsOk: number; rowsBad: number; durationMs: number; counts: Record<string, number>; warnings: Record<string, number>; maxRssBytes: number };
+	summary: { phaseMs?: Record<string, number>; rowsRead: number; rowsOk: number; rowsBad: number; durationMs: number; counts: Record<string, number>; warnings: Record<string, number>; maxRssBytes: number };
 	timeMaxRssKb: number | null;
 }
 
@@ -190,6 +190,7 @@ try {
 	const ok = (pass: boolean) => (pass ? 'ok ' : 'MISS');
 	console.log(`import: ${s.rowsRead.toLocaleString()} rows (${s.rowsOk.toLocaleString()} ok, ${s.rowsBad} bad) in ${importSec.toFixed(1)} s (process wall ${(imp.wallMs / 1000).toFixed(1)} s)`);
 	console.log(`        ${JSON.stringify(s.counts)} warnings ${JSON.stringify(s.warnings)}`);
+	if (s.phaseMs) console.log(`        phases (ms): ${JSON.stringify(s.phaseMs)}`);
 	console.log(`COPY:   ${copySec.toFixed(1)} s into bench_copy_pos (CSV columns typed + primary key)`);
 	console.log(`[${ok(rowsPerSec >= 20_000)}] rows/s      ${Math.round(rowsPerSec).toLocaleString()} (target ≥ 20,000)`);
 	console.log(`[${ok(ratio <= 3)}] vs COPY     ${ratio.toFixed(2)}× (target ≤ 3×)`);

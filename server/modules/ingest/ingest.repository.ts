@@ -406,13 +406,17 @@ export async function insertStagedReceipts(trx: Trx): Promise<number> {
 		with ins as (
 			insert into store_purchases (pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen, kind, source)
 			select f.txn, f.store_id, m.customer_id, f.staff_id, f.purchased_at, a.total, a.kind, 'csv'
-			from (select distinct on (txn) txn, store_id, tuple_id, staff_id, purchased_at from pos_stage order by txn, line) as f
+			-- byte order ("C"): a million locale-aware text comparisons cost seconds and buy nothing here
+			from (
+				select distinct on (txn collate "C") txn, store_id, tuple_id, staff_id, purchased_at
+				from pos_stage order by txn collate "C", line
+			) as f
 			join (
 				select txn, sum(amount)::int as total, case when bool_and(quantity < 0) then 'return' else 'sale' end as kind
 				from pos_stage group by txn
 			) as a using (txn)
 			left join pos_stage_customer m on m.tuple_id = f.tuple_id
-			order by f.txn
+			order by f.txn collate "C"
 			on conflict (pos_txn_id) do nothing
 			returning id
 		),

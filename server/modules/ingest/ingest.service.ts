@@ -61,6 +61,8 @@ export interface ImportSummary {
 	warnings: Record<string, number>;
 	counts: Record<string, number>;
 	durationMs: number;
+	/** COPY path only: milliseconds per phase. */
+	phaseMs?: Record<string, number>;
 }
 
 type OneStepWriter<R> = (trx: Trx, rows: Array<NumberedRow<R>>, ctx: WriterContext) => Promise<BatchOutcome>;
@@ -118,6 +120,7 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
 				options.onProgress?.({ bytesRead: source.bytesRead(), bytesTotal: source.size, rowsRead, phase })
 		}).finally(() => errorLog.close());
 		summary.rowsRead = result.rowsRead;
+		summary.phaseMs = result.phaseMs;
 		merge(summary, errorLog, result.rowsOk, { bad: [], counts: result.counts, warnings: result.warnings });
 	} else {
 		await writeInBatches(db, kind, ctx, batchSize, source, summary, errorLog, options);

@@ -30,7 +30,7 @@ import { parseRow, type PosRow } from './row-schemas.ts';
 import type { BadRow, WriterContext } from './writers/types.ts';
 import { posTxnId } from './writers/pos.writer.ts';
 
-export type PosCopyPhase = 'reading' | 'customers' | 'receipts' | 'lines' | 'totals';
+export type PosCopyPhase = 'reading' | 'customers' | 'receipts' | 'lines' | 'totals' | 'done';
 
 export interface PosCopyInput {
 	db: Db;
@@ -49,6 +49,8 @@ export interface PosCopyResult {
 	rowsOk: number;
 	counts: Record<string, number>;
 	warnings: Record<string, number>;
+	/** Milliseconds per phase (reading includes the COPY; customers is the wait after reading). */
+	phaseMs: Record<string, number>;
 }
 
 /** Distinct tuples per resolveCustomersBatch call: one transaction, one advisory lock each. */
@@ -59,18 +61,32 @@ export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResul
 	const stage = kyselyOnClient(client);
 	let failed: unknown = null;
 	try {
+		const phaseMs: Record<string, number> = {};
+		let mark = performance.now();
+		const phase = (p: PosCopyPhase) => {
+			const now = performance.now();
+			phaseMs[current] = Math.round(now - mark);
+			mark = now;
+			current = p;
+			input.onProgress(read?.rowsRead ?? 0, p);
+		};
+		let current: PosCopyPhase = 'reading';
+		let read: ReadResult | null = null;
 		await createPosStaging(stage);
-		const read = await streamIntoStaging(client, input);
-		input.onProgress(read.rowsRead, 'customers');
+		read = await streamIntoStaging(client, input);
+		phase('customers');
 		const customers = await read.customers.finish();
 		await copyCustomerMap(client, customers.customerOf);
-		const written = await writeFromStaging(stage, read.rowsStaged, input.onProgress.bind(null, read.rowsRead));
+		const written = await writeFromStaging(stage, read.rowsStaged, phase);
+		phase('done');
+		phaseMs.resolving_overlapped = Math.round(read.customers.busyMs);
 		await dropPosStaging(stage);
 		return {
 			rowsRead: read.rowsRead,
 			rowsOk: read.rowsStaged,
 			counts: { customers_new: customers.created, ...written.counts },
-			warnings: { unknown_staff_code: read.unknownStaff, ...written.warnings }
+			warnings: { unknown_staff_code: read.unknownStaff, ...written.warnings },
+			phaseMs
 		};
 	} catch (err) {
 		failed = err;
@@ -184,6 +200,8 @@ class CustomerResolver {
 	private failure: unknown = null;
 	readonly customerOf: Array<string | null> = [];
 	created = 0;
+	/** Time spent resolving (overlaps the reading). */
+	busyMs = 0;
 
 	constructor(private db: Db) {}
 
@@ -229,11 +247,13 @@ class CustomerResolver {
 		this.chain = this.chain.then(async () => {
 			try {
 				if (this.failure) return;
+				const began = performance.now();
 				const results = await this.db.transaction().execute((trx) => resolveCustomersBatch(trx, items));
 				results.forEach((r, i) => {
 					this.customerOf[first + i] = r?.customerId ?? null;
 					if (r?.created) this.created++;
 				});
+				this.busyMs += performance.now() - began;
 			} catch (err) {
 				this.failure ??= err;
 			} finally {
