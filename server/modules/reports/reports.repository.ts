@@ -295,14 +295,16 @@ export async function customerKpiCells(db: DbOrTrx, range: Range, storeId: strin
 /** Median and count of the gaps in JST days between a customer's consecutive purchase days in the period. */
 export async function purchaseIntervals(db: DbOrTrx, range: Range, storeId: string | undefined) {
 	const { rows } = await sql<{ median: number | null; gaps: number }>`
+		-- no DISTINCT: with days in order, dropping the zero gaps of same-day purchases leaves
+		-- exactly the gaps between distinct purchase days (one sort instead of a hash + a sort)
 		with d as (
-			select distinct cid, (at at time zone 'Asia/Tokyo')::date as day
+			select cid, (at at time zone 'Asia/Tokyo')::date as day
 			from (${purchasesBefore(range.end, storeId)}) p
 			where at >= ${ts(range.start)}
 		),
 		g as (select day - lag(day) over (partition by cid order by day) as gap from d)
 		select percentile_cont(0.5) within group (order by gap) as median, count(gap)::int8 as gaps
-		from g where gap is not null
+		from g where gap > 0
 	`.execute(db);
 	return rows[0] ?? { median: null, gaps: 0 };
 }
