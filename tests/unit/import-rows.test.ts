@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCsv, type CsvSkip } from '../../server/modules/ingest/csv-source.ts';
 import { intArray, textArray } from '../../server/modules/ingest/pg-array.ts';
-import { knownColumns, parseRow, parseTimestamp } from '../../server/modules/ingest/row-schemas.ts';
+import * as v from 'valibot';
+import { fastPosRow, knownColumns, parseRow, parseTimestamp, PosRowSchema } from '../../server/modules/ingest/row-schemas.ts';
 
 const pos = (over: Record<string, string> = {}) => ({
 	store_code: 'shibuya',
@@ -137,5 +138,37 @@ describe('openCsv', () => {
 		const rows = [];
 		for await (const r of src.records) rows.push(r.values);
 		expect(rows).toEqual([{ sku: 'A', name: '山田' }]);
+	});
+});
+
+describe('fastPosRow (the POS fast path of parseRow)', () => {
+	// every cell variant the schema treats specially, crossed with a valid row one cell at a time
+	const variants: Record<string, string[]> = {
+		store_code: ['shibuya', ' shibuya ', '', ' '],
+		receipt_no: ['R1', ' R 1 ', ''],
+		line_no: ['1', ' 2 ', '0', '-1', '1,0', '1.0', 'x', '99999999999', '2147483648'],
+		purchased_at: ['2026-11-01 10:15:00', ' 2026/11/01 10:15 ', '2026-11-01T01:15:00Z', '2026-02-30 10:00:00', '', 'x'],
+		customer_code: ['', ' ', ' P-1 '],
+		member_no: ['', ' 2000000001 '],
+		email: ['', ' ', ' A@B.JP ', 'bad@', 'a b@c.jp'],
+		phone: ['', ' ', '+81 90-1234-5678', '03-1234-5678', '12345'],
+		staff_code: ['', ' S003 '],
+		sku: ['KS-1', ' ', ''],
+		quantity: ['1', '-2', '0', '-0', '1,000', '1.5', ''],
+		unit_price_yen: ['0', '4,900', '-1', '-0', '2147483647', '2147483648'],
+		amount_yen: ['-9800', '0', '', ' 12 ']
+	};
+	const cases: Array<Record<string, string>> = [];
+	for (const [column, values] of Object.entries(variants)) for (const value of values) cases.push(pos({ [column]: value }));
+	const { phone: _p, email: _e, ...withoutContacts } = pos();
+	cases.push(withoutContacts);
+	const { quantity: _q, ...withoutQuantity } = pos();
+	cases.push(withoutQuantity);
+
+	it.each(cases.map((c) => [c]))('agrees with PosRowSchema on %j', (record) => {
+		const schema = v.safeParse(PosRowSchema, record, { abortPipeEarly: true });
+		const fast = fastPosRow(record);
+		if (schema.success) expect(fast).toEqual(schema.output);
+		else expect(fast).toBeNull();
 	});
 });
