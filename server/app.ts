@@ -53,6 +53,10 @@ export function buildApi(deps: AppDeps) {
 
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
 	const app = new Hono<AppEnv>();
+	// The tracked-link redirect is the hot public path (bench:redirect): mounted ahead of the
+	// request-context/access-log and security-header middleware, which a body-less 302 does not
+	// need (its click is recorded in link_clicks; the 404 page sets its own headers).
+	app.route('/l', linkRoutes(deps));
 	app.use(requestContext(deps.logger));
 	app.use(secureHeaders({ crossOriginEmbedderPolicy: false, crossOriginResourcePolicy: false }));
 	app.onError(onError);
@@ -61,7 +65,6 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
 	// Vendor-facing endpoints (signed webhooks) and public links; mounted one line each.
 	app.route('/webhooks/shopify', shopifyWebhookRoutes(deps));
 	app.route('/webhooks/line', lineWebhookRoutes(deps));
-	app.route('/l', linkRoutes(deps));
 	app.route('/sdk', refSdkRoutes());
 	for (const extra of options.extraRoutes ?? []) app.route(extra.path, extra.app);
 	app.notFound((c) => c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404));

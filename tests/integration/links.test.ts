@@ -67,6 +67,16 @@ describe.each(testDbKinds())('tracked links on %s', (kind) => {
 		expect(Object.keys(rows[0]).sort()).toEqual(['click_id', 'clicked_at', 'code', 'customer_id', 'id', 'user_agent']);
 	});
 
+	it('answers many simultaneous first taps on one code alike (one shared lookup), counting each', async () => {
+		const code = await link('https://shop.example.jp/products/SKU-9');
+		const responses = await Promise.all(Array.from({ length: 25 }, () => rt.app.request(`/l/${code}`)));
+		expect(responses.map((r) => r.status)).toEqual(Array(25).fill(302));
+		for (const r of responses) expect(new URL(r.headers.get('location')!).searchParams.get('tsunagu_ref')).toBe(code);
+		await linkState(rt.deps).clicks.flush();
+		expect(await clicksOf(code)).toHaveLength(25);
+		expect(linkState(rt.deps).loading.size).toBe(0);
+	});
+
 	it('serves repeat clicks from the cache and counts each one', async () => {
 		const code = await link();
 		for (let i = 0; i < 3; i++) expect((await rt.app.request(`/l/${code}`)).status).toBe(302);

@@ -16,9 +16,14 @@ const NOT_FOUND_PAGE = `<!doctype html>
 export function linkRoutes(deps: AppDeps) {
 	return new Hono<AppEnv>().get('/:code', async (c) => {
 		const target = await followLink(deps, c.req.param('code'), c.req.header('user-agent'));
-		if (!target) return c.html(NOT_FOUND_PAGE, 404);
 		c.header('cache-control', 'no-store');
 		c.header('referrer-policy', 'no-referrer');
+		if (!target) {
+			// this route runs ahead of the app's secureHeaders (see createApp): the page sets its own
+			c.header('x-content-type-options', 'nosniff');
+			c.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+			return c.html(NOT_FOUND_PAGE, 404);
+		}
 		return c.redirect(target, 302);
 	});
 }

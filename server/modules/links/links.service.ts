@@ -20,6 +20,8 @@ interface CachedLink {
 
 interface LinkState {
 	cache: Lru<string, CachedLink>;
+	/** Lookups in flight: concurrent first clicks on one code share one query. */
+	loading: Map<string, Promise<CachedLink | null>>;
 	clicks: ClickBuffer;
 }
 
@@ -29,7 +31,7 @@ const states = new WeakMap<AppDeps, LinkState>();
 export function linkState(deps: AppDeps): LinkState {
 	let state = states.get(deps);
 	if (!state) {
-		state = { cache: new Lru(CACHE_SIZE), clicks: new ClickBuffer(deps.db, deps.logger) };
+		state = { cache: new Lru(CACHE_SIZE), loading: new Map(), clicks: new ClickBuffer(deps.db, deps.logger) };
 		states.set(deps, state);
 	}
 	return state;
@@ -51,13 +53,8 @@ export async function createLinks(db: DbOrTrx, links: NewTrackedLink[]): Promise
 export async function followLink(deps: AppDeps, code: string, userAgent: string | undefined): Promise<string | null> {
 	if (!CODE_PATTERN.test(code)) return null;
 	const state = linkState(deps);
-	let link = state.cache.get(code);
-	if (!link) {
-		const row = await findLinkTarget(deps.db, code);
-		if (!row) return null;
-		link = { targetUrl: row.target_url, customerId: row.customer_id };
-		state.cache.set(code, link);
-	}
+	const link = state.cache.get(code) ?? (await loadLink(deps, state, code));
+	if (!link) return null;
 	state.clicks.record({
 		click_id: mintClickId(),
 		code,
@@ -66,4 +63,24 @@ export async function followLink(deps: AppDeps, code: string, userAgent: string 
 		user_agent: userAgent ? userAgent.slice(0, 512) : null
 	});
 	return redirectTarget(link.targetUrl, code);
+}
+
+/**
+ * Reads one code into the cache. A link shared in a group chat is tapped by many people at
+ * once: without sharing the pending lookup, every one of those first taps would query.
+ */
+function loadLink(deps: AppDeps, state: LinkState, code: string): Promise<CachedLink | null> {
+	let pending = state.loading.get(code);
+	if (!pending) {
+		pending = findLinkTarget(deps.db, code)
+			.then((row) => {
+				if (!row) return null;
+				const link = { targetUrl: row.target_url, customerId: row.customer_id };
+				state.cache.set(code, link);
+				return link;
+			})
+			.finally(() => state.loading.delete(code));
+		state.loading.set(code, pending);
+	}
+	return pending;
 }
