@@ -311,15 +311,6 @@ export interface DemoSeedTable {
 	seeded_at: GeneratedTimestamp;
 }
 
-/** Channel-wide LINE push budget per wall-clock second, shared by all outbox workers. */
-export interface FollowupPushBudgetTable {
-	second: number;
-	used: number;
-	last_grant: number;
-}
-
-export interface Database {
-	stores: StoresTable;
 /** Co-purchase counts per product pair (staff tablet suggestions); refreshed daily. */
 export interface ProductAffinitiesTable {
 	product_id: number;
@@ -334,6 +325,15 @@ export interface StaffSessionRevocationsTable {
 	expires_at: Timestamp;
 }
 
+/** Channel-wide LINE push budget per wall-clock second, shared by all outbox workers. */
+export interface FollowupPushBudgetTable {
+	second: number;
+	used: number;
+	last_grant: number;
+}
+
+export interface Database {
+	stores: StoresTable;
 	staff: StaffTable;
 	devices: DevicesTable;
 	customers: CustomersTable;
@@ -355,10 +355,10 @@ export interface StaffSessionRevocationsTable {
 	webhook_inbox: WebhookInboxTable;
 	audit_log: AuditLogTable;
 	import_runs: ImportRunsTable;
-	demo_seed: DemoSeedTable;
-}
 	product_affinities: ProductAffinitiesTable;
 	staff_session_revocations: StaffSessionRevocationsTable;
+	demo_seed: DemoSeedTable;
+}
 
 export type Store = Selectable<StoresTable>;
 export type Staff = Selectable<StaffTable>;
