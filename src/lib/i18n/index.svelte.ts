@@ -26,6 +26,11 @@ export function t(key: MessageKey, vars: Record<string, string | number> = {}): 
 	return template.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`));
 }
 
+/** For codes that come from data (statuses, size categories): the label when one exists, else the code. */
+export function tOr(key: string, fallback: string): string {
+	return key in dictionaries[i18n.locale] ? t(key as MessageKey) : fallback;
+}
+
 /** Integer yen → "¥12,800" in both locales. */
 export function yen(amount: number): string {
 	return `¥${amount.toLocaleString('ja-JP')}`;

@@ -143,7 +143,18 @@ export const ja = {
 	'staff.outbox.synced': '送信済み',
 	'staff.outbox.syncNow': '今すぐ同期',
 	'staff.outbox.close': '閉じる',
-	'staff.outbox.author': '記録者 {name}'
+	'staff.outbox.author': '記録者 {name}',
+	'staff.record.return': '返品',
+	'staff.record.cancelled': 'キャンセル',
+	'staff.record.queued': '送信待ち',
+	'staff.record.sending': '送信中',
+	'staff.record.sent': '送信済み',
+	'staff.record.failed': '送信失敗',
+	'staff.record.follow': '友だち追加',
+	'staff.record.unfollow': 'ブロック',
+	'staff.size.tops': 'トップス',
+	'staff.size.bottoms': 'ボトムス',
+	'staff.size.shoes': 'シューズ',
 } as const;
 
 export const en: Record<keyof typeof ja, string> = {
@@ -290,5 +301,16 @@ export const en: Record<keyof typeof ja, string> = {
 	'staff.outbox.synced': 'Sent',
 	'staff.outbox.syncNow': 'Sync now',
 	'staff.outbox.close': 'Close',
-	'staff.outbox.author': 'By {name}'
+	'staff.outbox.author': 'By {name}',
+	'staff.record.return': 'Return',
+	'staff.record.cancelled': 'Cancelled',
+	'staff.record.queued': 'Queued',
+	'staff.record.sending': 'Sending',
+	'staff.record.sent': 'Sent',
+	'staff.record.failed': 'Failed',
+	'staff.record.follow': 'Added as friend',
+	'staff.record.unfollow': 'Blocked',
+	'staff.size.tops': 'Tops',
+	'staff.size.bottoms': 'Bottoms',
+	'staff.size.shoes': 'Shoes',
 };
