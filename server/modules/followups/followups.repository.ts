@@ -156,16 +156,23 @@ export async function markFinal(db: DbOrTrx, id: string, status: 'failed' | 'can
  * Reserves up to `want` pushes from the channel-wide budget of the current time slot (shared
  * by every worker process through this row). Returns how many were granted (0 = wait).
  */
-export async function reserveBudget(db: DbOrTrx, want: number, perSlot: number, slotMs: number): Promise<number> {
-	const result = await sql<{ last_grant: number }>`
+export async function reserveBudget(db: DbOrTrx, want: number, perSlot: number, slotMs: number): Promise<{ granted: number; slot: number }> {
+	const result = await sql<{ last_grant: number; second: number }>`
 		insert into followup_push_budget as b (second, used, last_grant)
 		values (floor(extract(epoch from clock_timestamp()) * 1000 / ${slotMs})::bigint, least(${want}::int, ${perSlot}::int), least(${want}::int, ${perSlot}::int))
 		on conflict (second) do update
 			set used = b.used + least(${want}::int, ${perSlot}::int - b.used),
 				last_grant = least(${want}::int, ${perSlot}::int - b.used)
 			where b.used < ${perSlot}::int
-		returning last_grant`.execute(db);
-	return result.rows[0]?.last_grant ?? 0;
+		returning last_grant, second`.execute(db);
+	const row = result.rows[0];
+	return row ? { granted: row.last_grant, slot: Number(row.second) } : { granted: 0, slot: 0 };
+}
+
+/** Gives back budget reserved for a slot but not used (fewer rows were due than reserved). */
+export async function releaseBudget(db: DbOrTrx, slot: number, unused: number): Promise<void> {
+	if (unused <= 0) return;
+	await sql`update followup_push_budget set used = greatest(0, used - ${unused}::int) where second = ${slot}::bigint`.execute(db);
 }
 
 export async function pruneBudget(db: DbOrTrx, slotMs: number): Promise<void> {

@@ -46,13 +46,16 @@ export async function processOutboxBatch(db: Db, client: PushClient, options: Ou
 	const o = { ...OUTBOX_DEFAULTS, ...options };
 	const perSlot = Math.max(1, Math.floor((o.ratePerSecond * SLOT_MS) / 1000));
 	const result: TickResult = { claimed: 0, sent: 0, retried: 0, failed: 0, cancelled: 0, throttled: false };
-	const granted = await repo.reserveBudget(db, Math.min(o.batchSize, perSlot), perSlot, SLOT_MS);
+	const { granted, slot } = await repo.reserveBudget(db, Math.min(o.batchSize, perSlot), perSlot, SLOT_MS);
 	if (granted === 0) {
 		result.throttled = true;
 		return result;
 	}
 	const rows = await repo.claimDue(db, granted, o.leaseSeconds);
 	result.claimed = rows.length;
+	// An idle or nearly idle tick must not hold the channel's slot budget it did not use: other
+	// processes (and this one's next tick) would be throttled for nothing.
+	await repo.releaseBudget(db, slot, granted - rows.length);
 	await Promise.all(
 		rows.map(async (row) => {
 			const outcome = await deliver(client, row, o.pushTimeoutMs);
