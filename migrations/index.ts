@@ -11,6 +11,7 @@ import * as followups from './2026-11-23T1500_followups.ts';
 import * as reports from './2026-11-23T1600_reports.ts';
 import * as reportsRollups from './2026-11-23T1600_reports_rollups.ts';
 import * as reportsStaffLinks from './2026-11-23T1600_reports_staff_links.ts';
+import * as offlineAudit from './2026-11-23T1700_offline_audit.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -20,5 +21,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-11-23T1500_followups': followups,
 	'2026-11-23T1600_reports': reports,
 	'2026-11-23T1600_reports_rollups': reportsRollups,
-	'2026-11-23T1600_reports_staff_links': reportsStaffLinks
+	'2026-11-23T1600_reports_staff_links': reportsStaffLinks,
+	'2026-11-23T1700_offline_audit': offlineAudit
 };

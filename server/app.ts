@@ -21,6 +21,7 @@ import { reportRoutes } from './modules/reports/reports.routes.ts';
 import { linkRoutes } from './modules/links/links.routes.ts';
 import { refSdkRoutes } from './modules/attribution/ref-sdk.routes.ts';
 import { followUpRoutes } from './modules/followups/followups.routes.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
 
 export interface AppOptions {
 	/** Directory of the built SPA; omitted in API-only tests. */
@@ -46,7 +47,8 @@ export function buildApi(deps: AppDeps) {
 		.route('/products', productRoutes(deps))
 		.route('/consultations', consultationRoutes(deps))
 		.route('/followups', followUpRoutes(deps))
-		.route('/reports', reportRoutes(deps));
+		.route('/reports', reportRoutes(deps))
+		.route('/audit', auditRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.
 }

@@ -1,4 +1,5 @@
 /** audit_log writes: Kysely only. */
+import { sql } from 'kysely';
 import type { DbOrTrx } from '../../db/index.ts';
 
 export interface AuditEntry {
@@ -25,4 +26,44 @@ export async function insertAuditEntries(db: DbOrTrx, entries: AuditEntry[]): Pr
 			}))
 		)
 		.execute();
+}
+
+export interface ClientAuditEntry extends AuditEntry {
+	at: Date;
+	/** the tablet's id for the event; the unique index audit_log_client_view_idx makes replays no-ops */
+	clientViewId: string;
+}
+
+/** Inserts entries recorded on a tablet; returns how many were new (replays insert nothing). */
+export async function insertClientAuditEntries(db: DbOrTrx, entries: ClientAuditEntry[]): Promise<number> {
+	if (entries.length === 0) return 0;
+	const inserted = await db
+		.insertInto('audit_log')
+		.values(
+			entries.map((e) => ({
+				at: e.at,
+				actor_staff_id: e.actorStaffId,
+				device_id: e.deviceId,
+				action: e.action,
+				customer_id: e.customerId,
+				via: e.via ?? null,
+				details: JSON.stringify({ ...e.details, clientViewId: e.clientViewId })
+			}))
+		)
+		.onConflict((oc) =>
+			oc
+				.expression(sql`(details->>'clientViewId')`)
+				.where(sql<string>`(details->>'clientViewId')`, 'is not', null)
+				.doNothing()
+		)
+		.returning('id')
+		.execute();
+	return inserted.length;
+}
+
+/** Which of these customer ids exist (merged records included: they still exist). */
+export async function existingCustomerIds(db: DbOrTrx, ids: string[]): Promise<Set<string>> {
+	if (ids.length === 0) return new Set();
+	const rows = await db.selectFrom('customers').select('id').where('id', 'in', ids).execute();
+	return new Set(rows.map((r) => r.id));
 }
