@@ -30,6 +30,25 @@ async function memberQr(memberNo: string, customerId: string): Promise<string> {
 	return (await mintMemberQr(await memberQrSigner(undefined), { customerId, memberNo })).token;
 }
 
+/** Profile views shown offline, waiting for the audit log (src/lib/offline/audit-views.ts). */
+async function pendingAuditViews(page: Page): Promise<Array<{ customerId: string; via: string }>> {
+	return page.evaluate(
+		() =>
+			new Promise<Array<{ customerId: string; via: string }>>((resolve, reject) => {
+				const open = indexedDB.open('tsunagu-staff');
+				open.onerror = () => reject(open.error);
+				open.onsuccess = () => {
+					const req = open.result.transaction('auditViews').objectStore('auditViews').getAll();
+					req.onsuccess = () => {
+						open.result.close();
+						resolve(req.result);
+					};
+					req.onerror = () => reject(req.error);
+				};
+			})
+	);
+}
+
 async function outboxIds(page: Page): Promise<string[]> {
 	return page.evaluate(
 		() =>
@@ -168,10 +187,13 @@ test('scan → profile → consultation offline → reload → online: synced ex
 	await page.evaluate((text) => window.__tsunaguScanner!.inject(text), qr);
 	await expect(page.getByTestId('customer-name')).toHaveText(FEATURED.name);
 	await expect(page.getByRole('status').filter({ hasText: '保存データ' })).toBeVisible();
+	// That opening reached no server, so the tablet queued its audit entry.
+	await expect.poll(() => pendingAuditViews(page)).toEqual([expect.objectContaining({ customerId, via: 'scan' })]);
 
-	// Back online: the outbox drains.
+	// Back online: the outbox drains, and so do the queued profile views.
 	await context.setOffline(false);
 	await expect(page.getByTestId('sync-status')).toHaveAttribute('data-unsent', '0', { timeout: 15_000 });
+	await expect.poll(() => pendingAuditViews(page), { timeout: 15_000 }).toEqual([]);
 
 	const list = await request.get(`/api/customers/${customerId}/consultations`, { headers: auth });
 	expect(list.status()).toBe(200);

@@ -1,11 +1,12 @@
 /**
  * The tablet's IndexedDB: cached profiles (personal data, expiring), the member-QR public keys
  * and the consultation outbox. Everything offline lives here so nothing is lost on a reload
- * or when the tablet sleeps.
+ * or when the tablet sleeps. Version 2 adds the profile views shown offline, waiting to be
+ * written to the server's audit log.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { MemberQrKeySet } from '../../../server/shared/member-qr.ts';
-import type { Profile, PutConsultationRequest } from '../../../server/shared/staff-api.ts';
+import type { Profile, ProfileVia, PutConsultationRequest } from '../../../server/shared/staff-api.ts';
 import type { OutboxState } from './policy.ts';
 
 export interface CachedProfile {
@@ -31,24 +32,41 @@ export interface OutboxEntry extends OutboxState {
 	createdAt: number;
 }
 
+/** A profile shown from the cache while the server could not be reached (ids only). */
+export interface PendingAuditView {
+	/** client-generated UUID: the server's idempotency key */
+	id: string;
+	customerId: string;
+	via: ProfileVia;
+	viewedAt: string;
+	/** who looked: the view is reported under that staff member's own session */
+	staffId: string;
+	authToken: string;
+}
+
 interface TsunaguDb extends DBSchema {
 	profiles: { key: string; value: CachedProfile; indexes: { memberNo: string } };
 	keys: { key: string; value: { id: string; keys: MemberQrKeySet; fetchedAt: number } };
 	outbox: { key: string; value: OutboxEntry };
 	meta: { key: string; value: { key: string; value: number | string | null } };
+	auditViews: { key: string; value: PendingAuditView };
 }
 
 const DB_NAME = 'tsunagu-staff';
 let dbPromise: Promise<IDBPDatabase<TsunaguDb>> | null = null;
 
 export function db(): Promise<IDBPDatabase<TsunaguDb>> {
-	dbPromise ??= openDB<TsunaguDb>(DB_NAME, 1, {
-		upgrade(database) {
-			const profiles = database.createObjectStore('profiles', { keyPath: 'id' });
-			profiles.createIndex('memberNo', 'memberNo', { unique: false });
-			database.createObjectStore('keys', { keyPath: 'id' });
-			database.createObjectStore('outbox', { keyPath: 'id' });
-			database.createObjectStore('meta', { keyPath: 'key' });
+	dbPromise ??= openDB<TsunaguDb>(DB_NAME, 2, {
+		// Each step only adds stores, so a tablet on version 1 keeps its cache and unsent records.
+		upgrade(database, oldVersion) {
+			if (oldVersion < 1) {
+				const profiles = database.createObjectStore('profiles', { keyPath: 'id' });
+				profiles.createIndex('memberNo', 'memberNo', { unique: false });
+				database.createObjectStore('keys', { keyPath: 'id' });
+				database.createObjectStore('outbox', { keyPath: 'id' });
+				database.createObjectStore('meta', { keyPath: 'key' });
+			}
+			if (oldVersion < 2) database.createObjectStore('auditViews', { keyPath: 'id' });
 		}
 	});
 	return dbPromise;

@@ -3,10 +3,12 @@
  * then replayed with `PUT /api/consultations/:id` until the server acknowledges them. The
  * server is idempotent on the id, so a replay after a lost response never doubles a record.
  * Runs on start, on `online`, when the tablet wakes (visibilitychange) and every 30 s.
+ * The same pass also replays profile views shown offline to the audit log (audit-views.ts).
  */
 import type { PutConsultationRequest } from '../../../server/shared/staff-api.ts';
 import { api, ApiError } from '../api/client.ts';
 import { credentials } from '../api/credentials.svelte.ts';
+import { adoptAuditSession, flushAuditViews, pendingAuditViewCount } from './audit-views.ts';
 import { db, getMeta, setMeta, type OutboxEntry } from './db.ts';
 import { applyOutcome, isDue, isPurgeable, newOutboxState, outcomeForStatus, retryNow, summarize, SYNC_INTERVAL_MS, type SendOutcome } from './policy.ts';
 
@@ -16,6 +18,8 @@ export const syncStatus = $state({
 	pending: 0,
 	failed: 0,
 	unsent: 0,
+	/** profile views shown offline, not yet in the server's audit log (they block un-enrolling too) */
+	auditPending: 0,
 	lastSyncAt: null as number | null,
 	syncing: false
 });
@@ -53,6 +57,7 @@ export async function refreshStatus(): Promise<void> {
 	syncStatus.pending = counts.pending;
 	syncStatus.failed = counts.failed;
 	syncStatus.unsent = counts.unsent;
+	syncStatus.auditPending = await pendingAuditViewCount();
 	const last = await getMeta('lastSyncAt');
 	syncStatus.lastSyncAt = typeof last === 'number' ? last : null;
 }
@@ -96,6 +101,7 @@ async function syncPass(force: boolean): Promise<void> {
 			// No network: the rest would fail the same way; wait for the next trigger.
 			if (outcome.kind === 'retry' && outcome.error.startsWith('offline')) break;
 		}
+		await flushAuditViews();
 	} finally {
 		syncStatus.syncing = false;
 		await refreshStatus();
@@ -118,6 +124,7 @@ export async function retryEntry(id: string, request?: PutConsultationRequest): 
 export async function adoptSession(): Promise<void> {
 	const session = credentials.session;
 	if (!session) return;
+	await adoptAuditSession(session.staff.id, session.token);
 	const database = await db();
 	for (const entry of await database.getAll('outbox')) {
 		if (entry.authorId !== session.staff.id || entry.status === 'synced') continue;
