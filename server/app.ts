@@ -3,10 +3,9 @@
  * `AppType` is imported (as a type only) by the SvelteKit client for an end-to-end typed API.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppDeps, AppEnv } from './http/context.ts';
-import { errorBody, onError, requestContext } from './http/middleware.ts';
+import { errorBody, jsonBodyLimit, onError, requestContext } from './http/middleware.ts';
 import { mountStatic } from './http/static.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { lineWebhookRoutes } from './modules/line/line.routes.ts';
@@ -35,10 +34,7 @@ const MAX_BODY_BYTES = 512 * 1024;
 export function buildApi(deps: AppDeps) {
 	return new Hono<AppEnv>()
 		.use(
-			bodyLimit({
-				maxSize: MAX_BODY_BYTES,
-				onError: (c) => c.json(errorBody(c, 'payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`), 413)
-			})
+			jsonBodyLimit(MAX_BODY_BYTES)
 		)
 		.route('/member', memberRoutes(deps))
 		.route('/member-qr', memberQrRoutes(deps))

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -45,4 +46,12 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
 	}
 	(c.get('log') ?? console).error({ err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
 	return c.json(errorBody(c, 'internal_error', 'Something went wrong on our side'), 500);
+}
+
+/** A request body limit that answers with the API's 413 envelope (`what` names the body in the message). */
+export function jsonBodyLimit(maxBytes: number, what = 'Request body'): MiddlewareHandler<AppEnv> {
+	return bodyLimit({
+		maxSize: maxBytes,
+		onError: (c) => c.json(errorBody(c, 'payload_too_large', `${what} exceeds ${maxBytes} bytes`), 413)
+	});
 }

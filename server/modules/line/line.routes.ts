@@ -4,10 +4,9 @@
  * fast and a crash between receipt and processing loses nothing.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { badRequest, unauthorized } from '../../errors.ts';
 import type { AppDeps, AppEnv } from '../../http/context.ts';
-import { errorBody } from '../../http/middleware.ts';
+import { jsonBodyLimit } from '../../http/middleware.ts';
 import { isValidLineSignature } from '../../integrations/line/signature.ts';
 import { MalformedWebhook, parseWebhook } from '../../integrations/line/webhook.ts';
 import { receiveLineEvents } from './line.service.ts';
@@ -18,10 +17,7 @@ const MAX_WEBHOOK_BYTES = 256 * 1024;
 export function lineWebhookRoutes(deps: AppDeps) {
 	return new Hono<AppEnv>().post(
 		'/',
-		bodyLimit({
-			maxSize: MAX_WEBHOOK_BYTES,
-			onError: (c) => c.json(errorBody(c, 'payload_too_large', `Webhook body exceeds ${MAX_WEBHOOK_BYTES} bytes`), 413)
-		}),
+		jsonBodyLimit(MAX_WEBHOOK_BYTES, 'Webhook body'),
 		async (c) => {
 			const raw = await c.req.text();
 			if (!isValidLineSignature(raw, deps.config.line.channelSecret, c.req.header('x-line-signature'))) {

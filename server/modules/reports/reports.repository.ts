@@ -7,6 +7,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { DbOrTrx } from '../../db/index.ts';
 import type { CustomerState } from '../customers/state.ts';
 import type { Bucket } from './period.ts';
+import type { FunnelSums } from './rollup.repository.ts';
 
 export interface Scope {
 	storeId?: string;
@@ -127,19 +128,8 @@ export async function attributedOrders(db: DbOrTrx, range: Range, scope: Scope, 
 	return rows;
 }
 
-export interface FunnelRow {
-	key: string;
-	label: string;
-	labelEn: string;
-	created: number;
-	sent: number;
-	failed: number;
-	clicked: number;
-	ordered: number;
-	orders: number;
-	grossYen: number;
-	refundedYen: number;
-}
+/** The raw-rows funnel has the rollup's shape, so tests can compare the two directly. */
+export type FunnelRow = FunnelSums;
 
 /**
  * The follow-ups created in the period (the cohort) and what became of them, whenever it

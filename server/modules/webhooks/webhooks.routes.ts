@@ -3,10 +3,9 @@
  * worker — all processing happens after the answer (Shopify gives up after 5 s).
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { badRequest, unauthorized } from '../../errors.ts';
 import type { AppDeps, AppEnv } from '../../http/context.ts';
-import { errorBody } from '../../http/middleware.ts';
+import { jsonBodyLimit } from '../../http/middleware.ts';
 import { readShopifyDelivery, SHOPIFY_HEADERS } from '../../integrations/shopify/webhook.ts';
 import { notifyInbox, receiveWebhook } from './inbox.service.ts';
 import { SHOPIFY_SOURCE } from './shopify.handler.ts';
@@ -16,10 +15,7 @@ const MAX_WEBHOOK_BYTES = 1024 * 1024;
 export function shopifyWebhookRoutes(deps: AppDeps) {
 	return new Hono<AppEnv>().post(
 		'/',
-		bodyLimit({
-			maxSize: MAX_WEBHOOK_BYTES,
-			onError: (c) => c.json(errorBody(c, 'payload_too_large', `Webhook body exceeds ${MAX_WEBHOOK_BYTES} bytes`), 413)
-		}),
+		jsonBodyLimit(MAX_WEBHOOK_BYTES, 'Webhook body'),
 		async (c) => {
 			const body = new Uint8Array(await c.req.arrayBuffer());
 			const read = readShopifyDelivery(
