@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
+import type { Product } from '../../db/types.ts';
 import { boolArray, intArray, textArray } from './pg-array.ts';
 
 // ── lookups ─────────────────────────────────────────────────────────────────────────────────
@@ -331,16 +332,11 @@ export async function advanceMemberNoSequence(trx: Trx, memberNos: string[]): Pr
 
 // ── products ────────────────────────────────────────────────────────────────────────────────
 
-export interface ProductUpsert {
-	sku: string;
-	jan: string | null;
-	name: string;
-	category: string;
-	price_yen: number;
-	ec_product_id: string | null;
-	ec_url: string | null;
-	image_url: string | null;
-}
+/** A product row as a CSV supplies it: the table's own columns, so the two cannot drift apart. */
+export type ProductUpsert = Pick<
+	Product,
+	'sku' | 'jan' | 'name' | 'category' | 'price_yen' | 'ec_product_id' | 'ec_url' | 'image_url'
+>;
 
 /** Products keyed by SKU; changed rows are updated, identical ones left alone. */
 export async function upsertProducts(trx: Trx, rows: ProductUpsert[]): Promise<{ inserted: number; updated: number }> {
