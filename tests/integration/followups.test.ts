@@ -139,6 +139,9 @@ describe.each(testDbKinds())('LINE follow-ups on %s', (kind) => {
 		const mine = inbox.filter((m) => m.retryKey === row.retry_key);
 		expect(mine.map((m) => (m.message as Json).type)).toEqual(['text', 'flex']);
 		expect((mine[0].message as Json).sender.name).toBe('渋谷店 鈴木');
+		// the demo inbox heads this chat with the member's name, not the raw LINE user id
+		const inboxes = (await (await rt.app.request('/sandbox/line/inboxes')).json()) as { inboxes: Json[] };
+		expect(inboxes.inboxes.find((i) => i.userId === customers.ok.line_user_id)?.name).toBe('山田 花子');
 		// an answer lost after LINE accepted it: the retry with the same key is a 409 = sent, no double
 		await db().updateTable('follow_ups').set({ status: 'queued', next_attempt_at: sql<Date>`now()` }).where('id', '=', id).execute();
 		expect((await processOutboxBatch(db(), client())).sent).toBe(1);

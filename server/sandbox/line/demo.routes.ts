@@ -45,17 +45,21 @@ export function lineDemoRoutes(deps: AppDeps, sandbox: RunningLineSandbox) {
 		return c.json({ userId, name, idToken });
 	});
 
-	app.get('/inboxes', (c) => {
+	app.get('/inboxes', async (c) => {
 		const users = [...sandbox.state.profiles.values()];
 		for (const m of FEATURED_MEMBERS) {
 			const userId = demoLineUserId(m.member_no);
 			if (!sandbox.state.profiles.has(userId)) users.push({ userId, displayName: `${m.family_name} ${m.given_name}` });
 		}
 		const featured = new Set(FEATURED_MEMBERS.map((m) => demoLineUserId(m.member_no)));
+		const shown = users.filter((u) => featured.has(u.userId) || sandbox.state.inboxes.has(u.userId));
+		const names = await memberNamesOfUnnamed(deps, shown);
 		return c.json({
-			inboxes: users
-				.filter((u) => featured.has(u.userId) || sandbox.state.inboxes.has(u.userId))
-				.map((u) => ({ userId: u.userId, name: u.displayName, messages: sandbox.state.inboxes.get(u.userId) ?? [] }))
+			inboxes: shown.map((u) => ({
+				userId: u.userId,
+				name: names.get(u.userId) ?? u.displayName,
+				messages: sandbox.state.inboxes.get(u.userId) ?? []
+			}))
 		});
 	});
 
@@ -75,4 +79,24 @@ async function sendWebhook(sandbox: RunningLineSandbox, body: Record<string, unk
 		headers: { 'content-type': 'application/json' },
 		body: JSON.stringify(body)
 	});
+}
+
+/**
+ * The sandbox only learns a LINE user's display name when they log in through the LIFF mock; a
+ * seeded member who was pushed to without logging in is known by their user id alone. Real LINE
+ * always knows the name, so the demo page stands in with the member's name from our records
+ * instead of heading the chat with a raw user id.
+ */
+async function memberNamesOfUnnamed(deps: AppDeps, users: Array<{ userId: string; displayName: string }>): Promise<Map<string, string>> {
+	const unnamed = users.filter((u) => u.displayName === u.userId).map((u) => u.userId);
+	if (unnamed.length === 0) return new Map();
+	const rows = await deps.db
+		.selectFrom('customers')
+		.select(['line_user_id', 'family_name', 'given_name'])
+		.where('line_user_id', 'in', unnamed)
+		.execute();
+	const named = rows
+		.map((r) => [r.line_user_id as string, [r.family_name, r.given_name].filter(Boolean).join(' ')] as const)
+		.filter(([, name]) => name.length > 0);
+	return new Map(named);
 }
