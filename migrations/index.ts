@@ -12,6 +12,7 @@ import * as reports from './2026-11-23T1600_reports.ts';
 import * as reportsRollups from './2026-11-23T1600_reports_rollups.ts';
 import * as reportsStaffLinks from './2026-11-23T1600_reports_staff_links.ts';
 import * as offlineAudit from './2026-11-23T1700_offline_audit.ts';
+import * as reportCustomerFacts from './2026-11-24T0900_report_customer_facts.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -22,5 +23,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-11-23T1600_reports': reports,
 	'2026-11-23T1600_reports_rollups': reportsRollups,
 	'2026-11-23T1600_reports_staff_links': reportsStaffLinks,
-	'2026-11-23T1700_offline_audit': offlineAudit
+	'2026-11-23T1700_offline_audit': offlineAudit,
+	'2026-11-24T0900_report_customer_facts': reportCustomerFacts
 };

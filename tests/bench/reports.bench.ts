@@ -17,6 +17,7 @@ import { createRuntime } from '../../server/runtime.ts';
 import { signSession } from '../../server/modules/staff/tokens.ts';
 import { testConfig } from '../helpers/runtime.ts';
 import { refreshRollups } from '../../server/modules/reports/rollup.repository.ts';
+import { refreshCustomerFacts } from '../../server/modules/reports/customer-facts.repository.ts';
 
 const { values } = parseArgs({
 	options: {
@@ -145,6 +146,9 @@ async function main() {
 	const rollupStarted = performance.now();
 	const built = await db.transaction().execute((trx) => refreshRollups(trx));
 	console.log(`rollup refresh: ${built.salesDays} sales days, ${built.funnelDays} funnel days in ${Math.round(performance.now() - rollupStarted)} ms`);
+	const factsStarted = performance.now();
+	const facts = await db.transaction().execute((trx) => refreshCustomerFacts(trx));
+	console.log(`customer facts refresh: ${facts.customers} customers (${facts.full ? 'full build' : 'dirty only'}) in ${Math.round(performance.now() - factsStarted)} ms`);
 	const device = await db.insertInto('devices').values({ store_id: 'shibuya', name: 'bench', secret_hash: 'x'.repeat(64) }).returning('id').executeTakeFirstOrThrow();
 	const token = async (n: number, role: 'admin' | 'manager' | 'staff') =>
 		(await signSession(rt.config.sessionSecret, { staffId: await staffId(n), role, deviceId: device.id, storeId: 'shibuya' })).token;

@@ -246,6 +246,8 @@ export interface KpiCell {
 /**
  * One pass over purchases before the period end, one row per customer, then grouped by
  * (state at start, state at end): the transition matrix and every count-based KPI at once.
+ * The reference for the per-customer facts (customer-facts.repository.ts) that the KPI
+ * report reads: tests compare the two.
  */
 export async function customerKpiCells(db: DbOrTrx, range: Range, storeId: string | undefined, dormantDays: number): Promise<KpiCell[]> {
 	const S = ts(range.start);
@@ -282,7 +284,10 @@ export async function customerKpiCells(db: DbOrTrx, range: Range, storeId: strin
 	return rows;
 }
 
-/** Median and count of the gaps in JST days between a customer's consecutive purchase days in the period. */
+/**
+ * Median and count of the gaps in JST days between a customer's consecutive purchase days in
+ * the period; customers merged away are left out, as in the other KPIs.
+ */
 export async function purchaseIntervals(db: DbOrTrx, range: Range, storeId: string | undefined) {
 	const { rows } = await sql<{ median: number | null; gaps: number }>`
 		-- no DISTINCT: with days in order, dropping the zero gaps of same-day purchases leaves
@@ -290,7 +295,7 @@ export async function purchaseIntervals(db: DbOrTrx, range: Range, storeId: stri
 		with d as (
 			select cid, (at at time zone 'Asia/Tokyo')::date as day
 			from (${purchasesBefore(range.end, storeId)}) p
-			where at >= ${ts(range.start)}
+			where at >= ${ts(range.start)} and cid in (select id from customers where merged_into is null)
 		),
 		g as (select day - lag(day) over (partition by cid order by day) as gap from d)
 		select percentile_cont(0.5) within group (order by gap) as median, count(gap)::int8 as gaps

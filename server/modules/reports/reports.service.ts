@@ -13,6 +13,7 @@ import { bucketStarts, jstMonth, parsePeriod, type Bucket, type Period } from '.
 import * as repo from './reports.repository.ts';
 import type { Scope } from './reports.repository.ts';
 import * as rollup from './rollup.repository.ts';
+import * as facts from './customer-facts.repository.ts';
 
 /**
  * Sales and funnel figures come from the daily rollups, refreshed (dirty days only) first, so
@@ -200,11 +201,16 @@ export async function kpiReport(db: Db, who: Who, dormantDays: number, query: { 
 	if (who.role === 'staff') throw forbidden('forbidden', 'Customer KPIs are for managers and admins');
 	const scope = await scopeFor(db, who, { storeId: query.storeId });
 	const period = parsePeriod(query, now);
-	const [cells, intervals] = await db.transaction().execute(async (trx) => {
-		// one pass per customer over the purchase history: keep the hash aggregates in memory
-		await sql`set local work_mem = '64MB'`.execute(trx);
-		return [await repo.customerKpiCells(trx, period, scope.storeId, dormantDays), await repo.purchaseIntervals(trx, period, scope.storeId)] as const;
-	});
+	await db.transaction().execute((trx) => facts.refreshCustomerFacts(trx));
+	const [cells, intervals] = await Promise.all([
+		db.transaction().execute(async (trx) => {
+			// one row per customer grouped into a few dozen cells: the planner cannot see that
+			// and would sort 200k rows to disk; enough memory makes it hash
+			await sql`set local work_mem = '64MB'`.execute(trx);
+			return facts.kpiCells(trx, period, scope.storeId, dormantDays);
+		}),
+		facts.purchaseIntervals(db, period, scope.storeId)
+	]);
 	const sum = (pick: (c: repo.KpiCell) => number, where: (c: repo.KpiCell) => boolean = () => true) =>
 		cells.filter(where).reduce((n, c) => n + pick(c), 0);
 	const ratio = (numerator: number, denominator: number): Ratio => ({ value: rate(numerator, denominator), numerator, denominator });

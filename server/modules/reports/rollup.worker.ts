@@ -1,7 +1,8 @@
-/** Keeps the report rollups warm so a report request's own refresh finds little to do. */
+/** Keeps the report rollups and customer facts warm so a report request's own refresh finds little to do. */
 import type { AppDeps } from '../../http/context.ts';
 import type { WorkerSpec } from '../../jobs/worker.ts';
 import { refreshRollups } from './rollup.repository.ts';
+import { refreshCustomerFacts } from './customer-facts.repository.ts';
 
 export function reportRollupWorker(deps: AppDeps): WorkerSpec {
 	return {
@@ -10,6 +11,8 @@ export function reportRollupWorker(deps: AppDeps): WorkerSpec {
 		tick: async () => {
 			const changed = await deps.db.transaction().execute((trx) => refreshRollups(trx, { lookBack: true }));
 			if (changed.salesDays + changed.funnelDays > 0) deps.logger.debug(changed, 'report rollups refreshed');
+			const customers = await deps.db.transaction().execute((trx) => refreshCustomerFacts(trx));
+			if (customers.customers > 0) deps.logger.debug(customers, 'customer facts refreshed');
 			// always sleep: the next look is a minute away
 			return 0;
 		}
