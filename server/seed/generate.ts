@@ -7,9 +7,12 @@ import { DEMO_STAFF, DEMO_STORES, FEATURED_MEMBERS, demoLineUserId, type Feature
 import { CATEGORY_WEIGHTS, COMPANIONS, generateCatalog, productsByCategory, type CategoryCode, type DemoProduct } from './catalog.ts';
 import { COLORS, FAMILY_NAMES, FEMALE_NAMES, MALE_NAMES, drawPhone, drawSizes, type Sizes } from './people.ts';
 import { Rng } from './random.ts';
+import { generateEngagement } from './engagement.ts';
 
 export const DEFAULT_SEED = 20261123;
 export const DEFAULT_CUSTOMERS = 2000;
+/** ATTRIBUTION_WINDOW_DAYS' default in config.ts. */
+const DEFAULT_ATTRIBUTION_WINDOW_DAYS = 30;
 const DAY_MS = 86_400_000;
 
 export interface GenerateOptions {
@@ -18,6 +21,8 @@ export interface GenerateOptions {
 	seed?: number;
 	customers?: number;
 	publicBaseUrl: string;
+	/** Last-touch attribution window of the demo's attributions (the server's default). */
+	attributionWindowDays?: number;
 }
 
 export type Segment = 'cross_channel' | 'store_only' | 'ec_only' | 'first_purchase_only' | 'dormant' | 'none';
@@ -39,6 +44,10 @@ export interface DemoData {
 	consultations: Row[];
 	lineEvents: Row[];
 	messageTemplates: Row[];
+	followUps: Row[];
+	trackedLinks: Row[];
+	linkClicks: Row[];
+	attributions: Row[];
 	/** The segment each customer was generated for, by member number (for tests). */
 	intended: Map<string, Segment>;
 }
@@ -428,8 +437,21 @@ export function generateDemoData(options: GenerateOptions): DemoData {
 
 	const messageTemplates = MESSAGE_TEMPLATES.map((t, i) => ({ id: rng.uuid(), ...t, updated_by: staffIds.get('S001')!, updated_at: at(60 - i) }));
 
+	// ── follow-ups, links, clicks, attributed orders (own PRNG stream: the rows above stay as they were)
+	const isFeatured = (memberNo: string) => Number(memberNo) <= 1_000_000_000 + FEATURED_MEMBERS.length;
+	const engagement = generateEngagement({
+		anchor, seed, publicBaseUrl: options.publicBaseUrl, windowDays: options.attributionWindowDays ?? DEFAULT_ATTRIBUTION_WINDOW_DAYS,
+		staff, stores, products, customers, identities, messageTemplates, ecOrders, ecOrderLines, ecRefunds,
+		keepHistory: isFeatured,
+		// another EC order leaves an EC or cross-channel buyer (bought within 170 days) in their state
+		mayOrder: (memberNo) => !isFeatured(memberNo) && ['ec_only', 'cross_channel'].includes(intended.get(memberNo)!)
+	});
+
 	return {
 		anchorDate: options.anchorDate, seed, stores, staff, products, customers, identities, storePurchases, storePurchaseLines,
-		ecOrders, ecOrderLines, ecRefunds, consultations, lineEvents, messageTemplates, intended
+		ecOrders: [...ecOrders, ...engagement.ecOrders], ecOrderLines: [...ecOrderLines, ...engagement.ecOrderLines],
+		ecRefunds: [...ecRefunds, ...engagement.ecRefunds], consultations, lineEvents, messageTemplates,
+		followUps: engagement.followUps, trackedLinks: engagement.trackedLinks, linkClicks: engagement.linkClicks,
+		attributions: engagement.attributions, intended
 	};
 }

@@ -12,6 +12,8 @@ import { DEMO_PIN } from './fixtures.ts';
 import { DEFAULT_CUSTOMERS, DEFAULT_SEED, generateDemoData, tokyoDate, type DemoData } from './generate.ts';
 import { insertRows } from './write.ts';
 import { refreshProductAffinities } from '../modules/talking-points/affinities.repository.ts';
+import { refreshRollups } from '../modules/reports/rollup.repository.ts';
+import { refreshCustomerFacts } from '../modules/reports/customer-facts.repository.ts';
 
 export interface SeedOptions {
 	publicBaseUrl?: string;
@@ -72,6 +74,12 @@ export async function seedDemo(db: Db, options: SeedOptions = {}): Promise<SeedR
 	// now rather than waiting for the daily refresh.
 	progress('product affinities');
 	await refreshProductAffinities(db);
+	// the manager dashboard reads rollups and customer facts: build them now, not on the first request
+	progress('report rollups');
+	await db.transaction().execute(async (trx) => {
+		await refreshRollups(trx);
+		await refreshCustomerFacts(trx);
+	});
 	return {
 		anchorDate,
 		seed,
@@ -94,7 +102,11 @@ export async function writeDemoData(trx: DbOrTrx, data: DemoData, pinHash: strin
 		['ec_refunds', data.ecRefunds],
 		['consultations', data.consultations],
 		['line_events', data.lineEvents],
-		['message_templates', data.messageTemplates]
+		['message_templates', data.messageTemplates],
+		['follow_ups', data.followUps],
+		['tracked_links', data.trackedLinks],
+		['link_clicks', data.linkClicks],
+		['attributions', data.attributions]
 	];
 	for (const [table, rows] of steps) {
 		progress(`${table} (${rows.length})`);
@@ -122,7 +134,8 @@ export async function resetDatabase(db: Db): Promise<void> {
 
 export const COUNTED_TABLES = [
 	'stores', 'staff', 'products', 'customers', 'customer_identities', 'store_purchases', 'store_purchase_lines',
-	'ec_orders', 'ec_order_lines', 'ec_refunds', 'consultations', 'line_events', 'message_templates'
+	'ec_orders', 'ec_order_lines', 'ec_refunds', 'consultations', 'line_events', 'message_templates',
+	'follow_ups', 'tracked_links', 'link_clicks', 'attributions'
 ] as const;
 
 export async function tableCounts(db: DbOrTrx): Promise<Record<string, number>> {

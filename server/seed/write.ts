@@ -57,7 +57,22 @@ export const COLUMNS = {
 		webhook_event_id: 'text', line_user_id: 'text', customer_id: 'uuid', type: 'text', message_text: 'text',
 		occurred_at: 'timestamptz', created_at: 'timestamptz'
 	},
-	message_templates: { id: 'uuid', key: 'text', title: 'text', body: 'text', updated_by: 'uuid', updated_at: 'timestamptz' }
+	message_templates: { id: 'uuid', key: 'text', title: 'text', body: 'text', updated_by: 'uuid', updated_at: 'timestamptz' },
+	follow_ups: {
+		id: 'uuid', customer_id: 'uuid', staff_id: 'uuid', store_id: 'text', template_key: 'text', body: 'text', messages: 'jsonb',
+		status: 'text', retry_key: 'uuid', attempts: 'integer', next_attempt_at: 'timestamptz', failure_reason: 'text',
+		line_request_id: 'text', created_at: 'timestamptz', sent_at: 'timestamptz'
+	},
+	tracked_links: {
+		code: 'text', follow_up_id: 'uuid', staff_id: 'uuid', store_id: 'text', customer_id: 'uuid', product_id: 'bigint',
+		target_url: 'text', created_at: 'timestamptz'
+	},
+	link_clicks: { click_id: 'text', code: 'text', customer_id: 'uuid', clicked_at: 'timestamptz', user_agent: 'text' },
+	attributions: {
+		platform: 'text', ec_order_id: 'text', staff_id: 'uuid', store_id: 'text', customer_id: 'uuid', rule: 'text', link_code: 'text',
+		click_id: 'text', follow_up_id: 'uuid', status: 'text', ordered_at: 'timestamptz', gross_yen: 'integer', refunded_yen: 'integer',
+		decided_at: 'timestamptz', updated_at: 'timestamptz'
+	}
 } satisfies Record<string, ColumnSpec>;
 
 export type SeedTable = keyof typeof COLUMNS;

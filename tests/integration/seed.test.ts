@@ -8,6 +8,10 @@ import { seedBulk } from '../../server/seed/bulk.ts';
 import { memberStates, seedDemo, seedIfEmpty, tableCounts, type SeedReport } from '../../server/seed/seed.ts';
 import type { DbOrTrx } from '../../server/db/index.ts';
 import { createTestDatabase, testDbKinds, type TestDatabase } from '../helpers/db.ts';
+import * as raw from '../../server/modules/reports/reports.repository.ts';
+import * as rollup from '../../server/modules/reports/rollup.repository.ts';
+import * as facts from '../../server/modules/reports/customer-facts.repository.ts';
+import { parsePeriod } from '../../server/modules/reports/period.ts';
 
 // One anchor for the whole file, so a run crossing midnight cannot produce two "todays".
 const anchorDate = tokyoDate();
@@ -27,7 +31,11 @@ const CHECKSUM_QUERIES: Record<string, string> = {
 	ec_refunds: `select r::text from ec_refunds r`,
 	consultations: `select c::text from consultations c`,
 	line_events: `select e::text from line_events e`,
-	message_templates: `select t::text from message_templates t`
+	message_templates: `select t::text from message_templates t`,
+	follow_ups: `select f::text from follow_ups f`,
+	tracked_links: `select l::text from tracked_links l`,
+	link_clicks: `select k::text from link_clicks k`,
+	attributions: `select a::text from attributions a`
 };
 
 async function checksums(db: DbOrTrx): Promise<Record<string, string>> {
@@ -38,6 +46,8 @@ async function checksums(db: DbOrTrx): Promise<Record<string, string>> {
 	}
 	return out;
 }
+
+const addDaysTo = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 async function scalar<T = number>(db: DbOrTrx, query: string): Promise<T> {
 	const r = await sql.raw<{ v: T }>(query).execute(db);
@@ -149,6 +159,65 @@ describe.each(testDbKinds())('demo seed on %s', (kind) => {
 			join store_purchase_lines l2 on l2.purchase_id = l1.purchase_id join products p2 on p2.id = l2.product_id
 			where p1.category = 'シューズ' and p2.category = 'シューケア'`);
 		expect(shoeCareWithShoes).toBeGreaterThan(50);
+	});
+
+	it('gives the manager dashboard follow-ups, clicks and attributed orders for every floor staff member', async () => {
+		const perStaff = await sql<{ staff_code: string; role: string; sent: number; failed: number; clicks: number; active: number; net: number }>`
+			select s.staff_code, s.role,
+				(select count(*) from follow_ups f where f.staff_id = s.id and f.status = 'sent')::int as sent,
+				(select count(*) from follow_ups f where f.staff_id = s.id and f.status = 'failed')::int as failed,
+				(select count(*) from link_clicks k join tracked_links l on l.code = k.code where l.staff_id = s.id)::int as clicks,
+				(select count(*) from attributions a where a.staff_id = s.id and a.status = 'active')::int as active,
+				(select coalesce(sum(a.gross_yen - a.refunded_yen), 0) from attributions a where a.staff_id = s.id and a.status = 'active')::int as net
+			from staff s order by s.staff_code`.execute(a.db);
+		for (const r of perStaff.rows.filter((r) => r.role !== 'admin')) {
+			expect(r.sent, r.staff_code).toBeGreaterThan(10);
+			expect(r.clicks, r.staff_code).toBeGreaterThan(0);
+			expect(r.active, r.staff_code).toBeGreaterThan(0);
+			expect(r.net, r.staff_code).toBeGreaterThan(0);
+		}
+		expect(perStaff.rows.reduce((n, r) => n + r.failed, 0)).toBeGreaterThan(0);
+		const mix = await scalar<Record<string, number>>(a.db, `select json_build_object(
+			'ref', (select count(*) from attributions where rule = 'ref'),
+			'last_touch', (select count(*) from attributions where rule = 'last_touch'),
+			'void', (select count(*) from attributions where status = 'void'),
+			'refunded', (select count(*) from attributions where refunded_yen > 0),
+			'other_status', (select count(*) from follow_ups where status not in ('sent', 'failed'))
+		) as v`);
+		expect(mix).toMatchObject({ other_status: 0 });
+		for (const key of ['ref', 'last_touch', 'void', 'refunded'] as const) expect(mix[key], key).toBeGreaterThan(0);
+	});
+
+	it('writes attributions as the rules decide them and keeps clicks after their messages', async () => {
+		const problems = await scalar<Record<string, number>>(a.db, `select json_build_object(
+			'ref_code_mismatch', (select count(*) from attributions a join ec_orders o using (ec_order_id) where a.rule = 'ref' and o.ref_code is distinct from a.link_code),
+			'void_not_cancelled', (select count(*) from attributions a join ec_orders o using (ec_order_id) where (a.status = 'void') <> (o.status = 'cancelled')),
+			'gross_not_total', (select count(*) from attributions a join ec_orders o using (ec_order_id) where a.gross_yen <> o.total_yen),
+			'refund_mismatch', (select count(*) from attributions a where a.refunded_yen <> least(a.gross_yen, (select coalesce(sum(r.amount_yen), 0) from ec_refunds r where r.ec_order_id = a.ec_order_id))),
+			'touch_outside_window', (select count(*) from attributions a join link_clicks k on k.click_id = a.click_id where a.rule = 'last_touch' and (k.clicked_at > a.ordered_at or k.clicked_at < a.ordered_at - interval '30 days')),
+			'staff_not_link', (select count(*) from attributions a join tracked_links l on l.code = a.link_code where l.staff_id <> a.staff_id or l.follow_up_id is distinct from a.follow_up_id),
+			'click_before_send', (select count(*) from link_clicks k join tracked_links l on l.code = k.code join follow_ups f on f.id = l.follow_up_id where f.sent_at is null or k.clicked_at < f.sent_at),
+			'click_other_customer', (select count(*) from link_clicks k join tracked_links l on l.code = k.code where k.customer_id <> l.customer_id),
+			'message_to_ineligible', (select count(*) from follow_ups f join customers c on c.id = f.customer_id where not c.consent_messages or c.line_user_id is null or not c.line_friend or c.line_blocked_at is not null),
+			'future_rows', (select count(*) from follow_ups where created_at > now()) + (select count(*) from link_clicks where clicked_at > now()) + (select count(*) from ec_refunds where refunded_at > now())
+		) as v`);
+		expect(Object.fromEntries(Object.entries(problems).filter(([, n]) => n !== 0))).toEqual({});
+	});
+
+	it('leaves the report rollups and customer facts built, equal to the raw rows', async () => {
+		// no refresh here: the seed must have built them
+		const period = parsePeriod({ from: addDaysTo(anchorDate, -120), to: addDaysTo(anchorDate, -1) });
+		const days = rollup.dayRangeOf(period);
+		const byKey = <T extends { key: string }>(rows: T[]) => Object.fromEntries(rows.map((r) => [r.key, r]));
+		for (const scope of [{}, { storeId: 'shibuya' }]) {
+			const sales = await rollup.salesByStaff(a.db, days, scope);
+			expect(sales.length).toBeGreaterThan(2);
+			expect(byKey(sales)).toEqual(byKey(await raw.salesByStaff(a.db, period, scope)));
+			expect(byKey(await rollup.funnel(a.db, days, scope, 'staff'))).toEqual(byKey(await raw.funnel(a.db, period, scope, 'staff')));
+		}
+		const sorted = (cells: raw.KpiCell[]) => cells.filter((c) => c.customers > 0).sort((x, y) => `${x.stateAtStart}${x.stateAtEnd}`.localeCompare(`${y.stateAtStart}${y.stateAtEnd}`));
+		expect(sorted(await facts.kpiCells(a.db, period, undefined, 180))).toEqual(sorted(await raw.customerKpiCells(a.db, period, undefined, 180)));
+		expect(await facts.purchaseIntervals(a.db, period, 'shinjuku')).toEqual(await raw.purchaseIntervals(a.db, period, 'shinjuku'));
 	});
 
 	it('continues member numbers after the seeded ones', async () => {
