@@ -1,29 +1,60 @@
 /**
- * Attribution as an `afterOrderChange` hook: after any change to an order (new state, new
- * refund), recompute its attribution from what the database holds now and write that. The
- * order is locked by the orders service, so recomputes of one order never interleave.
+ * Attribution as an `afterOrderChange` hook: after any change to orders (new state, new
+ * refund), recompute their attribution from what the database holds now and write that. The
+ * orders are locked by the orders service, so recomputes of one order never interleave. A batch
+ * of orders costs the same few statements as one: facts + last-touch candidates, ref links,
+ * the upsert, the delete.
  */
 import type { Trx, DbOrTrx } from '../../db/index.ts';
 import { registerAfterOrderChange, type AfterOrderChangeHook, type OrderKey } from '../orders/orders.service.ts';
-import { deleteAttribution, findAttribution, findOrderForAttribution, findRefLinks, upsertAttribution } from './attribution.repository.ts';
-import { decideAttribution, refCodesOf } from './rules.ts';
+import {
+	deleteAttributions,
+	findAttribution,
+	findOrdersForAttribution,
+	findRefLinks,
+	upsertAttributions,
+	type AttributionWrite,
+	type OrderForAttribution
+} from './attribution.repository.ts';
+import { decideAttribution, refCodesOf, type RefLink } from './rules.ts';
 
 export async function recomputeAttribution(trx: Trx | DbOrTrx, key: OrderKey, windowDays: number): Promise<void> {
-	const order = await findOrderForAttribution(trx, key.platform, key.ecOrderId, windowDays);
-	if (!order) return; // a refund ahead of its order: decided when the order arrives
-	const orderedAt = new Date(order.ordered_at);
-	const codes = refCodesOf(parseNotes(order.note_attributes), order.ref_code, order.landing_site);
-	const refs = await findRefLinks(trx, codes, orderedAt);
-	// last touch only decides when no ref does
-	const clicks = refs.length === 0 ? order.recentClicks : [];
-	const decision = decideAttribution(
-		{ orderedAt, customerId: order.customer_id, status: order.status, totalYen: order.total_yen, refundedYen: Number(order.refunded_yen ?? 0) },
-		refs,
-		clicks,
-		windowDays
-	);
-	if (decision) await upsertAttribution(trx, key, order.customer_id, orderedAt, decision);
-	else await deleteAttribution(trx, key);
+	await recomputeAttributions(trx, [key], windowDays);
+}
+
+/** Orders not stored yet (a refund ahead of its order) are skipped: decided when the order arrives. */
+export async function recomputeAttributions(trx: Trx | DbOrTrx, keys: OrderKey[], windowDays: number): Promise<void> {
+	const orders = await findOrdersForAttribution(trx, keys, windowDays);
+	if (orders.length === 0) return;
+	const codes = orders.map((o) => refCodesOf(parseNotes(o.note_attributes), o.ref_code, o.landing_site));
+	const refs = await refLinksByOrder(trx, orders, codes);
+	const writes: AttributionWrite[] = [];
+	const voided: OrderKey[] = [];
+	orders.forEach((order, i) => {
+		const key = { platform: order.platform, ecOrderId: order.ec_order_id };
+		const orderedAt = new Date(order.ordered_at);
+		const found = refs[i];
+		// last touch only decides when no ref does
+		const clicks = found.length === 0 ? order.recentClicks : [];
+		const decision = decideAttribution(
+			{ orderedAt, customerId: order.customer_id, status: order.status, totalYen: order.total_yen, refundedYen: Number(order.refunded_yen ?? 0) },
+			found,
+			clicks,
+			windowDays
+		);
+		if (decision) writes.push({ key, customerId: order.customer_id, orderedAt, decision });
+		else voided.push(key);
+	});
+	await upsertAttributions(trx, writes);
+	await deleteAttributions(trx, voided);
+}
+
+/** Per order, the tracked links of its ref codes in the codes' priority order. */
+async function refLinksByOrder(trx: Trx | DbOrTrx, orders: OrderForAttribution[], codes: string[][]): Promise<RefLink[][]> {
+	const requests = orders.flatMap((o, i) => codes[i].map((code) => ({ order: i, code, orderedAt: new Date(o.ordered_at) })));
+	const found = new Map<string, RefLink>();
+	for (const { order, ...link } of await findRefLinks(trx, requests)) found.set(`${order}\u0000${link.code}`, link);
+	return codes.map((list, i) => list.flatMap((code) => found.get(`${i}\u0000${code}`) ?? []));
 }
 
 function parseNotes(value: unknown): Array<{ name: string; value: string }> {
@@ -46,7 +77,9 @@ const hooks = new Map<number, AfterOrderChangeHook>();
 export function registerAttribution(windowDays: number): () => void {
 	let hook = hooks.get(windowDays);
 	if (!hook) {
-		hook = (trx, key) => recomputeAttribution(trx, key, windowDays);
+		hook = Object.assign((trx: Trx, key: OrderKey) => recomputeAttribution(trx, key, windowDays), {
+			many: (trx: Trx, keys: OrderKey[]) => recomputeAttributions(trx, keys, windowDays)
+		});
 		hooks.set(windowDays, hook);
 	}
 	return registerAfterOrderChange(hook);

@@ -1,97 +1,141 @@
-/** Kysely queries for ec_orders, ec_order_lines and ec_refunds; no rules here. */
+/**
+ * Kysely queries for ec_orders, ec_order_lines and ec_refunds; no rules here. Every write takes
+ * a whole batch of orders in one statement (the inbox applies up to a batch of deliveries per
+ * transaction; a single delivery is a batch of one).
+ */
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
-import type { NormalizedOrder, NormalizedOrderLine, NormalizedRefund } from './orders.types.ts';
-
-/** Serialises every change to one order (its deliveries, refunds and hooks) across processes. */
-export async function lockOrderKey(trx: Trx, platform: string, ecOrderId: string): Promise<void> {
-	await sql`select pg_advisory_xact_lock(hashtext(${`ec_order:${platform}:${ecOrderId}`}))`.execute(trx);
-}
-
-export async function findOrderState(db: DbOrTrx, platform: string, ecOrderId: string) {
-	return db
-		.selectFrom('ec_orders')
-		.select(['id', 'status', 'source_updated_at', 'customer_id'])
-		.where('platform', '=', platform)
-		.where('ec_order_id', '=', ecOrderId)
-		.executeTakeFirst();
-}
-
-export async function upsertOrder(trx: Trx, order: NormalizedOrder, customerId: string | null): Promise<number> {
-	const values = {
-		platform: order.platform,
-		ec_order_id: order.ecOrderId,
-		order_name: order.orderName,
-		customer_id: customerId,
-		ec_customer_id: order.customer.ecCustomerId,
-		ordered_at: order.orderedAt,
-		subtotal_yen: order.subtotalYen,
-		total_yen: order.totalYen,
-		status: order.status,
-		financial_status: order.financialStatus,
-		cancelled_at: order.cancelledAt,
-		landing_site: order.landingSite,
-		ref_code: order.refCode,
-		note_attributes: JSON.stringify(order.noteAttributes),
-		source_updated_at: order.sourceUpdatedAt
-	};
-	const { platform: _p, ec_order_id: _e, ...changes } = values;
-	const row = await trx
-		.insertInto('ec_orders')
-		.values(values)
-		.onConflict((oc) => oc.columns(['platform', 'ec_order_id']).doUpdateSet({ ...changes, updated_at: sql<Date>`now()` }))
-		.returning('id')
-		.executeTakeFirstOrThrow();
-	return row.id;
-}
+import type { NormalizedOrder, NormalizedOrderLine, NormalizedRefund, OrderKey } from './orders.types.ts';
 
 /**
- * Replaces an order's lines (no delete needed for an order that was just created). Each line's
- * product is matched in the same statement: by SKU first, then by the platform's product id.
+ * Serialises every change to one order (its deliveries, refunds and hooks) across processes.
+ * Many keys are locked in one statement in a fixed (hash) order, so two batches never deadlock.
  */
-export async function replaceOrderLines(trx: Trx, orderId: number, lines: NormalizedOrderLine[], options: { fresh: boolean }): Promise<void> {
-	if (!options.fresh) await trx.deleteFrom('ec_order_lines').where('order_id', '=', orderId).execute();
-	if (lines.length === 0) return;
-	await trx
-		.insertInto('ec_order_lines')
+export async function lockOrderKeys(trx: Trx, keys: OrderKey[]): Promise<void> {
+	if (keys.length === 0) return;
+	await sql`
+		select count(pg_advisory_xact_lock(h)) from (
+			select distinct hashtext(k) as h from unnest(${keys.map((k) => `ec_order:${k.platform}:${k.ecOrderId}`)}::text[]) as k order by 1
+		) as ordered`.execute(trx);
+}
+
+export interface StoredOrderState {
+	id: number;
+	platform: string;
+	ec_order_id: string;
+	status: 'open' | 'cancelled';
+	source_updated_at: Date;
+	customer_id: string | null;
+}
+
+/** The stored state of each of the given orders that exists. */
+export async function findOrderStates(db: DbOrTrx, keys: OrderKey[]): Promise<StoredOrderState[]> {
+	if (keys.length === 0) return [];
+	const { rows } = await sql<StoredOrderState>`
+		select o.id, o.platform, o.ec_order_id, o.status, o.source_updated_at, o.customer_id
+		from unnest(${keys.map((k) => k.platform)}::text[], ${keys.map((k) => k.ecOrderId)}::text[]) as u(platform, ec_order_id)
+		join ec_orders o on o.platform = u.platform and o.ec_order_id = u.ec_order_id`.execute(db);
+	return rows;
+}
+
+/** Inserts or replaces the given orders (one row per order key); returns their ids. */
+export async function upsertOrders(
+	trx: Trx,
+	orders: Array<{ order: NormalizedOrder; customerId: string | null }>
+): Promise<Array<{ id: number; platform: string; ec_order_id: string }>> {
+	if (orders.length === 0) return [];
+	return trx
+		.insertInto('ec_orders')
 		.values(
-			lines.map((l, i) => ({
-				order_id: orderId,
-				line_no: i + 1,
-				ec_line_id: l.ecLineId,
-				product_id: productIdOf(l),
-				sku: l.sku,
-				name: l.name,
-				quantity: l.quantity,
-				unit_price_yen: l.unitPriceYen,
-				amount_yen: l.amountYen
+			orders.map(({ order, customerId }) => ({
+				platform: order.platform,
+				ec_order_id: order.ecOrderId,
+				order_name: order.orderName,
+				customer_id: customerId,
+				ec_customer_id: order.customer.ecCustomerId,
+				ordered_at: order.orderedAt,
+				subtotal_yen: order.subtotalYen,
+				total_yen: order.totalYen,
+				status: order.status,
+				financial_status: order.financialStatus,
+				cancelled_at: order.cancelledAt,
+				landing_site: order.landingSite,
+				ref_code: order.refCode,
+				note_attributes: JSON.stringify(order.noteAttributes),
+				source_updated_at: order.sourceUpdatedAt
 			}))
 		)
+		.onConflict((oc) =>
+			oc.columns(['platform', 'ec_order_id']).doUpdateSet((eb) => ({
+				order_name: eb.ref('excluded.order_name'),
+				customer_id: eb.ref('excluded.customer_id'),
+				ec_customer_id: eb.ref('excluded.ec_customer_id'),
+				ordered_at: eb.ref('excluded.ordered_at'),
+				subtotal_yen: eb.ref('excluded.subtotal_yen'),
+				total_yen: eb.ref('excluded.total_yen'),
+				status: eb.ref('excluded.status'),
+				financial_status: eb.ref('excluded.financial_status'),
+				cancelled_at: eb.ref('excluded.cancelled_at'),
+				landing_site: eb.ref('excluded.landing_site'),
+				ref_code: eb.ref('excluded.ref_code'),
+				note_attributes: eb.ref('excluded.note_attributes'),
+				source_updated_at: eb.ref('excluded.source_updated_at'),
+				updated_at: sql<Date>`now()`
+			}))
+		)
+		.returning(['id', 'platform', 'ec_order_id'])
 		.execute();
 }
 
-function productIdOf(line: NormalizedOrderLine) {
-	return sql<number | null>`coalesce(
-		(select id from products where sku = ${line.sku}::text),
-		(select id from products where ec_product_id = ${line.ecProductId}::text order by id limit 1)
-	)`;
+/** Drops the lines of orders whose state is about to be replaced. */
+export async function deleteOrderLines(trx: Trx, orderIds: number[]): Promise<void> {
+	if (orderIds.length === 0) return;
+	await sql`delete from ec_order_lines where order_id = any(${orderIds}::int8[])`.execute(trx);
 }
 
-/** Inserts a refund once per (platform, refund id); false when it was already there. */
-export async function insertRefund(db: DbOrTrx, refund: NormalizedRefund): Promise<boolean> {
-	const row = await db
+/**
+ * Inserts the lines of many orders as one set of arrays. Each line's product is matched in the
+ * same statement: by SKU first, then by the platform's product id.
+ */
+export async function insertOrderLines(trx: Trx, orders: Array<{ orderId: number; lines: NormalizedOrderLine[] }>): Promise<void> {
+	const rows = orders.flatMap(({ orderId, lines }) => lines.map((line, i) => ({ orderId, lineNo: i + 1, line })));
+	if (rows.length === 0) return;
+	const column = <T>(pick: (r: (typeof rows)[number]) => T) => rows.map(pick);
+	await sql`
+		insert into ec_order_lines (order_id, line_no, ec_line_id, product_id, sku, name, quantity, unit_price_yen, amount_yen)
+		select u.order_id, u.line_no, u.ec_line_id,
+			coalesce(
+				(select p.id from products p where p.sku = u.sku),
+				(select p.id from products p where p.ec_product_id = u.ec_product_id order by p.id limit 1)
+			),
+			u.sku, u.name, u.quantity, u.unit_price_yen, u.amount_yen
+		from unnest(
+			${column((r) => r.orderId)}::int8[], ${column((r) => r.lineNo)}::int4[], ${column((r) => r.line.ecLineId)}::text[],
+			${column((r) => r.line.sku)}::text[], ${column((r) => r.line.ecProductId)}::text[], ${column((r) => r.line.name)}::text[],
+			${column((r) => r.line.quantity)}::int4[], ${column((r) => r.line.unitPriceYen)}::int4[], ${column((r) => r.line.amountYen)}::int4[]
+		) as u(order_id, line_no, ec_line_id, sku, ec_product_id, name, quantity, unit_price_yen, amount_yen)`.execute(trx);
+}
+
+/**
+ * Inserts refunds once per (platform, refund id); returns the refund ids that were new. The
+ * caller passes each refund once (a statement must not carry the same key twice).
+ */
+export async function insertRefunds(db: DbOrTrx, refunds: NormalizedRefund[]): Promise<Array<{ platform: string; ec_refund_id: string }>> {
+	if (refunds.length === 0) return [];
+	return db
 		.insertInto('ec_refunds')
-		.values({
-			platform: refund.platform,
-			ec_refund_id: refund.ecRefundId,
-			ec_order_id: refund.ecOrderId,
-			amount_yen: refund.amountYen,
-			refunded_at: refund.refundedAt
-		})
+		.values(
+			refunds.map((refund) => ({
+				platform: refund.platform,
+				ec_refund_id: refund.ecRefundId,
+				ec_order_id: refund.ecOrderId,
+				amount_yen: refund.amountYen,
+				refunded_at: refund.refundedAt
+			}))
+		)
 		.onConflict((oc) => oc.columns(['platform', 'ec_refund_id']).doNothing())
-		.returning('id')
-		.executeTakeFirst();
-	return row !== undefined;
+		.returning(['platform', 'ec_refund_id'])
+		.execute();
 }
 
 export async function findOrderTotals(db: DbOrTrx, platform: string, ecOrderId: string) {

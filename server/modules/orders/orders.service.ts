@@ -3,22 +3,40 @@
  * a delivery only wins when its platform `updated_at` is newer (or equal with a more final
  * status), refunds are keyed by their own id and may land before their order, and the order's
  * net is computed from whatever refunds exist.
+ *
+ * Deliveries are applied a batch at a time (`applyDeliveries`): the rules are decided in memory
+ * in received order, exactly as applying them one by one would, and the database sees a fixed
+ * handful of set-based statements whatever the batch size. A single delivery is a batch of one.
  */
 import type { DbOrTrx, Trx } from '../../db/index.ts';
-import { resolveCustomer } from '../customers/customers.service.ts';
-import { findOrderState, findOrderTotals, insertRefund, lockOrderKey, replaceOrderLines, upsertOrder } from './orders.repository.ts';
+import { resolveCustomersBatch, type BatchResolveItem } from '../customers/customers.service.ts';
+import {
+	deleteOrderLines,
+	findOrderStates,
+	findOrderTotals,
+	insertOrderLines,
+	insertRefunds,
+	lockOrderKeys,
+	upsertOrders,
+	type StoredOrderState
+} from './orders.repository.ts';
 import type { NormalizedOrder, NormalizedRefund, OrderKey } from './orders.types.ts';
 
 export type { NormalizedOrder, NormalizedRefund, OrderKey };
 
 /**
- * Extension point: runs inside the same transaction after an order or refund changed anything
- * (new state applied or a new refund stored), with the order locked. Attribution plugs in here
- * with `registerAfterOrderChange(async (trx, key) => …)`; read the order back through this
- * module (e.g. `orderNet(trx, key.platform, key.ecOrderId)`). A hook that throws rolls the
- * delivery back and the inbox retries it, so hooks must be idempotent.
+ * Extension point: runs inside the same transaction after deliveries changed an order (new
+ * state applied or a new refund stored), with the order locked. Attribution plugs in here with
+ * `registerAfterOrderChange(async (trx, key) => …)`; read the order back through this module
+ * (e.g. `orderNet(trx, key.platform, key.ecOrderId)`). A hook runs once per changed order per
+ * batch, after all of the batch's changes to it, so it must derive its result from the order's
+ * current state (not from which delivery triggered it). An optional `many` runs once for all the
+ * changed orders of a batch instead. A hook that throws rolls the batch back and the inbox
+ * retries it, so hooks must be idempotent.
  */
-export type AfterOrderChangeHook = (trx: Trx, key: OrderKey) => Promise<void>;
+export type AfterOrderChangeHook = ((trx: Trx, key: OrderKey) => Promise<void>) & {
+	many?: (trx: Trx, keys: OrderKey[]) => Promise<void>;
+};
 const afterOrderChangeHooks: AfterOrderChangeHook[] = [];
 
 /** Registers a hook once (registering the same function again is a no-op); returns an unregister function. */
@@ -30,52 +48,155 @@ export function registerAfterOrderChange(hook: AfterOrderChangeHook): () => void
 	};
 }
 
-async function afterOrderChange(trx: Trx, key: OrderKey): Promise<void> {
-	for (const hook of afterOrderChangeHooks) await hook(trx, key);
+async function afterOrdersChange(trx: Trx, keys: OrderKey[]): Promise<void> {
+	if (keys.length === 0) return;
+	for (const hook of [...afterOrderChangeHooks]) {
+		if (hook.many) await hook.many(trx, keys);
+		else for (const key of keys) await hook(trx, key);
+	}
 }
 
 const STATUS_RANK = { open: 0, cancelled: 1 } as const;
 
-function supersedes(order: NormalizedOrder, current: { source_updated_at: Date; status: 'open' | 'cancelled' }): boolean {
+interface OrderVersion {
+	source_updated_at: Date;
+	status: 'open' | 'cancelled';
+}
+
+function supersedes(order: NormalizedOrder, current: OrderVersion): boolean {
 	const incoming = order.sourceUpdatedAt.getTime();
 	const stored = new Date(current.source_updated_at).getTime();
 	if (incoming !== stored) return incoming > stored;
 	return STATUS_RANK[order.status] > STATUS_RANK[current.status];
 }
 
+export type OrderDelivery = { kind: 'order'; order: NormalizedOrder } | { kind: 'refund'; refund: NormalizedRefund };
+
 export interface ApplyResult {
 	/** The delivered state replaced the stored one (false: older or the same). */
 	applied: boolean;
 	refundsAdded: number;
+	/** The order's customer once this delivery was applied. */
 	customerId: string | null;
 }
 
-export async function applyOrder(trx: Trx, order: NormalizedOrder): Promise<ApplyResult> {
-	const key = { platform: order.platform, ecOrderId: order.ecOrderId };
-	await lockOrderKey(trx, key.platform, key.ecOrderId);
-	const current = await findOrderState(trx, key.platform, key.ecOrderId);
-	let applied = false;
-	let customerId = current?.customer_id ?? null;
-	if (!current || supersedes(order, current)) {
-		// a later guest-looking payload keeps the customer an earlier one resolved
-		customerId = (await resolveOrderCustomer(trx, order)) ?? customerId;
-		const orderId = await upsertOrder(trx, order, customerId);
-		await replaceOrderLines(trx, orderId, order.lines, { fresh: !current });
-		applied = true;
+const keyOf = (platform: string, ecOrderId: string) => `${platform}\u0000${ecOrderId}`;
+const refundKeyOf = (refund: NormalizedRefund) => keyOf(refund.platform, refund.ecRefundId);
+const deliveryKey = (d: OrderDelivery): OrderKey =>
+	d.kind === 'order' ? { platform: d.order.platform, ecOrderId: d.order.ecOrderId } : { platform: d.refund.platform, ecOrderId: d.refund.ecOrderId };
+
+/** Per order key, what the batch does to it. */
+interface OrderPlan {
+	key: OrderKey;
+	stored: StoredOrderState | undefined;
+	/** Indexes (into the deliveries) of the order states applied, in received order. */
+	applied: number[];
+	refundsAdded: boolean;
+}
+
+/**
+ * Applies deliveries (orders and refunds, any mix of orders, in received order) in one go:
+ * 1. lock every order key (fixed order), read the stored states in one query;
+ * 2. decide in memory, delivery by delivery, which states win (`supersedes`) — later deliveries
+ *    of the same order compare against the earlier ones of the batch;
+ * 3. resolve the customers of every applied state in one batch (in received order, so a later
+ *    delivery sees the customer an earlier one created);
+ * 4. write the final state of each order, its lines and the new refunds, one statement each;
+ * 5. run the afterOrderChange hooks once for the orders that changed.
+ * The end state is the one applying the deliveries one by one would leave.
+ */
+export async function applyDeliveries(trx: Trx, deliveries: OrderDelivery[]): Promise<ApplyResult[]> {
+	const plans = new Map<string, OrderPlan>();
+	for (const d of deliveries) {
+		const key = deliveryKey(d);
+		const k = keyOf(key.platform, key.ecOrderId);
+		if (!plans.has(k)) plans.set(k, { key, stored: undefined, applied: [], refundsAdded: false });
 	}
-	let refundsAdded = 0;
-	for (const refund of order.refunds) if (await insertRefund(trx, refund)) refundsAdded++;
-	if (applied || refundsAdded > 0) await afterOrderChange(trx, key);
-	return { applied, refundsAdded, customerId };
+	const keys = [...plans.values()].map((p) => p.key);
+	await lockOrderKeys(trx, keys);
+	for (const state of await findOrderStates(trx, keys)) plans.get(keyOf(state.platform, state.ec_order_id))!.stored = state;
+
+	// 2. which states win, and every refund once (the first delivery carrying it)
+	const current = new Map<string, OrderVersion>();
+	for (const [k, plan] of plans) if (plan.stored) current.set(k, plan.stored);
+	const appliedAt = new Set<number>();
+	const refunds = new Map<string, { refund: NormalizedRefund; delivery: number }>();
+	deliveries.forEach((d, i) => {
+		const batchRefunds = d.kind === 'order' ? d.order.refunds : [d.refund];
+		if (d.kind === 'order') {
+			const k = keyOf(d.order.platform, d.order.ecOrderId);
+			const version = current.get(k);
+			if (!version || supersedes(d.order, version)) {
+				current.set(k, { source_updated_at: d.order.sourceUpdatedAt, status: d.order.status });
+				plans.get(k)!.applied.push(i);
+				appliedAt.add(i);
+			}
+		}
+		for (const refund of batchRefunds) if (!refunds.has(refundKeyOf(refund))) refunds.set(refundKeyOf(refund), { refund, delivery: i });
+	});
+
+	// 3. customers, for every applied state in received order
+	const applied = [...appliedAt].sort((a, b) => a - b);
+	const resolved = new Map<number, string | null>();
+	if (applied.length > 0) {
+		const results = await resolveCustomersBatch(trx, applied.map((i) => customerItem((deliveries[i] as { order: NormalizedOrder }).order)));
+		applied.forEach((i, n) => resolved.set(i, results[n]?.customerId ?? null));
+	}
+	// a later guest-looking payload keeps the customer an earlier one resolved
+	const customerAfter = new Map<number, string | null>();
+	const finalCustomer = new Map<string, string | null>();
+	for (const [k, plan] of plans) {
+		let customerId = plan.stored?.customer_id ?? null;
+		for (const i of plan.applied) {
+			customerId = resolved.get(i) ?? customerId;
+			customerAfter.set(i, customerId);
+		}
+		finalCustomer.set(k, customerId);
+	}
+
+	// 4. the final state of each order that changed, its lines, the refunds
+	const winners = [...plans.entries()].filter(([, p]) => p.applied.length > 0);
+	const written = await upsertOrders(
+		trx,
+		winners.map(([k, p]) => ({ order: (deliveries[p.applied.at(-1)!] as { order: NormalizedOrder }).order, customerId: finalCustomer.get(k) ?? null }))
+	);
+	const idOf = new Map(written.map((w) => [keyOf(w.platform, w.ec_order_id), w.id]));
+	await deleteOrderLines(trx, winners.filter(([, p]) => p.stored).map(([k]) => idOf.get(k)!));
+	await insertOrderLines(
+		trx,
+		winners.map(([k, p]) => ({ orderId: idOf.get(k)!, lines: (deliveries[p.applied.at(-1)!] as { order: NormalizedOrder }).order.lines }))
+	);
+	const added = new Set((await insertRefunds(trx, [...refunds.values()].map((r) => r.refund))).map((r) => keyOf(r.platform, r.ec_refund_id)));
+	const refundsAddedBy = new Map<number, number>();
+	for (const [rk, { refund, delivery }] of refunds) {
+		if (!added.has(rk)) continue;
+		refundsAddedBy.set(delivery, (refundsAddedBy.get(delivery) ?? 0) + 1);
+		plans.get(keyOf(refund.platform, refund.ecOrderId))!.refundsAdded = true;
+	}
+
+	// 5. hooks, once per changed order
+	await afterOrdersChange(trx, [...plans.values()].filter((p) => p.applied.length > 0 || p.refundsAdded).map((p) => p.key));
+
+	return deliveries.map((d, i) => {
+		const k = keyOf(deliveryKey(d).platform, deliveryKey(d).ecOrderId);
+		const plan = plans.get(k)!;
+		const before = plan.applied.filter((a) => a <= i).at(-1);
+		return {
+			applied: appliedAt.has(i),
+			refundsAdded: refundsAddedBy.get(i) ?? 0,
+			customerId: before === undefined ? (plan.stored?.customer_id ?? null) : (customerAfter.get(before) ?? null)
+		};
+	});
+}
+
+export async function applyOrder(trx: Trx, order: NormalizedOrder): Promise<ApplyResult> {
+	return (await applyDeliveries(trx, [{ kind: 'order', order }]))[0];
 }
 
 /** Stores a refund once, whether or not its order has arrived yet. */
 export async function applyRefund(trx: Trx, refund: NormalizedRefund): Promise<{ applied: boolean }> {
-	const key = { platform: refund.platform, ecOrderId: refund.ecOrderId };
-	await lockOrderKey(trx, key.platform, key.ecOrderId);
-	const applied = await insertRefund(trx, refund);
-	if (applied) await afterOrderChange(trx, key);
-	return { applied };
+	const [result] = await applyDeliveries(trx, [{ kind: 'refund', refund }]);
+	return { applied: result.refundsAdded > 0 };
 }
 
 /** Total minus refunds (never below 0), 0 when cancelled; null when the order has not arrived. */
@@ -86,12 +207,10 @@ export async function orderNet(db: DbOrTrx, platform: string, ecOrderId: string)
 	return Math.max(0, row.total_yen - Number(row.refunded_yen ?? 0));
 }
 
-async function resolveOrderCustomer(trx: Trx, order: NormalizedOrder): Promise<string | null> {
+function customerItem(order: NormalizedOrder): BatchResolveItem {
 	const c = order.customer;
-	const resolved = await resolveCustomer(
-		trx,
-		{ ec: c.ecCustomerId, email: c.email, phone: c.phone },
-		{ family_name: c.familyName, given_name: c.givenName, email: c.email, phone: c.phone }
-	);
-	return resolved?.customerId ?? null;
+	return {
+		identities: { ec: c.ecCustomerId, email: c.email, phone: c.phone },
+		profile: { family_name: c.familyName, given_name: c.givenName, email: c.email, phone: c.phone }
+	};
 }

@@ -22,8 +22,15 @@ import { claimDueRows, insertInboxRow, markFailed, markOpenRowsProcessed, type I
 
 export type { InboxRow };
 
-/** Processes one stored delivery inside `trx`; the row is marked processed in the same transaction. */
-export type InboxHandler = (trx: Trx, row: InboxRow) => Promise<void>;
+/**
+ * Processes one stored delivery inside `trx`; the row is marked processed in the same
+ * transaction. A handler may also carry `batch`: all the open rows of its source in a claimed
+ * batch (in received order) in one call, set-based; it must leave the state that processing
+ * them one by one would. When it throws, the rows are processed one by one instead.
+ */
+export type InboxHandler = ((trx: Trx, row: InboxRow) => Promise<void>) & {
+	batch?: (trx: Trx, rows: InboxRow[]) => Promise<void>;
+};
 export type InboxHandlers = Record<string, InboxHandler>;
 
 /** A delivery that can never be processed as it is (bad shape, unsupported currency): parked, not retried. */
@@ -35,7 +42,13 @@ export class PermanentInboxError extends Error {
 }
 
 export const INBOX_DEFAULTS = {
-	batchSize: 20,
+	/**
+	 * Rows per claim. Shopify applies a batch set-based (a fixed handful of statements whatever
+	 * its size), so larger batches amortise the claim and the commit: 20 → 50 took bench:orders
+	 * from ~1,400 to ~2,400 orders/s of processing. A failed batch is redone row by row, so this
+	 * also bounds that cost.
+	 */
+	batchSize: 50,
 	/** A claimed row is re-claimable after this; must exceed the slowest handler by far. */
 	leaseSeconds: 60,
 	backoffBaseSeconds: 5,
@@ -80,11 +93,12 @@ export interface BatchResult {
 /**
  * Claims one batch of due rows and processes it. Fast path: the whole batch in one transaction,
  * so up to `batchSize` deliveries share one commit (one WAL flush) instead of paying one each —
- * the commit was the largest single cost per order. If any row fails, that transaction rolls
- * back as a whole (nothing of the batch is kept) and the rows are processed again one
- * transaction each, so the failure is recorded against the row that caused it and the others
- * go through, exactly as before. Handlers are idempotent and transactional, so running a row's
- * handler in a rolled-back transaction first changes nothing.
+ * the commit was the largest single cost per order — and a handler with `batch` applies all its
+ * rows set-based. If any row fails, that transaction rolls back as a whole (nothing of the
+ * batch is kept) and the rows are processed again one transaction each, so the failure is
+ * recorded against the row that caused it and the others go through. Handlers are idempotent
+ * and transactional, so running a row's handler in a rolled-back transaction first changes
+ * nothing.
  */
 export async function processInboxBatch(db: Db, handlers: InboxHandlers, options: InboxOptions = {}): Promise<BatchResult> {
 	const rows = await claimDueRows(
@@ -93,6 +107,8 @@ export async function processInboxBatch(db: Db, handlers: InboxHandlers, options
 		options.batchSize ?? INBOX_DEFAULTS.batchSize,
 		options.leaseSeconds ?? INBOX_DEFAULTS.leaseSeconds
 	);
+	// received order (the claim's RETURNING order is not guaranteed); rows of one order must go in it
+	rows.sort((a, b) => a.id - b.id);
 	const result: BatchResult = { claimed: rows.length, processed: 0, failed: 0 };
 	const live: InboxRow[] = [];
 	for (const row of rows) {
@@ -110,17 +126,34 @@ export async function processInboxBatch(db: Db, handlers: InboxHandlers, options
 	return result;
 }
 
-/** One transaction for the whole batch; false (and nothing kept) when any row failed. */
+/**
+ * One transaction for the whole batch; false (and nothing kept) when any row failed. Rows go
+ * in received order; a source whose handler has `batch` gets its rows in one call.
+ */
 async function processTogether(db: Db, handlers: InboxHandlers, rows: InboxRow[]): Promise<boolean> {
 	try {
 		await db.transaction().execute(async (trx) => {
 			const open = new Set(await markOpenRowsProcessed(trx, rows.map((r) => r.id)));
-			for (const row of rows) if (open.has(row.id)) await handlers[row.source](trx, row);
+			for (const [source, group] of groupBySource(rows.filter((r) => open.has(r.id)))) {
+				const handler = handlers[source];
+				if (handler.batch) await handler.batch(trx, group);
+				else for (const row of group) await handler(trx, row);
+			}
 		});
 		return true;
 	} catch {
 		return false; // the per-row pass that follows records (and logs) the real failure
 	}
+}
+
+function groupBySource(rows: InboxRow[]): Map<string, InboxRow[]> {
+	const groups = new Map<string, InboxRow[]>();
+	for (const row of rows) {
+		const group = groups.get(row.source);
+		if (group) group.push(row);
+		else groups.set(row.source, [row]);
+	}
+	return groups;
 }
 
 /**

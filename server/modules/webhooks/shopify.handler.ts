@@ -1,21 +1,34 @@
-/** Inbox handler for source 'shopify': normalise the stored payload, then apply it as an order or a refund. */
+/**
+ * Inbox handler for source 'shopify': normalise the stored payloads, then apply them as orders
+ * or refunds. A claimed batch is applied set-based in one go (`batch`); the inbox falls back to
+ * one row per transaction when the batch fails, so a bad delivery is parked on its own.
+ */
 import { ShopifyPayloadError } from '../../integrations/shopify/errors.ts';
 import { normalizeShopifyPayload } from '../../integrations/shopify/normalize.ts';
 import { isShopifyTopic } from '../../integrations/shopify/topics.ts';
-import { applyOrder, applyRefund } from '../orders/orders.service.ts';
-import { PermanentInboxError, type InboxHandler } from './inbox.service.ts';
+import { applyDeliveries, type OrderDelivery } from '../orders/orders.service.ts';
+import { PermanentInboxError, type InboxHandler, type InboxRow } from './inbox.service.ts';
 
 export const SHOPIFY_SOURCE = 'shopify';
 
-export const handleShopifyInboxRow: InboxHandler = async (trx, row) => {
+function deliveryOf(row: InboxRow): OrderDelivery {
 	if (!isShopifyTopic(row.topic)) throw new PermanentInboxError(`unknown topic ${row.topic}`);
-	let normalized;
 	try {
-		normalized = normalizeShopifyPayload(row.topic, row.payload);
+		const normalized = normalizeShopifyPayload(row.topic, row.payload);
+		return normalized.kind === 'order' ? { kind: 'order', order: normalized.order } : { kind: 'refund', refund: normalized.refund };
 	} catch (err) {
 		if (err instanceof ShopifyPayloadError) throw new PermanentInboxError(err.message);
 		throw err;
 	}
-	if (normalized.kind === 'order') await applyOrder(trx, normalized.order);
-	else await applyRefund(trx, normalized.refund);
-};
+}
+
+export const handleShopifyInboxRow: InboxHandler = Object.assign(
+	async (trx: Parameters<InboxHandler>[0], row: InboxRow) => {
+		await applyDeliveries(trx, [deliveryOf(row)]);
+	},
+	{
+		batch: async (trx: Parameters<InboxHandler>[0], rows: InboxRow[]) => {
+			await applyDeliveries(trx, rows.map(deliveryOf));
+		}
+	}
+);
