@@ -74,10 +74,12 @@ export async function seedDemo(db: Db, options: SeedOptions = {}): Promise<SeedR
 	// now rather than waiting for the daily refresh.
 	progress('product affinities');
 	await refreshProductAffinities(db);
-	// the manager dashboard reads rollups and customer facts: build them now, not on the first request
+	// the manager dashboard reads rollups and customer facts: build them now, not on the first
+	// request. In full: the rollup worker may already have refreshed the empty database, and the
+	// seeded rows are back-dated, so they would not look changed since then.
 	progress('report rollups');
 	await db.transaction().execute(async (trx) => {
-		await refreshRollups(trx);
+		await refreshRollups(trx, { full: true });
 		await refreshCustomerFacts(trx);
 	});
 	return {

@@ -26,13 +26,19 @@ interface RefreshState {
 	last_click_id: number;
 }
 
-/** Brings both rollups up to date; serialised by an advisory lock so two refreshers never interleave. */
-export async function refreshRollups(trx: Trx, options: { lookBack?: boolean } = {}): Promise<{ salesDays: number; funnelDays: number }> {
+/**
+ * Brings both rollups up to date; serialised by an advisory lock so two refreshers never interleave.
+ * `full` rebuilds every day: for writers of back-dated history (the demo seed), whose rows carry
+ * past timestamps that a refresh already run by the worker would never see as changed.
+ */
+export async function refreshRollups(trx: Trx, options: { lookBack?: boolean; full?: boolean } = {}): Promise<{ salesDays: number; funnelDays: number }> {
 	await sql`select pg_advisory_xact_lock(hashtext('tsunagu.report_rollups'))`.execute(trx);
 	const { rows: clock } = await sql<{ now: Date; max_click: number }>`
 		select clock_timestamp() as now, coalesce((select max(id) from link_clicks), 0)::int8 as max_click`.execute(trx);
 	const { now, max_click: maxClick } = clock[0];
-	const found = (await sql<RefreshState>`select refreshed_until, last_click_id from report_rollup_state where name = ${STATE}`.execute(trx)).rows[0];
+	const found = options.full
+		? undefined
+		: (await sql<RefreshState>`select refreshed_until, last_click_id from report_rollup_state where name = ${STATE}`.execute(trx)).rows[0];
 	const state = found && options.lookBack
 		? { refreshed_until: new Date(found.refreshed_until.getTime() - LOOK_BACK_MS), last_click_id: found.last_click_id - CLICK_ID_LOOK_BACK }
 		: found;
