@@ -1,4 +1,5 @@
 /** Kysely queries for tracked_links and link_clicks; no rules here. */
+import { sql } from 'kysely';
 import type { DbOrTrx } from '../../db/index.ts';
 
 export interface NewTrackedLink {
@@ -32,12 +33,19 @@ export interface NewClick {
 	user_agent: string | null;
 }
 
-/** One multi-row insert per flush; a replayed click id is ignored. */
+/**
+ * One insert per flush, as one array per column (`unnest`): five parameters however many
+ * clicks. A VALUES list of 500 clicks has 2,500 parameters to compile and serialise on the
+ * event loop that is serving redirects (a few ms per flush, felt in the redirect's p99).
+ * A replayed click id is ignored.
+ */
 export async function insertClicks(db: DbOrTrx, clicks: NewClick[]): Promise<void> {
 	if (clicks.length === 0) return;
-	await db
-		.insertInto('link_clicks')
-		.values(clicks)
-		.onConflict((oc) => oc.column('click_id').doNothing())
-		.execute();
+	await sql`
+		insert into link_clicks (click_id, code, customer_id, clicked_at, user_agent)
+		select * from unnest(
+			${clicks.map((c) => c.click_id)}::text[], ${clicks.map((c) => c.code)}::text[], ${clicks.map((c) => c.customer_id)}::uuid[],
+			${clicks.map((c) => c.clicked_at.toISOString())}::timestamptz[], ${clicks.map((c) => c.user_agent)}::text[]
+		)
+		on conflict (click_id) do nothing`.execute(db);
 }

@@ -14,7 +14,8 @@ export { mintLinkCode, trackedLinkUrl } from './codes.ts';
 export type { NewTrackedLink };
 
 interface CachedLink {
-	targetUrl: string;
+	/** The EC URL with the ref appended: computed once per code, not parsed again per tap. */
+	location: string;
 	customerId: string | null;
 }
 
@@ -62,7 +63,7 @@ export async function followLink(deps: AppDeps, code: string, userAgent: string 
 		clicked_at: new Date(),
 		user_agent: userAgent ? userAgent.slice(0, 512) : null
 	});
-	return redirectTarget(link.targetUrl, code);
+	return link.location;
 }
 
 /**
@@ -75,7 +76,7 @@ function loadLink(deps: AppDeps, state: LinkState, code: string): Promise<Cached
 		pending = findLinkTarget(deps.db, code)
 			.then((row) => {
 				if (!row) return null;
-				const link = { targetUrl: row.target_url, customerId: row.customer_id };
+				const link = { location: redirectTarget(row.target_url, code), customerId: row.customer_id };
 				state.cache.set(code, link);
 				return link;
 			})
