@@ -13,6 +13,7 @@ import * as reportsRollups from './2026-11-23T1600_reports_rollups.ts';
 import * as reportsStaffLinks from './2026-11-23T1600_reports_staff_links.ts';
 import * as offlineAudit from './2026-11-23T1700_offline_audit.ts';
 import * as reportCustomerFacts from './2026-11-24T0900_report_customer_facts.ts';
+import * as purchaseTriggersAlways from './2026-11-24T1100_purchase_triggers_always.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -24,5 +25,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-11-23T1600_reports_rollups': reportsRollups,
 	'2026-11-23T1600_reports_staff_links': reportsStaffLinks,
 	'2026-11-23T1700_offline_audit': offlineAudit,
-	'2026-11-24T0900_report_customer_facts': reportCustomerFacts
+	'2026-11-24T0900_report_customer_facts': reportCustomerFacts,
+	'2026-11-24T1100_purchase_triggers_always': purchaseTriggersAlways
 };

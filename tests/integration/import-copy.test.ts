@@ -110,13 +110,15 @@ const comparable = (s: ImportSummary) => ({
 
 describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path on PostgreSQL', () => {
 	let copyDb: TestDatabase;
+	// the COPY path again with tiny chunks: receipts and repeated lines across many chunk boundaries
+	let chunkDb: TestDatabase;
 	let batchDb: TestDatabase;
 	let tmp: string;
 
 	beforeAll(async () => {
-		[copyDb, batchDb] = await Promise.all([createTestDatabase('postgres'), createTestDatabase('postgres')]);
+		[copyDb, chunkDb, batchDb] = await Promise.all([createTestDatabase('postgres'), createTestDatabase('postgres'), createTestDatabase('postgres')]);
 		tmp = await mkdtemp(join(tmpdir(), 'tsunagu-import-copy-'));
-		for (const tdb of [copyDb, batchDb]) {
+		for (const tdb of [copyDb, chunkDb, batchDb]) {
 			await seed(tdb.db);
 			// products and customers go through the same (batch) writers on both
 			await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null });
@@ -124,35 +126,42 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 		}
 	});
 	afterAll(async () => {
-		await Promise.all([copyDb?.dispose(), batchDb?.dispose()]);
+		await Promise.all([copyDb?.dispose(), chunkDb?.dispose(), batchDb?.dispose()]);
 		if (tmp) await rm(tmp, { recursive: true, force: true });
 	});
 
 	const both = async (file: string) => {
 		const options = { kind: 'pos' as const, file, errorsFile: null, keepErrors: 1000, batchSize: 50 };
 		const viaCopy = await runImport(copyDb.db, { ...options, pool: copyDb.pool });
+		const viaChunks = await runImport(chunkDb.db, { ...options, pool: chunkDb.pool, copyChunkLines: 7 });
 		const viaBatch = await runImport(batchDb.db, options);
-		return { viaCopy, viaBatch };
+		return { viaCopy, viaChunks, viaBatch };
 	};
 
 	it('a first file: same summary, same rows', async () => {
 		const file = join(tmp, 'pos-a.csv');
 		await writeFile(file, posCsv(7, 1, 400));
-		const { viaCopy, viaBatch } = await both(file);
+		const { viaCopy, viaChunks, viaBatch } = await both(file);
 		expect(viaCopy.rowsBad).toBeGreaterThan(0);
 		expect(viaCopy.counts.customers_new).toBeGreaterThan(10);
 		expect(viaCopy.warnings).toMatchObject({ unknown_sku: expect.any(Number), unknown_staff_code: expect.any(Number) });
 		expect(comparable(viaCopy)).toEqual(comparable(viaBatch));
-		expect(await dump(copyDb.db)).toEqual(await dump(batchDb.db));
+		expect(comparable(viaChunks)).toEqual(comparable(viaBatch));
+		const expected = await dump(batchDb.db);
+		expect(await dump(copyDb.db)).toEqual(expected);
+		expect(await dump(chunkDb.db)).toEqual(expected);
 	});
 
 	it('an overlapping second file (old receipts, new lines, new people): same again', async () => {
 		const file = join(tmp, 'pos-b.csv');
 		await writeFile(file, posCsv(8, 300, 300));
-		const { viaCopy, viaBatch } = await both(file);
+		const { viaCopy, viaChunks, viaBatch } = await both(file);
 		expect(viaCopy.counts.lines_already_present).toBeGreaterThan(0);
 		expect(comparable(viaCopy)).toEqual(comparable(viaBatch));
-		expect(await dump(copyDb.db)).toEqual(await dump(batchDb.db));
+		expect(comparable(viaChunks)).toEqual(comparable(viaBatch));
+		const expected = await dump(batchDb.db);
+		expect(await dump(copyDb.db)).toEqual(expected);
+		expect(await dump(chunkDb.db)).toEqual(expected);
 	});
 
 	it('re-importing through the COPY path changes nothing', async () => {
@@ -160,5 +169,9 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 		const again = await runImport(copyDb.db, { kind: 'pos', file: join(tmp, 'pos-a.csv'), errorsFile: null, pool: copyDb.pool, batchSize: 50 });
 		expect(again.counts).toMatchObject({ receipts_new: 0, lines_new: 0, customers_new: 0 });
 		expect(await dump(copyDb.db)).toEqual(before);
+		const chunksBefore = await dump(chunkDb.db);
+		const chunksAgain = await runImport(chunkDb.db, { kind: 'pos', file: join(tmp, 'pos-a.csv'), errorsFile: null, pool: chunkDb.pool, batchSize: 50, copyChunkLines: 7 });
+		expect(chunksAgain.counts).toMatchObject({ receipts_new: 0, lines_new: 0, customers_new: 0 });
+		expect(await dump(chunkDb.db)).toEqual(chunksBefore);
 	});
 });

@@ -3,9 +3,9 @@
  * passing columns as arrays and reading them back with `unnest` (the same SQL on PostgreSQL and
  * PGlite; no per-row round trips). Every write is idempotent: re-running a batch changes nothing.
  */
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
-import type { Product } from '../../db/types.ts';
+import type { Database, Product } from '../../db/types.ts';
 import { boolArray, intArray, textArray } from './pg-array.ts';
 
 // ── lookups ─────────────────────────────────────────────────────────────────────────────────
@@ -363,107 +363,175 @@ export async function upsertProducts(trx: Trx, rows: ProductUpsert[]): Promise<{
 	return result.rows[0];
 }
 
-// ── POS through a staging table (PostgreSQL: rows arrive by COPY) ───────────────────────────
-// The staging tables are TEMP: private to the import's own connection, never WAL-logged, and
-// gone when it closes (even after a crash). Customers are resolved before these run.
+// ── POS through staging tables (PostgreSQL: rows arrive by COPY) ──────────────────────────
+// The import stages the file chunk by chunk: the lines of a chunk by COPY while it is read,
+// its receipts (grouped and summed while reading, customers resolved) by COPY at its end;
+// then one transaction per chunk writes them. The staging tables are TEMP: private to the
+// connection, never WAL-logged, gone when it closes (even after a crash). `rid` numbers a
+// chunk's receipts in the order the file first shows them.
 
-/** Creates the session's staging tables (empty); `pos_stage` receives the COPY. */
+/** Creates the session's staging tables (empty). */
 export async function createPosStaging(db: DbOrTrx): Promise<void> {
-	await sql`drop table if exists pos_stage, pos_stage_customer, pos_stage_new, pos_stage_touched`.execute(db);
+	await dropPosStaging(db);
 	await sql`
-		create temp table pos_stage (
-			line integer not null, txn text not null, store_id text not null, purchased_at timestamptz not null,
-			tuple_id integer, staff_id uuid, line_no integer not null, sku text not null,
+		create temp table pos_stage_line (
+			rid integer not null, line integer not null, line_no integer not null, sku text not null,
 			quantity integer not null, unit_price integer not null, amount integer not null
 		)`.execute(db);
-	await sql`create temp table pos_stage_customer (tuple_id integer primary key, customer_id uuid not null)`.execute(db);
-	await sql`create temp table pos_stage_new (id bigint primary key)`.execute(db);
-	await sql`create temp table pos_stage_touched (purchase_id bigint primary key, lines integer not null, unknown_sku integer not null)`.execute(db);
+	await sql`
+		create temp table pos_stage_receipt (
+			rid integer not null, txn text not null, store_id text not null, purchased_at timestamptz not null,
+			customer_id uuid, staff_id uuid, total integer not null, kind text not null
+		)`.execute(db);
+	await sql`create temp table pos_stage_id (rid integer not null, id bigint not null, is_new boolean not null)`.execute(db);
+	await sql`create temp table pos_stage_touched (purchase_id bigint not null)`.execute(db);
 }
 
 export async function dropPosStaging(db: DbOrTrx): Promise<void> {
-	await sql`drop table if exists pos_stage, pos_stage_customer, pos_stage_new, pos_stage_touched`.execute(db);
+	await sql`drop table if exists pos_stage_line, pos_stage_receipt, pos_stage_id, pos_stage_touched`.execute(db);
 }
 
-/** Memory for the big sorts and hashes, and no wait for the WAL flush at commit (this transaction only). */
-export async function tuneBulkTransaction(trx: Trx): Promise<void> {
+/** Empties the staging tables for the next chunk (inside the chunk's transaction). */
+export async function clearPosStaging(trx: Trx): Promise<void> {
+	await sql`truncate pos_stage_line, pos_stage_receipt, pos_stage_id, pos_stage_touched`.execute(trx);
+}
+
+/**
+ * Whether this session may write the purchase tables with their foreign-key triggers off
+ * (`session_replication_role = replica`): only when it is allowed (superuser, or granted SET on
+ * the parameter) and every trigger of their own fires in replica mode as well (ENABLE ALWAYS,
+ * or disabled anyway): replica mode must skip the FK checks and nothing else.
+ */
+export async function canSkipPurchaseFkTriggers(db: Kysely<Database>): Promise<boolean> {
+	const { rows } = await sql<{ n: number }>`
+		select count(*)::int as n from pg_trigger
+		where tgrelid in ('store_purchases'::regclass, 'store_purchase_lines'::regclass)
+			and not tgisinternal and tgenabled not in ('A', 'D')`.execute(db);
+	if (rows[0].n > 0) return false;
+	try {
+		await db.transaction().execute((trx) => sql`set local session_replication_role = replica`.execute(trx));
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * Memory for the sorts and hashes, no wait for the WAL flush at commit, no JIT (this
+ * transaction only); with `skipFkTriggers`, no per-row foreign-key checks: the caller
+ * verifies and locks the referenced rows set-based instead (lockStagedReferences).
+ */
+export async function tuneBulkTransaction(trx: Trx, options: { skipFkTriggers?: boolean } = {}): Promise<void> {
 	await sql`set local work_mem = '256MB'`.execute(trx);
 	await sql`set local maintenance_work_mem = '256MB'`.execute(trx);
 	await sql`set local synchronous_commit = off`.execute(trx);
-	// row estimates of CTE chains run into the millions: JIT would compile for ~0.2 s per statement for nothing
+	// row estimates of CTE chains run high: JIT would compile for ~0.2 s per statement for nothing
 	await sql`set local jit = off`.execute(trx);
+	if (options.skipFkTriggers) await sql`set local session_replication_role = replica`.execute(trx);
 }
 
 /**
- * One receipt per `txn`: store, time, staff and customer from its first line in the file; total
- * = sum of its lines; a return when every line is negative. Receipts already stored are left
- * as they are. Returns how many were new (their ids go to pos_stage_new).
+ * What the foreign keys of the purchase tables would check per row, once per chunk: every
+ * staged store, staff member and customer exists, and is locked FOR KEY SHARE until commit
+ * (as the FK check would lock it) so nobody can delete it meanwhile; the products the lines
+ * will point at are locked the same way. Returns how many staged references are missing.
+ */
+export async function lockStagedReferences(trx: Trx): Promise<{ stores: number; staff: number; customers: number }> {
+	const { rows } = await sql<{ stores: number; staff: number; customers: number }>`
+		with s as (select id from stores where id in (select store_id from pos_stage_receipt) for key share),
+		st as (select id from staff where id in (select staff_id from pos_stage_receipt) for key share),
+		c as (select id from customers where id in (select customer_id from pos_stage_receipt) for key share),
+		p as (select id from products where sku in (select sku from pos_stage_line) for key share)
+		select
+			(select count(distinct store_id) from pos_stage_receipt) - (select count(*) from s) as stores,
+			(select count(distinct staff_id) from pos_stage_receipt) - (select count(*) from st) as staff,
+			(select count(distinct customer_id) from pos_stage_receipt) - (select count(*) from c) as customers,
+			(select count(*) from p) as products`.execute(trx);
+	const r = rows[0];
+	return { stores: Number(r.stores), staff: Number(r.staff), customers: Number(r.customers) };
+}
+
+/**
+ * The chunk's receipts (store, time, staff, customer of their first line in the file; totals
+ * summed while reading) into store_purchases, in file order; receipts already stored are left
+ * as they are. The new ones' ids go to pos_stage_id. Returns how many were new.
  */
 export async function insertStagedReceipts(trx: Trx): Promise<number> {
-	const result = await sql<{ n: number }>`
+	const { rows } = await sql<{ n: number }>`
 		with ins as (
 			insert into store_purchases (pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen, kind, source)
-			select f.txn, f.store_id, m.customer_id, f.staff_id, f.purchased_at, a.total, a.kind, 'csv'
-			-- byte order ("C"): a million locale-aware text comparisons cost seconds and buy nothing here
-			from (
-				select distinct on (txn collate "C") txn, store_id, tuple_id, staff_id, purchased_at
-				from pos_stage order by txn collate "C", line
-			) as f
-			join (
-				select txn, sum(amount)::int as total, case when bool_and(quantity < 0) then 'return' else 'sale' end as kind
-				from pos_stage group by txn
-			) as a using (txn)
-			left join pos_stage_customer m on m.tuple_id = f.tuple_id
-			order by f.txn collate "C"
+			select txn, store_id, customer_id, staff_id, purchased_at, total, kind, 'csv'
+			from pos_stage_receipt order by rid
 			on conflict (pos_txn_id) do nothing
-			returning id
+			returning id, pos_txn_id
 		),
-		kept as (insert into pos_stage_new (id) select id from ins returning 1)
+		kept as (
+			insert into pos_stage_id (rid, id, is_new)
+			select r.rid, ins.id, true from ins join pos_stage_receipt r on r.txn = ins.pos_txn_id
+			returning 1
+		)
 		select count(*)::int as n from kept`.execute(trx);
-	return result.rows[0].n;
+	return rows[0].n;
+}
+
+/** Ids of the chunk's receipts that were stored before (locked as the lines' FK would lock them). */
+export async function mapExistingStagedReceipts(trx: Trx): Promise<void> {
+	await sql`
+		with e as (
+			select r.rid, p.id from pos_stage_receipt r
+			join store_purchases p on p.pos_txn_id = r.txn
+			where not exists (select 1 from pos_stage_id i where i.rid = r.rid)
+			for key share of p
+		)
+		insert into pos_stage_id (rid, id, is_new) select rid, id, false from e`.execute(trx);
 }
 
 /**
- * Every staged line onto its receipt (and product by SKU); lines already present are skipped
- * (the first of a repeated line wins: staging is read in file order). Per receipt that received
- * lines, how many and how many with an unknown SKU go to pos_stage_touched.
+ * The chunk's lines onto their receipts (and products by SKU). `mayConflict`: some receipts
+ * were stored before or a line repeats within the chunk, so lines already present are skipped
+ * (the first of a repeated line wins: file order) and the receipts that received lines are
+ * noted in pos_stage_touched (all of them when `touchAll`, else only those stored before).
+ * Otherwise every line is new by construction: a plain insert.
  */
-export async function insertStagedLines(trx: Trx): Promise<{ inserted: number; unknownSku: number }> {
-	const result = await sql<{ inserted: number; unknown_sku: number }>`
-		with ins as (
-			insert into store_purchase_lines (purchase_id, line_no, product_id, sku, quantity, unit_price_yen, amount_yen)
-			select p.id, s.line_no, pr.id, s.sku, s.quantity, s.unit_price, s.amount
-			from pos_stage s
-			join store_purchases p on p.pos_txn_id = s.txn
-			left join products pr on pr.sku = s.sku
-			on conflict (purchase_id, line_no) do nothing
-			returning purchase_id, product_id
-		),
-		kept as (
-			insert into pos_stage_touched (purchase_id, lines, unknown_sku)
-			select purchase_id, count(*), count(*) filter (where product_id is null) from ins group by purchase_id
-			returning lines, unknown_sku
-		)
-		select coalesce(sum(lines), 0)::int as inserted, coalesce(sum(unknown_sku), 0)::int as unknown_sku from kept`.execute(trx);
+export async function insertStagedLines(
+	trx: Trx,
+	options: { mayConflict: boolean; touchAll: boolean }
+): Promise<{ inserted: number; unknownSku: number }> {
+	const insert = sql`
+		insert into store_purchase_lines (purchase_id, line_no, product_id, sku, quantity, unit_price_yen, amount_yen)
+		select i.id, l.line_no, pr.id, l.sku, l.quantity, l.unit_price, l.amount
+		from pos_stage_line l
+		join pos_stage_id i on i.rid = l.rid
+		left join products pr on pr.sku = l.sku`;
+	const result = options.mayConflict
+		? await sql<{ inserted: number; unknown_sku: number }>`
+			with ins as (
+				${insert}
+				order by l.line
+				on conflict (purchase_id, line_no) do nothing
+				returning purchase_id, product_id
+			),
+			touched as (
+				insert into pos_stage_touched (purchase_id)
+				select distinct ins.purchase_id from ins
+				where ${sql.lit(options.touchAll)} or ins.purchase_id in (select id from pos_stage_id where not is_new)
+			)
+			select count(*)::int as inserted, count(*) filter (where product_id is null)::int as unknown_sku from ins`.execute(trx)
+		: await sql<{ inserted: number; unknown_sku: number }>`
+			with ins as (${insert} returning product_id)
+			select count(*)::int as inserted, count(*) filter (where product_id is null)::int as unknown_sku from ins`.execute(trx);
 	return { inserted: result.rows[0].inserted, unknownSku: result.rows[0].unknown_sku };
 }
 
-/**
- * Totals of receipts that received lines now but were stored before (a re-import with new
- * lines, an unsorted file), or of every receipt that received lines when `all` (some staged
- * lines were repeats, so a new receipt's staged sum may count a line twice).
- */
-export async function refreshTouchedReceiptTotals(trx: Trx, all: boolean): Promise<void> {
+/** Totals of the receipts in pos_stage_touched, from their stored lines; rows already right are not touched. */
+export async function refreshTouchedReceiptTotals(trx: Trx): Promise<void> {
 	await sql`
 		update store_purchases p set total_yen = s.total, kind = s.kind
 		from (
 			select l.purchase_id, sum(l.amount_yen)::int as total,
 				case when bool_and(l.quantity < 0) then 'return' else 'sale' end as kind
 			from store_purchase_lines l
-			where l.purchase_id in (
-				select t.purchase_id from pos_stage_touched t
-				where ${sql.lit(all)} or not exists (select 1 from pos_stage_new n where n.id = t.purchase_id)
-			)
+			where l.purchase_id in (select purchase_id from pos_stage_touched)
 			group by l.purchase_id
 		) as s
 		where p.id = s.purchase_id and (p.total_yen <> s.total or p.kind <> s.kind)`.execute(trx);

@@ -38,6 +38,8 @@ export interface ImportOptions {
 	 * set-based (pos-copy.ts); without it (PGlite) every kind goes through the batch writers.
 	 */
 	pool?: pg.Pool;
+	/** COPY path: lines per staged chunk (tests use small chunks to cross many boundaries). */
+	copyChunkLines?: number;
 }
 
 export interface ImportProgress {
@@ -115,6 +117,7 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
 			records: source.records,
 			ctx,
 			batchSize,
+			chunkLines: options.copyChunkLines,
 			onBad: (bad) => errorLog.add(bad),
 			onProgress: (rowsRead, phase) =>
 				options.onProgress?.({ bytesRead: source.bytesRead(), bytesTotal: source.size, rowsRead, phase })

@@ -1,28 +1,44 @@
 /**
  * The POS import on PostgreSQL: rows are validated in JS as they stream from the file and go
- * by `COPY … FROM STDIN` into a TEMP staging table on one dedicated connection (backpressure
- * keeps memory flat); then a handful of set-based statements in one transaction write the
- * receipts and lines. Same results as the batch writer (pos.writer.ts), which PGlite uses.
+ * by `COPY … FROM STDIN` into TEMP staging tables, chunk by chunk; each chunk is then written
+ * with a handful of set-based statements in one transaction while the next chunk is read and
+ * staged on a second connection, so reading the file and writing the tables overlap. Same
+ * results as the batch writer (pos.writer.ts), which PGlite uses.
+ *
+ * Chunks end at a receipt boundary. A chunk's receipts are grouped and summed in JS (store,
+ * time, staff, customer of their first line; total; return when every line is negative); its
+ * lines are staged with the receipt's chunk-local number, so the write needs no sort or
+ * aggregate over the lines. A receipt that comes back in a later chunk (an unsorted file, a
+ * re-import) is already stored by then: its lines are added and its total recomputed.
+ * Chunks are written one after another, in file order.
  *
  * Customers: each receipt's identity tuple (member no, POS code, email, phone of its first
  * line) is resolved with `resolveCustomersBatch`, distinct tuples only, in the order the file
- * first shows them, in chunks on another connection while the file is still being read.
- * Resolving a tuple a second time would return the same customer and change nothing, so this
- * equals resolving every receipt in file order.
+ * first shows them, in batches on another connection while the file is still being read; a
+ * chunk's write waits for its tuples. Resolving a tuple a second time would return the same
+ * customer and change nothing, so this equals resolving every receipt in file order.
+ *
+ * Foreign keys: when the session may (see canSkipPurchaseFkTriggers), the purchase tables are
+ * written without per-row FK triggers — a million trigger calls, each locking a row, were a
+ * third of the write time — and each chunk checks and locks the rows it references in one
+ * statement instead (lockStagedReferences). Otherwise the FK triggers run as usual.
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../../db/types.ts';
 import type { Db } from '../../db/index.ts';
 import { resolveCustomersBatch, type BatchResolveItem } from '../customers/customers.service.ts';
-import { copyField, startCopy } from './copy-stream.ts';
+import { copyField, startCopy, type CopyWriter } from './copy-stream.ts';
 import type { CsvRecord } from './csv-source.ts';
 import {
-	analyzeTables,
+	canSkipPurchaseFkTriggers,
+	clearPosStaging,
 	createPosStaging,
 	dropPosStaging,
 	insertStagedLines,
 	insertStagedReceipts,
+	lockStagedReferences,
+	mapExistingStagedReceipts,
 	refreshTouchedReceiptTotals,
 	tuneBulkTransaction
 } from './ingest.repository.ts';
@@ -30,7 +46,8 @@ import { parseRow, type PosRow } from './row-schemas.ts';
 import type { BadRow, WriterContext } from './writers/types.ts';
 import { posTxnId } from './writers/pos.writer.ts';
 
-export type PosCopyPhase = 'reading' | 'customers' | 'receipts' | 'lines' | 'totals' | 'done';
+/** reading: the file (chunks are written meanwhile); writing: the last chunks after the file. */
+export type PosCopyPhase = 'reading' | 'writing' | 'done';
 
 export interface PosCopyInput {
 	db: Db;
@@ -39,8 +56,10 @@ export interface PosCopyInput {
 	ctx: WriterContext;
 	/** The batch writer's batch size: a repeated line_no is a bad row within the same span of rows. */
 	batchSize: number;
+	/** Lines per staged chunk (default 50,000); small values exercise chunk boundaries in tests. */
+	chunkLines?: number;
 	onBad: (bad: BadRow) => void;
-	/** Called every 1024 rows read, and when a set-based phase begins. */
+	/** Called every 1024 rows read, and when a phase begins. */
 	onProgress: (rowsRead: number, phase: PosCopyPhase) => void;
 }
 
@@ -49,53 +68,74 @@ export interface PosCopyResult {
 	rowsOk: number;
 	counts: Record<string, number>;
 	warnings: Record<string, number>;
-	/** Milliseconds per phase (reading includes the COPY; customers is the wait after reading). */
+	/**
+	 * Milliseconds: `reading` (the file, with chunk writes overlapping) and `writing` (what was
+	 * left after it) add up to the import; the rest are busy times summed over chunks, overlapped.
+	 */
 	phaseMs: Record<string, number>;
 }
 
-/** Distinct tuples per resolveCustomersBatch call: one transaction, one advisory lock each. */
+/** Distinct tuples per resolveCustomersBatch call: one transaction, one advisory lock per tuple. */
 const RESOLVE_CHUNK = 2000;
+const DEFAULT_CHUNK_LINES = 50_000;
 
 export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResult> {
-	const client = await input.pool.connect();
-	const stage = kyselyOnClient(client);
+	const slots: Slot[] = [];
 	let failed: unknown = null;
 	try {
-		const phaseMs: Record<string, number> = {};
-		let mark = performance.now();
-		const phase = (p: PosCopyPhase) => {
-			const now = performance.now();
-			phaseMs[current] = Math.round(now - mark);
-			mark = now;
-			current = p;
-			input.onProgress(read?.rowsRead ?? 0, p);
+		for (let i = 0; i < 2; i++) slots.push(await openSlot(input.pool));
+		const skipFkTriggers = await canSkipPurchaseFkTriggers(slots[0].db);
+		const writer = new ChunkWriter(skipFkTriggers);
+		const started = performance.now();
+		const read = await readIntoChunks(input, slots, writer);
+		const readMs = performance.now() - started;
+		input.onProgress(read.rowsRead, 'writing');
+		await writer.drain();
+		const phaseMs = {
+			reading: Math.round(readMs),
+			writing: Math.round(performance.now() - started - readMs),
+			resolving_overlapped: Math.round(read.customers.busyMs),
+			...Object.fromEntries(Object.entries(writer.busyMs).map(([k, ms]) => [`${k}_overlapped`, Math.round(ms)]))
 		};
-		let current: PosCopyPhase = 'reading';
-		let read: ReadResult | null = null;
-		await createPosStaging(stage);
-		read = await streamIntoStaging(client, input);
-		phase('customers');
-		const customers = await read.customers.finish();
-		await copyCustomerMap(client, customers.customerOf);
-		const written = await writeFromStaging(stage, read.rowsStaged, phase);
-		phase('done');
-		phaseMs.resolving_overlapped = Math.round(read.customers.busyMs);
-		await dropPosStaging(stage);
+		input.onProgress(read.rowsRead, 'done');
+		for (const slot of slots) await dropPosStaging(slot.db);
 		return {
 			rowsRead: read.rowsRead,
 			rowsOk: read.rowsStaged,
-			counts: { customers_new: customers.created, ...written.counts },
-			warnings: { unknown_staff_code: read.unknownStaff, ...written.warnings },
-			phaseMs
+			counts: {
+				customers_new: read.customers.created,
+				receipts_new: writer.receiptsNew,
+				lines_new: writer.linesNew,
+				lines_already_present: read.rowsStaged - writer.linesNew
+			},
+			warnings: { unknown_staff_code: read.unknownStaff, unknown_sku: writer.unknownSku },
+			phaseMs: { ...phaseMs, fk_triggers_skipped: skipFkTriggers ? 1 : 0 }
 		};
 	} catch (err) {
 		failed = err;
 		throw err;
 	} finally {
-		// a failed connection may be mid-COPY: discard it rather than hand it back to the pool
-		client.release(failed instanceof Error ? failed : undefined);
-		await stage.destroy();
+		for (const slot of slots) {
+			// a failed connection may be mid-COPY: discard it rather than hand it back to the pool
+			slot.client.release(failed instanceof Error ? failed : undefined);
+			await slot.db.destroy();
+		}
 	}
+}
+
+/** A connection with its own staging tables; chunks alternate between two of them. */
+interface Slot {
+	client: pg.PoolClient;
+	db: Kysely<Database>;
+	/** The write of the chunk last staged here: the next chunk waits for it. */
+	busy: Promise<void>;
+}
+
+async function openSlot(pool: pg.Pool): Promise<Slot> {
+	const client = await pool.connect();
+	const db = kyselyOnClient(client);
+	await createPosStaging(db);
+	return { client, db, busy: Promise.resolve() };
 }
 
 /**
@@ -109,6 +149,30 @@ function kyselyOnClient(client: pg.PoolClient): Kysely<Database> {
 	});
 }
 
+/** One receipt of a chunk, as its lines are read (the header from its first line). */
+interface StagedReceipt {
+	rid: number;
+	txn: string;
+	storeId: string;
+	purchasedAt: string;
+	staffId: string | null;
+	tuple: TupleRef | null;
+	total: number;
+	allNegative: boolean;
+	/** Line numbers staged for it in this chunk: a repeat makes the chunk's lines conflict-checked. */
+	lineNos: number[];
+}
+
+interface Chunk {
+	slot: Slot;
+	copy: CopyWriter;
+	receipts: Map<string, StagedReceipt>;
+	lines: number;
+	repeatsLine: boolean;
+	/** Resolves once every tuple added up to the chunk's end is resolved. */
+	customersReady: Promise<void> | null;
+}
+
 interface ReadResult {
 	rowsRead: number;
 	rowsStaged: number;
@@ -116,9 +180,9 @@ interface ReadResult {
 	customers: CustomerResolver;
 }
 
-async function streamIntoStaging(client: pg.PoolClient, input: PosCopyInput): Promise<ReadResult> {
+async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkWriter): Promise<ReadResult> {
 	const { ctx } = input;
-	const copy = startCopy(client, 'copy pos_stage from stdin');
+	const chunkLines = input.chunkLines ?? DEFAULT_CHUNK_LINES;
 	const customers = new CustomerResolver(input.db);
 	let rowsRead = 0;
 	let rowsStaged = 0;
@@ -126,8 +190,22 @@ async function streamIntoStaging(client: pg.PoolClient, input: PosCopyInput): Pr
 	// the batch writer's span rule: a span ends at a receipt boundary once it holds batchSize rows
 	let spanRows = 0;
 	let lastKey: string | null = null;
-	let seenInSpan = new Map<string, number>();
+	let seenInSpan = new Map<string, number[]>();
 	let lastReceipt: string | null = null;
+	let chunks = 0;
+	const startChunk = async (): Promise<Chunk> => {
+		const slot = slots[chunks++ % slots.length];
+		await slot.busy;
+		writer.throwIfFailed();
+		return { slot, copy: startCopy(slot.client, 'copy pos_stage_line from stdin'), receipts: new Map(), lines: 0, repeatsLine: false, customersReady: null };
+	};
+	const endChunk = async (chunk: Chunk) => {
+		await chunk.copy.end();
+		chunk.customersReady = customers.flush();
+		chunk.customersReady.catch(() => {}); // awaited by the write; a failure stops the import there
+		chunk.slot.busy = writer.submit(chunk);
+	};
+	let chunk: Chunk | null = null;
 	try {
 		for await (const record of input.records) {
 			rowsRead++;
@@ -151,98 +229,217 @@ async function streamIntoStaging(client: pg.PoolClient, input: PosCopyInput): Pr
 				input.onBad(bad);
 				continue;
 			}
-			let tupleId: number | null = null;
-			let staffId: string | null = null;
-			if (txn !== lastReceipt) {
+			let tuple: TupleRef | null = null;
+			const startsGroup = txn !== lastReceipt;
+			if (startsGroup) {
+				// a chunk ends between receipts only
+				if (chunk && chunk.lines >= chunkLines) {
+					await endChunk(chunk);
+					chunk = null;
+				}
 				// the receipt's first line: its customer and staff
 				lastReceipt = txn;
-				tupleId = customers.add(row);
-				if (row.staff_code) {
-					staffId = ctx.staffIdByCode.get(row.staff_code) ?? null;
-					if (!staffId) unknownStaff++;
-				}
+				tuple = customers.add(row);
+				if (row.staff_code && !ctx.staffIdByCode.has(row.staff_code)) unknownStaff++;
 				await customers.keepUp();
 			}
+			chunk ??= await startChunk();
+			let receipt = chunk.receipts.get(txn);
+			if (!receipt) {
+				receipt = {
+					rid: chunk.receipts.size,
+					txn,
+					storeId: row.store_code,
+					purchasedAt: row.purchased_at,
+					staffId: row.staff_code ? (ctx.staffIdByCode.get(row.staff_code) ?? null) : null,
+					tuple,
+					total: 0,
+					allNegative: true,
+					lineNos: []
+				};
+				chunk.receipts.set(txn, receipt);
+			}
+			if (receipt.lineNos.includes(row.line_no)) chunk.repeatsLine = true;
+			else receipt.lineNos.push(row.line_no);
+			receipt.total += row.amount_yen;
+			receipt.allNegative &&= row.quantity < 0;
 			rowsStaged++;
-			await copy.row(
-				`${record.line}\t${copyField(txn)}\t${copyField(row.store_code)}\t${copyField(row.purchased_at)}\t${copyField(tupleId)}\t` +
-					`${copyField(staffId)}\t${row.line_no}\t${copyField(row.sku)}\t${row.quantity}\t${row.unit_price_yen}\t${row.amount_yen}`
+			chunk.lines++;
+			const full = chunk.copy.push(
+				`${receipt.rid}\t${record.line}\t${row.line_no}\t${copyField(row.sku)}\t${row.quantity}\t${row.unit_price_yen}\t${row.amount_yen}`
 			);
+			if (full) await chunk.copy.flush();
 		}
-		await copy.end();
+		if (chunk) await endChunk(chunk);
 	} catch (err) {
-		await customers.finish().catch(() => {});
+		await customers.flush().catch(() => {});
+		await writer.drain().catch(() => {});
 		throw err;
 	}
 	return { rowsRead, rowsStaged, unknownStaff, customers };
 }
 
-/** Store codes must exist; a receipt line number may appear once (within a span, as the batch writer checks). */
-function checkRow(row: PosRow, txn: string, line: number, ctx: WriterContext, seen: Map<string, number>): BadRow | null {
+/**
+ * Store codes must exist; a receipt line number may appear once (within a span, as the batch
+ * writer checks). `seen` holds, per receipt of the span, pairs of (line_no, file line).
+ */
+function checkRow(row: PosRow, txn: string, line: number, ctx: WriterContext, seen: Map<string, number[]>): BadRow | null {
 	if (!ctx.storeIds.has(row.store_code)) return { line, reason: `unknown store_code "${row.store_code}"` };
-	const key = `${txn}\u0000${row.line_no}`;
-	const earlier = seen.get(key);
-	if (earlier !== undefined) return { line, reason: `line_no ${row.line_no} of receipt ${row.receipt_no} repeats line ${earlier}` };
-	seen.set(key, line);
+	let pairs = seen.get(txn);
+	if (!pairs) seen.set(txn, (pairs = []));
+	for (let i = 0; i < pairs.length; i += 2) {
+		if (pairs[i] === row.line_no) return { line, reason: `line_no ${row.line_no} of receipt ${row.receipt_no} repeats line ${pairs[i + 1]}` };
+	}
+	pairs.push(row.line_no, line);
 	return null;
 }
 
+/** Writes staged chunks one after another, in file order, each in one transaction on its slot. */
+class ChunkWriter {
+	private chain: Promise<void> = Promise.resolve();
+	private failure: unknown = null;
+	receiptsNew = 0;
+	linesNew = 0;
+	unknownSku = 0;
+	readonly busyMs: Record<string, number> = { staging_receipts: 0, references: 0, receipts: 0, lines: 0, totals: 0, commit: 0 };
+
+	constructor(private skipFkTriggers: boolean) {}
+
+	/** Queues the chunk's write; the returned promise settles when it is done (never rejects). */
+	submit(chunk: Chunk): Promise<void> {
+		this.chain = this.chain.then(async () => {
+			if (this.failure) return;
+			try {
+				await this.write(chunk);
+			} catch (err) {
+				this.failure ??= err;
+			}
+		});
+		return this.chain;
+	}
+
+	throwIfFailed(): void {
+		if (this.failure) throw this.failure;
+	}
+
+	async drain(): Promise<void> {
+		await this.chain;
+		this.throwIfFailed();
+	}
+
+	private async write(chunk: Chunk): Promise<void> {
+		await chunk.customersReady;
+		let mark = performance.now();
+		const timed = (step: string) => {
+			const now = performance.now();
+			this.busyMs[step] += now - mark;
+			mark = now;
+		};
+		await stageReceipts(chunk);
+		timed('staging_receipts');
+		const { receiptsNew, linesNew, unknownSku } = await chunk.slot.db.transaction().execute(async (trx) => {
+			await tuneBulkTransaction(trx, { skipFkTriggers: this.skipFkTriggers });
+			if (this.skipFkTriggers) {
+				const missing = await lockStagedReferences(trx);
+				if (missing.stores + missing.staff + missing.customers > 0) {
+					throw new Error(`rows the file refers to were deleted during the import: ${JSON.stringify(missing)}`);
+				}
+				timed('references');
+			}
+			const receiptsNew = await insertStagedReceipts(trx);
+			const someStoredBefore = receiptsNew < chunk.receipts.size;
+			if (someStoredBefore) await mapExistingStagedReceipts(trx);
+			timed('receipts');
+			const mayConflict = someStoredBefore || chunk.repeatsLine;
+			const lines = await insertStagedLines(trx, { mayConflict, touchAll: chunk.repeatsLine });
+			timed('lines');
+			// receipts stored before that received lines now, or (a line repeated) every receipt:
+			// their totals come from the lines as stored
+			if (mayConflict) await refreshTouchedReceiptTotals(trx);
+			await clearPosStaging(trx);
+			timed('totals');
+			return { receiptsNew, linesNew: lines.inserted, unknownSku: lines.unknownSku };
+		});
+		timed('commit');
+		this.receiptsNew += receiptsNew;
+		this.linesNew += linesNew;
+		this.unknownSku += unknownSku;
+	}
+}
+
+/** The chunk's receipts by COPY, with their resolved customers. */
+async function stageReceipts(chunk: Chunk): Promise<void> {
+	const copy = startCopy(chunk.slot.client, 'copy pos_stage_receipt from stdin');
+	for (const r of chunk.receipts.values()) {
+		const full = copy.push(
+			`${r.rid}\t${copyField(r.txn)}\t${copyField(r.storeId)}\t${copyField(r.purchasedAt)}\t${copyField(r.tuple?.customerId)}\t` +
+				`${copyField(r.staffId)}\t${r.total}\t${r.allNegative ? 'return' : 'sale'}`
+		);
+		if (full) await copy.flush();
+	}
+	await copy.end();
+}
+
+/** A distinct identity tuple; its customer once resolved. */
+interface TupleRef {
+	customerId: string | null;
+}
+
 /**
- * Distinct identity tuples, numbered in the order of first appearance, resolved in chunks one
- * after another (file order) on pool connections while the reader goes on.
+ * Distinct identity tuples, in the order of first appearance, resolved in batches one after
+ * another (file order) on pool connections while the reader goes on.
  */
 class CustomerResolver {
-	private ids = new Map<string, number>();
+	private refs = new Map<string, TupleRef>();
 	private pending: BatchResolveItem[] = [];
-	private firstPending = 0;
+	private pendingRefs: TupleRef[] = [];
 	private chain: Promise<void> = Promise.resolve();
 	private inFlight = 0;
 	private failure: unknown = null;
-	readonly customerOf: Array<string | null> = [];
 	created = 0;
 	/** Time spent resolving (overlaps the reading). */
 	busyMs = 0;
 
 	constructor(private db: Db) {}
 
-	/** The tuple's number, or null for an anonymous receipt (nothing to resolve). */
-	add(row: PosRow): number | null {
+	/** The tuple, or null for an anonymous receipt (nothing to resolve). */
+	add(row: PosRow): TupleRef | null {
 		if (!row.member_no && !row.customer_code && !row.email && !row.phone) return null;
 		const key = `${row.member_no ?? ''}\u0000${row.customer_code ?? ''}\u0000${row.email ?? ''}\u0000${row.phone ?? ''}`;
-		const known = this.ids.get(key);
-		if (known !== undefined) return known;
-		const id = this.ids.size;
-		this.ids.set(key, id);
-		this.customerOf.push(null);
+		const known = this.refs.get(key);
+		if (known) return known;
+		const ref: TupleRef = { customerId: null };
+		this.refs.set(key, ref);
 		// the same item the batch writer builds from a receipt's first line
 		this.pending.push({
 			identities: { pos: row.customer_code, email: row.email, phone: row.phone },
 			memberNo: row.member_no,
 			profile: { email: row.email, phone: row.phone, home_store_id: row.store_code }
 		});
+		this.pendingRefs.push(ref);
 		if (this.pending.length >= RESOLVE_CHUNK) this.submit();
-		return id;
+		return ref;
 	}
 
-	/** Backpressure: the reader waits while two chunks are already queued. */
+	/** Backpressure: the reader waits while two batches are already queued. */
 	async keepUp(): Promise<void> {
 		if (this.failure) throw this.failure;
 		while (this.inFlight >= 2) await this.chain;
 	}
 
-	async finish(): Promise<{ customerOf: Array<string | null>; created: number }> {
+	/** Resolves once every tuple added so far is resolved; throws the first failure. */
+	async flush(): Promise<void> {
 		this.submit();
 		await this.chain;
 		if (this.failure) throw this.failure;
-		return { customerOf: this.customerOf, created: this.created };
 	}
 
 	private submit(): void {
 		if (this.pending.length === 0) return;
 		const items = this.pending;
-		const first = this.firstPending;
+		const refs = this.pendingRefs;
 		this.pending = [];
-		this.firstPending += items.length;
+		this.pendingRefs = [];
 		this.inFlight++;
 		this.chain = this.chain.then(async () => {
 			try {
@@ -250,7 +447,7 @@ class CustomerResolver {
 				const began = performance.now();
 				const results = await this.db.transaction().execute((trx) => resolveCustomersBatch(trx, items));
 				results.forEach((r, i) => {
-					this.customerOf[first + i] = r?.customerId ?? null;
+					refs[i].customerId = r?.customerId ?? null;
 					if (r?.created) this.created++;
 				});
 				this.busyMs += performance.now() - began;
@@ -261,36 +458,4 @@ class CustomerResolver {
 			}
 		});
 	}
-}
-
-async function copyCustomerMap(client: pg.PoolClient, customerOf: Array<string | null>): Promise<void> {
-	const copy = startCopy(client, 'copy pos_stage_customer from stdin');
-	for (let i = 0; i < customerOf.length; i++) {
-		const id = customerOf[i];
-		if (id) await copy.row(`${i}\t${id}`);
-	}
-	await copy.end();
-}
-
-async function writeFromStaging(
-	stage: Kysely<Database>,
-	rowsStaged: number,
-	phase: (p: PosCopyPhase) => void
-): Promise<{ counts: Record<string, number>; warnings: Record<string, number> }> {
-	return stage.transaction().execute(async (trx) => {
-		await tuneBulkTransaction(trx);
-		// TEMP tables get no autovacuum statistics: without them every join plan is a guess
-		await analyzeTables(trx, ['pos_stage', 'pos_stage_customer']);
-		phase('receipts');
-		const receiptsNew = await insertStagedReceipts(trx);
-		await analyzeTables(trx, ['store_purchases']);
-		phase('lines');
-		const lines = await insertStagedLines(trx);
-		phase('totals');
-		await refreshTouchedReceiptTotals(trx, lines.inserted < rowsStaged);
-		return {
-			counts: { receipts_new: receiptsNew, lines_new: lines.inserted, lines_already_present: rowsStaged - lines.inserted },
-			warnings: { unknown_sku: lines.unknownSku }
-		};
-	});
 }
