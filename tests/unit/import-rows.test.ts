@@ -130,6 +130,41 @@ describe('openCsv', () => {
 		expect(skips[0].reason).toMatch(/malformed CSV/);
 	});
 
+	const readAll = async (file: string) => {
+		const skips: CsvSkip[] = [];
+		const src = await openCsv(file, { onSkip: (s) => skips.push(s) });
+		const got: Array<[number, Record<string, string>]> = [];
+		for await (const r of src.records) got.push([r.line, r.values]);
+		return { header: src.header, got, skips };
+	};
+
+	it('splits plain lines itself: CRLF or LF, empty lines skipped, ragged rows, no final newline', async () => {
+		const file = join(dir, 'plain.csv');
+		await writeFile(file, 'A,B\r\n1,2\r\n\r\n3\n4,5,6\n\n ,x');
+		const { header, got, skips } = await readAll(file);
+		expect(header).toEqual(['a', 'b']);
+		expect(got).toEqual([
+			[2, { a: '1', b: '2' }],
+			[4, { a: '3' }],
+			[5, { a: '4', b: '5' }],
+			[7, { a: ' ', b: 'x' }]
+		]);
+		expect(skips).toEqual([]);
+	});
+
+	it('hands over to the CSV parser at the first quote, far into the file, keeping line numbers', async () => {
+		const file = join(dir, 'late-quote.csv');
+		const plain = Array.from({ length: 20_000 }, (_, i) => `p${i},v${i}`);
+		await writeFile(file, ['sku,name', ...plain, 'q1,"a, ""quoted""\nname"', 'q2,plain', 'q3,"never closed'].join('\n') + '\n');
+		const { got, skips } = await readAll(file);
+		expect(got).toHaveLength(20_002);
+		expect(got[19_999]).toEqual([20_001, { sku: 'p19999', name: 'v19999' }]);
+		expect(got[20_000]).toEqual([20_002, { sku: 'q1', name: 'a, "quoted"\nname' }]);
+		expect(got[20_001]).toEqual([20_004, { sku: 'q2', name: 'plain' }]);
+		expect(skips).toHaveLength(1);
+		expect(skips[0].reason).toMatch(/malformed CSV/);
+	});
+
 	it('decodes Shift_JIS', async () => {
 		const file = join(dir, 'sjis.csv');
 		// "sku,name\nA,山田\n" in Shift_JIS

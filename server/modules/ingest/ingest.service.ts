@@ -114,7 +114,7 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
 		const result = await importPosByCopy({
 			db,
 			pool: options.pool,
-			records: source.records,
+			batches: source.batches,
 			ctx,
 			batchSize,
 			chunkLines: options.copyChunkLines,

@@ -52,7 +52,8 @@ export type PosCopyPhase = 'reading' | 'writing' | 'done';
 export interface PosCopyInput {
 	db: Db;
 	pool: pg.Pool;
-	records: AsyncIterable<CsvRecord>;
+	/** The file's records, a piece of the file at a time (no promise per record). */
+	batches: AsyncIterable<CsvRecord[]>;
 	ctx: WriterContext;
 	/** The batch writer's batch size: a repeated line_no is a bad row within the same span of rows. */
 	batchSize: number;
@@ -207,7 +208,7 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 	};
 	let chunk: Chunk | null = null;
 	try {
-		for await (const record of input.records) {
+		for await (const batch of input.batches) for (const record of batch) {
 			rowsRead++;
 			if ((rowsRead & 1023) === 0) input.onProgress(rowsRead, 'reading');
 			const parsed = parseRow('pos', record.values);
