@@ -14,6 +14,7 @@ import * as reportsStaffLinks from './2026-11-23T1600_reports_staff_links.ts';
 import * as offlineAudit from './2026-11-23T1700_offline_audit.ts';
 import * as reportCustomerFacts from './2026-11-24T0900_report_customer_facts.ts';
 import * as purchaseTriggersAlways from './2026-11-24T1100_purchase_triggers_always.ts';
+import * as purchasesTimeIdxDropped from './2026-11-24T1100_purchases_time_idx_dropped.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -26,5 +27,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-11-23T1600_reports_staff_links': reportsStaffLinks,
 	'2026-11-23T1700_offline_audit': offlineAudit,
 	'2026-11-24T0900_report_customer_facts': reportCustomerFacts,
-	'2026-11-24T1100_purchase_triggers_always': purchaseTriggersAlways
+	'2026-11-24T1100_purchase_triggers_always': purchaseTriggersAlways,
+	'2026-11-24T1100_purchases_time_idx_dropped': purchasesTimeIdxDropped
 };
