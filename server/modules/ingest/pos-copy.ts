@@ -2,7 +2,7 @@
  * The POS import on PostgreSQL: rows are validated in JS as they stream from the file and go
  * by `COPY … FROM STDIN` into TEMP staging tables, chunk by chunk; each chunk is then written
  * with a handful of set-based statements in one transaction while the next chunk is read and
- * staged on a second connection, so reading the file and writing the tables overlap. Same
+ * staged on another connection, so reading the file and writing the tables overlap. Same
  * results as the batch writer (pos.writer.ts), which PGlite uses.
  *
  * Chunks end at a receipt boundary. A chunk's receipts are grouped and summed in JS (store,
@@ -10,7 +10,7 @@
  * lines are staged with the receipt's chunk-local number, so the write needs no sort or
  * aggregate over the lines. A receipt that comes back in a later chunk (an unsorted file, a
  * re-import) is already stored by then: its lines are added and its total recomputed.
- * Chunks are written one after another, in file order.
+ * Chunks are written in file order; one chunk's lines overlap the next chunk's receipts.
  *
  * Customers: each receipt's identity tuple (member no, POS code, email, phone of its first
  * line) is resolved with `resolveCustomersBatch`, distinct tuples only, in the order the file
@@ -79,12 +79,14 @@ export interface PosCopyResult {
 /** Distinct tuples per resolveCustomersBatch call: one transaction, one advisory lock per tuple. */
 const RESOLVE_CHUNK = 2000;
 const DEFAULT_CHUNK_LINES = 50_000;
+/** Staging connections: one chunk being read while two are written. */
+const SLOTS = 3;
 
 export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResult> {
 	const slots: Slot[] = [];
 	let failed: unknown = null;
 	try {
-		for (let i = 0; i < 2; i++) slots.push(await openSlot(input.pool));
+		for (let i = 0; i < SLOTS; i++) slots.push(await openSlot(input.pool));
 		const skipFkTriggers = await canSkipPurchaseFkTriggers(slots[0].db);
 		const writer = new ChunkWriter(skipFkTriggers);
 		const started = performance.now();
@@ -124,7 +126,7 @@ export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResul
 	}
 }
 
-/** A connection with its own staging tables; chunks alternate between two of them. */
+/** A connection with its own staging tables; chunks take turns on SLOTS of them. */
 interface Slot {
 	client: pg.PoolClient;
 	db: Kysely<Database>;
@@ -295,9 +297,17 @@ function checkRow(row: PosRow, txn: string, line: number, ctx: WriterContext, se
 	return null;
 }
 
-/** Writes staged chunks one after another, in file order, each in one transaction on its slot. */
+/**
+ * Writes staged chunks in file order, each in one transaction on its slot. A chunk's receipts
+ * go in once the previous chunk's receipts are in; its lines may then be written while the
+ * next chunk inserts its receipts (two backends busy instead of one). Safe because a chunk
+ * only ever meets an earlier chunk's uncommitted rows on a receipt both contain, and then its
+ * `on conflict` waits for that commit; nothing waits the other way, so nothing deadlocks.
+ */
 class ChunkWriter {
-	private chain: Promise<void> = Promise.resolve();
+	/** Settles when the last submitted chunk's receipts are inserted (or it failed). */
+	private receiptsTurn: Promise<void> = Promise.resolve();
+	private writes = new Set<Promise<void>>();
 	private failure: unknown = null;
 	receiptsNew = 0;
 	linesNew = 0;
@@ -306,17 +316,24 @@ class ChunkWriter {
 
 	constructor(private skipFkTriggers: boolean) {}
 
-	/** Queues the chunk's write; the returned promise settles when it is done (never rejects). */
+	/** Queues the chunk's write; the returned promise settles when it is committed (never rejects). */
 	submit(chunk: Chunk): Promise<void> {
-		this.chain = this.chain.then(async () => {
-			if (this.failure) return;
+		const previous = this.receiptsTurn;
+		let receiptsIn!: () => void;
+		this.receiptsTurn = new Promise<void>((resolve) => (receiptsIn = resolve));
+		const write = (async () => {
 			try {
-				await this.write(chunk);
+				await previous;
+				if (!this.failure) await this.write(chunk, receiptsIn);
 			} catch (err) {
 				this.failure ??= err;
+			} finally {
+				receiptsIn();
 			}
-		});
-		return this.chain;
+		})();
+		this.writes.add(write);
+		void write.finally(() => this.writes.delete(write));
+		return write;
 	}
 
 	throwIfFailed(): void {
@@ -324,11 +341,11 @@ class ChunkWriter {
 	}
 
 	async drain(): Promise<void> {
-		await this.chain;
+		while (this.writes.size > 0) await Promise.all([...this.writes]);
 		this.throwIfFailed();
 	}
 
-	private async write(chunk: Chunk): Promise<void> {
+	private async write(chunk: Chunk, receiptsIn: () => void): Promise<void> {
 		await chunk.customersReady;
 		let mark = performance.now();
 		const timed = (step: string) => {
@@ -351,6 +368,7 @@ class ChunkWriter {
 			const someStoredBefore = receiptsNew < chunk.receipts.size;
 			if (someStoredBefore) await mapExistingStagedReceipts(trx);
 			timed('receipts');
+			receiptsIn();
 			const mayConflict = someStoredBefore || chunk.repeatsLine;
 			const lines = await insertStagedLines(trx, { mayConflict, touchAll: chunk.repeatsLine });
 			timed('lines');
