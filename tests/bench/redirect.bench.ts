@@ -123,7 +123,7 @@ async function runLoad() {
 		console.log(`bare Hono 302:   ${baseline.requests.average.toFixed(0)} req/s  p50 ${baseline.latency.p50} ms  p99 ${baseline.latency.p99} ms  (non-3xx: ${baseline.non2xx - baseline['3xx'] || 0})`);
 		console.log(`GET /l/{code}:   ${ours.requests.average.toFixed(0)} req/s  p50 ${ours.latency.p50} ms  p99 ${ours.latency.p99} ms  (errors: ${ours.errors}, 3xx: ${ours['3xx']})`);
 		console.log(`ratio: ${ratio.toFixed(2)} (target ≥ 0.50)   p99 target < 25 ms`);
-		console.log(`clicks stored: ${clicks} of ${ours['3xx']} redirects`);
+		console.log(`clicks stored: ${clicks} of ${ours['3xx']} redirects counted in the window (up to 100 more were in flight at its end)`);
 	} finally {
 		await ask(child, { type: 'close' }, 'closed').catch(() => child.kill());
 	}
