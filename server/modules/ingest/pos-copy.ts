@@ -37,6 +37,7 @@ import {
 	dropPosStaging,
 	insertStagedLines,
 	insertStagedReceipts,
+	insertStagedReceiptsAllNew,
 	lockStagedReferences,
 	mapExistingStagedReceipts,
 	refreshTouchedReceiptTotals,
@@ -364,7 +365,7 @@ class ChunkWriter {
 				}
 				timed('references');
 			}
-			const receiptsNew = await insertStagedReceipts(trx);
+			const receiptsNew = (await insertStagedReceiptsAllNew(trx)) ?? (await insertStagedReceipts(trx));
 			const someStoredBefore = receiptsNew < chunk.receipts.size;
 			if (someStoredBefore) await mapExistingStagedReceipts(trx);
 			timed('receipts');
