@@ -196,6 +196,11 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 	let lastKey: string | null = null;
 	let seenInSpan = new Map<string, number[]>();
 	let lastReceipt: string | null = null;
+	// the row before's receipt: most rows continue it, and skip building its id and the map look-up
+	let prevStore = '';
+	let prevReceiptNo = '';
+	let prevTxn = '';
+	let current: StagedReceipt | null = null;
 	let chunks = 0;
 	const startChunk = async (): Promise<Chunk> => {
 		const slot = slots[chunks++ % slots.length];
@@ -220,7 +225,10 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 				continue;
 			}
 			const row = parsed.row;
-			const txn = posTxnId(row);
+			const txn = row.store_code === prevStore && row.receipt_no === prevReceiptNo ? prevTxn : posTxnId(row);
+			prevStore = row.store_code;
+			prevReceiptNo = row.receipt_no;
+			prevTxn = txn;
 			if (spanRows >= input.batchSize && txn !== lastKey) {
 				spanRows = 0;
 				seenInSpan = new Map();
@@ -248,7 +256,8 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 				await customers.keepUp();
 			}
 			chunk ??= await startChunk();
-			let receipt = chunk.receipts.get(txn);
+			// within a group the chunk is the same (it ends between groups only): the row before's receipt
+			let receipt: StagedReceipt | undefined = !startsGroup && current ? current : chunk.receipts.get(txn);
 			if (!receipt) {
 				receipt = {
 					rid: chunk.receipts.size,
@@ -263,6 +272,7 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 				};
 				chunk.receipts.set(txn, receipt);
 			}
+			current = receipt;
 			if (receipt.lineNos.includes(row.line_no)) chunk.repeatsLine = true;
 			else receipt.lineNos.push(row.line_no);
 			receipt.total += row.amount_yen;
@@ -391,9 +401,10 @@ class ChunkWriter {
 async function stageReceipts(chunk: Chunk): Promise<void> {
 	const copy = startCopy(chunk.slot.client, 'copy pos_stage_receipt from stdin');
 	for (const r of chunk.receipts.values()) {
+		// customer and staff ids are uuids, the time is parseTimestamp's ISO text: nothing to escape
 		const full = copy.push(
-			`${r.rid}\t${copyField(r.txn)}\t${copyField(r.storeId)}\t${copyField(r.purchasedAt)}\t${copyField(r.tuple?.customerId)}\t` +
-				`${copyField(r.staffId)}\t${r.total}\t${r.allNegative ? 'return' : 'sale'}`
+			`${r.rid}\t${copyField(r.txn)}\t${copyField(r.storeId)}\t${r.purchasedAt}\t${r.tuple?.customerId ?? '\\N'}\t` +
+				`${r.staffId ?? '\\N'}\t${r.total}\t${r.allNegative ? 'return' : 'sale'}`
 		);
 		if (full) await copy.flush();
 	}
