@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../server/db/index.ts';
 import { runImport, type ImportSummary } from '../../server/modules/ingest/ingest.service.ts';
+import { canSkipPurchaseFkTriggers } from '../../server/modules/ingest/ingest.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const FIXTURES = new URL('../fixtures/csv/', import.meta.url).pathname;
@@ -162,6 +163,32 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 		const expected = await dump(batchDb.db);
 		expect(await dump(copyDb.db)).toEqual(expected);
 		expect(await dump(chunkDb.db)).toEqual(expected);
+	});
+
+	it('where replica mode may not be used (a trigger of ours would not fire), the COPY path keeps the per-row FK checks and loads the same rows', async () => {
+		const [checked, reference] = await Promise.all([createTestDatabase('postgres'), createTestDatabase('postgres')]);
+		try {
+			for (const tdb of [checked, reference]) {
+				await seed(tdb.db);
+				await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null });
+				await runImport(tdb.db, { kind: 'customers', file: join(FIXTURES, 'customers.csv'), errorsFile: null });
+			}
+			// an ordinary (not ALWAYS) trigger on store_purchases, as a brand's own audit trigger might be
+			await sql`create function tsunagu_test_noop() returns trigger language plpgsql as $$ begin return null; end $$`.execute(checked.db);
+			await sql`create trigger tsunagu_test_noop after insert on store_purchases for each statement execute function tsunagu_test_noop()`.execute(checked.db);
+			expect(await canSkipPurchaseFkTriggers(checked.db)).toBe(false);
+			expect(await canSkipPurchaseFkTriggers(reference.db)).toBe(true);
+
+			const options = { kind: 'pos' as const, file: join(tmp, 'pos-a.csv'), errorsFile: null, keepErrors: 1000, batchSize: 50 };
+			const viaChecked = await runImport(checked.db, { ...options, pool: checked.pool, copyChunkLines: 7 });
+			const viaBatch = await runImport(reference.db, options);
+			expect(viaChecked.phaseMs?.fk_triggers_skipped).toBe(0);
+			expect(viaChecked.counts.receipts_new).toBeGreaterThan(0);
+			expect(comparable(viaChecked)).toEqual(comparable(viaBatch));
+			expect(await dump(checked.db)).toEqual(await dump(reference.db));
+		} finally {
+			await Promise.all([checked.dispose(), reference.dispose()]);
+		}
 	});
 
 	it('re-importing through the COPY path changes nothing', async () => {
