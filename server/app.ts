@@ -33,9 +33,7 @@ const MAX_BODY_BYTES = 512 * 1024;
 
 export function buildApi(deps: AppDeps) {
 	return new Hono<AppEnv>()
-		.use(
-			jsonBodyLimit(MAX_BODY_BYTES)
-		)
+		.use(jsonBodyLimit(MAX_BODY_BYTES))
 		.route('/member', memberRoutes(deps))
 		.route('/member-qr', memberQrRoutes(deps))
 		.route('/', staffRoutes(deps))

@@ -11,21 +11,21 @@ export interface AuditEntry {
 	details?: Record<string, unknown>;
 }
 
+/** An entry as an audit_log row (`at` defaults to now() in the table). */
+function auditRow(e: AuditEntry, details: Record<string, unknown> = e.details ?? {}) {
+	return {
+		actor_staff_id: e.actorStaffId,
+		device_id: e.deviceId,
+		action: e.action,
+		customer_id: e.customerId,
+		via: e.via ?? null,
+		details: JSON.stringify(details)
+	};
+}
+
 export async function insertAuditEntries(db: DbOrTrx, entries: AuditEntry[]): Promise<void> {
 	if (entries.length === 0) return;
-	await db
-		.insertInto('audit_log')
-		.values(
-			entries.map((e) => ({
-				actor_staff_id: e.actorStaffId,
-				device_id: e.deviceId,
-				action: e.action,
-				customer_id: e.customerId,
-				via: e.via ?? null,
-				details: JSON.stringify(e.details ?? {})
-			}))
-		)
-		.execute();
+	await db.insertInto('audit_log').values(entries.map((e) => auditRow(e))).execute();
 }
 
 export interface ClientAuditEntry extends AuditEntry {
@@ -40,15 +40,7 @@ export async function insertClientAuditEntries(db: DbOrTrx, entries: ClientAudit
 	const inserted = await db
 		.insertInto('audit_log')
 		.values(
-			entries.map((e) => ({
-				at: e.at,
-				actor_staff_id: e.actorStaffId,
-				device_id: e.deviceId,
-				action: e.action,
-				customer_id: e.customerId,
-				via: e.via ?? null,
-				details: JSON.stringify({ ...e.details, clientViewId: e.clientViewId })
-			}))
+			entries.map((e) => ({ ...auditRow(e, { ...e.details, clientViewId: e.clientViewId }), at: e.at }))
 		)
 		.onConflict((oc) =>
 			oc
