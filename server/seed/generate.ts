@@ -11,9 +11,12 @@ import { generateEngagement } from './engagement.ts';
 
 export const DEFAULT_SEED = 20261123;
 export const DEFAULT_CUSTOMERS = 2000;
-/** ATTRIBUTION_WINDOW_DAYS' default in config.ts. */
-const DEFAULT_ATTRIBUTION_WINDOW_DAYS = 30;
+/** ATTRIBUTION_WINDOW_DAYS' default in config.ts: the window of the demo's attributions. */
+const ATTRIBUTION_WINDOW_DAYS = 30;
 const DAY_MS = 86_400_000;
+
+/** The scripted members come first in member-number order. */
+const isFeatured = (memberNo: string) => Number(memberNo) <= 1_000_000_000 + FEATURED_MEMBERS.length;
 
 export interface GenerateOptions {
 	/** 'YYYY-MM-DD' in Asia/Tokyo: the seed's "today". */
@@ -21,8 +24,6 @@ export interface GenerateOptions {
 	seed?: number;
 	customers?: number;
 	publicBaseUrl: string;
-	/** Last-touch attribution window of the demo's attributions (the server's default). */
-	attributionWindowDays?: number;
 }
 
 export type Segment = 'cross_channel' | 'store_only' | 'ec_only' | 'first_purchase_only' | 'dormant' | 'none';
@@ -416,7 +417,7 @@ export function generateDemoData(options: GenerateOptions): DemoData {
 		});
 	};
 	for (const v of visits) {
-		const featured = Number(v.person.memberNo) <= 1_000_000_000 + FEATURED_MEMBERS.length;
+		const featured = isFeatured(v.person.memberNo);
 		if (featured || rng.chance(0.3)) consult(v, featured);
 	}
 
@@ -428,7 +429,7 @@ export function generateDemoData(options: GenerateOptions): DemoData {
 		const event = (type: string, occurredAt: string, text: string | null) =>
 			lineEvents.push({ webhook_event_id: rng.ulid(), line_user_id: lineUserId, customer_id: c.id, type, message_text: text, occurred_at: occurredAt, created_at: occurredAt });
 		event('follow', c.created_at as string, null);
-		const featured = Number(c.member_no) <= 1_000_000_000 + FEATURED_MEMBERS.length;
+		const featured = isFeatured(c.member_no as string);
 		if (featured || rng.chance(0.25)) {
 			for (let k = rng.int(1, 2); k > 0; k--) event('message', at(rng.int(1, 90), rng.int(9, 22), rng.int(0, 59)), rng.pick(LINE_MESSAGES));
 		}
@@ -438,9 +439,8 @@ export function generateDemoData(options: GenerateOptions): DemoData {
 	const messageTemplates = MESSAGE_TEMPLATES.map((t, i) => ({ id: rng.uuid(), ...t, updated_by: staffIds.get('S001')!, updated_at: at(60 - i) }));
 
 	// ── follow-ups, links, clicks, attributed orders (own PRNG stream: the rows above stay as they were)
-	const isFeatured = (memberNo: string) => Number(memberNo) <= 1_000_000_000 + FEATURED_MEMBERS.length;
 	const engagement = generateEngagement({
-		anchor, seed, publicBaseUrl: options.publicBaseUrl, windowDays: options.attributionWindowDays ?? DEFAULT_ATTRIBUTION_WINDOW_DAYS,
+		anchor, seed, publicBaseUrl: options.publicBaseUrl, windowDays: ATTRIBUTION_WINDOW_DAYS,
 		staff, stores, products, customers, identities, messageTemplates, ecOrders, ecOrderLines, ecRefunds,
 		keepHistory: isFeatured,
 		// another EC order leaves an EC or cross-channel buyer (bought within 170 days) in their state
