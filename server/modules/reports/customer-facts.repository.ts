@@ -16,14 +16,15 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import { CUSTOMER_STATES, type CustomerState } from '../customers/state.ts';
+import { jstDate } from './period.ts';
 import type { KpiCell, Range } from './reports.repository.ts';
+import { JST_DAY } from './rollup.repository.ts';
 
 const STATE = 'customer_facts';
 /** Customers recomputed per statement (ids travel as one array parameter). */
 const CHUNK = 5_000;
 /** Above this many dirty customers (e.g. after a big import) a full rebuild is cheaper. */
 const FULL_REBUILD_AT = 50_000;
-const JST_DAY = (col: string) => sql`(${sql.ref(col)} at time zone 'Asia/Tokyo')::date`;
 
 export interface FactsRefresh {
 	full: boolean;
@@ -139,8 +140,7 @@ async function refreshCustomers(trx: Trx, ids: string[]): Promise<void> {
 
 /** A range's JST dates: first day and the day after the last (both midnights). */
 function daysOf(range: Range): { from: RawBuilder<unknown>; until: RawBuilder<unknown> } {
-	const jst = (at: Date) => new Date(at.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
-	return { from: sql`${jst(range.start)}::date`, until: sql`${jst(range.end)}::date` };
+	return { from: sql`${jstDate(range.start)}::date`, until: sql`${jstDate(range.end)}::date` };
 }
 
 /** Last purchase day before midnight `t` from a sorted array, reading the array only when needed. */

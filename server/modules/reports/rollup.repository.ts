@@ -11,13 +11,13 @@
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { Range, Scope, SalesTotals } from './reports.repository.ts';
-import type { Bucket } from './period.ts';
+import { jstDate, type Bucket } from './period.ts';
 
 const STATE = 'daily';
 const LOOK_BACK_MS = 10 * 60_000;
 /** Clicks are append-only with an identity id; ids are handed out before commit, so the worker looks back a little. */
 const CLICK_ID_LOOK_BACK = 1_000;
-const JST_DAY = (col: string) => sql`(${sql.ref(col)} at time zone 'Asia/Tokyo')::date`;
+export const JST_DAY = (col: string) => sql`(${sql.ref(col)} at time zone 'Asia/Tokyo')::date`;
 const dayStart = sql`(d.day::timestamp at time zone 'Asia/Tokyo')`;
 const dayEnd = sql`((d.day + 1)::timestamp at time zone 'Asia/Tokyo')`;
 
@@ -198,6 +198,5 @@ export async function funnel(db: DbOrTrx, range: DayRange, scope: Scope, groupBy
 
 /** The rollup's version of a range given as instants (reports use JST dates; tests compare both). */
 export function dayRangeOf(range: Range): DayRange {
-	const jst = (at: Date) => new Date(at.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
-	return { from: jst(range.start), to: jst(new Date(range.end.getTime() - 1)) };
+	return { from: jstDate(range.start), to: jstDate(new Date(range.end.getTime() - 1)) };
 }
