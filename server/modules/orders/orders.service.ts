@@ -72,14 +72,6 @@ function supersedes(order: NormalizedOrder, current: OrderVersion): boolean {
 
 export type OrderDelivery = { kind: 'order'; order: NormalizedOrder } | { kind: 'refund'; refund: NormalizedRefund };
 
-export interface ApplyResult {
-	/** The delivered state replaced the stored one (false: older or the same). */
-	applied: boolean;
-	refundsAdded: number;
-	/** The order's customer once this delivery was applied. */
-	customerId: string | null;
-}
-
 const keyOf = (platform: string, ecOrderId: string) => `${platform}\u0000${ecOrderId}`;
 const refundKeyOf = (refund: NormalizedRefund) => keyOf(refund.platform, refund.ecRefundId);
 const deliveryKey = (d: OrderDelivery): OrderKey =>
@@ -105,7 +97,7 @@ interface OrderPlan {
  * 5. run the afterOrderChange hooks once for the orders that changed.
  * The end state is the one applying the deliveries one by one would leave.
  */
-export async function applyDeliveries(trx: Trx, deliveries: OrderDelivery[]): Promise<ApplyResult[]> {
+export async function applyDeliveries(trx: Trx, deliveries: OrderDelivery[]): Promise<void> {
 	const plans = new Map<string, OrderPlan>();
 	for (const d of deliveries) {
 		const key = deliveryKey(d);
@@ -116,11 +108,11 @@ export async function applyDeliveries(trx: Trx, deliveries: OrderDelivery[]): Pr
 	await lockOrderKeys(trx, keys);
 	for (const state of await findOrderStates(trx, keys)) plans.get(keyOf(state.platform, state.ec_order_id))!.stored = state;
 
-	// 2. which states win, and every refund once (the first delivery carrying it)
+	// 2. which states win (indexes in received order), and every refund once
 	const current = new Map<string, OrderVersion>();
 	for (const [k, plan] of plans) if (plan.stored) current.set(k, plan.stored);
-	const appliedAt = new Set<number>();
-	const refunds = new Map<string, { refund: NormalizedRefund; delivery: number }>();
+	const applied: number[] = [];
+	const refunds = new Map<string, NormalizedRefund>();
 	deliveries.forEach((d, i) => {
 		const batchRefunds = d.kind === 'order' ? d.order.refunds : [d.refund];
 		if (d.kind === 'order') {
@@ -129,74 +121,36 @@ export async function applyDeliveries(trx: Trx, deliveries: OrderDelivery[]): Pr
 			if (!version || supersedes(d.order, version)) {
 				current.set(k, { source_updated_at: d.order.sourceUpdatedAt, status: d.order.status });
 				plans.get(k)!.applied.push(i);
-				appliedAt.add(i);
+				applied.push(i);
 			}
 		}
-		for (const refund of batchRefunds) if (!refunds.has(refundKeyOf(refund))) refunds.set(refundKeyOf(refund), { refund, delivery: i });
+		for (const refund of batchRefunds) if (!refunds.has(refundKeyOf(refund))) refunds.set(refundKeyOf(refund), refund);
 	});
+	const orderAt = (i: number) => (deliveries[i] as { order: NormalizedOrder }).order;
 
 	// 3. customers, for every applied state in received order
-	const applied = [...appliedAt].sort((a, b) => a - b);
 	const resolved = new Map<number, string | null>();
 	if (applied.length > 0) {
-		const results = await resolveCustomersBatch(trx, applied.map((i) => customerItem((deliveries[i] as { order: NormalizedOrder }).order)));
+		const results = await resolveCustomersBatch(trx, applied.map((i) => customerItem(orderAt(i))));
 		applied.forEach((i, n) => resolved.set(i, results[n]?.customerId ?? null));
 	}
 	// a later guest-looking payload keeps the customer an earlier one resolved
-	const customerAfter = new Map<number, string | null>();
-	const finalCustomer = new Map<string, string | null>();
-	for (const [k, plan] of plans) {
-		let customerId = plan.stored?.customer_id ?? null;
-		for (const i of plan.applied) {
-			customerId = resolved.get(i) ?? customerId;
-			customerAfter.set(i, customerId);
-		}
-		finalCustomer.set(k, customerId);
-	}
+	const finalCustomer = (plan: OrderPlan) =>
+		plan.applied.reduce<string | null>((customerId, i) => resolved.get(i) ?? customerId, plan.stored?.customer_id ?? null);
 
 	// 4. the final state of each order that changed, its lines, the refunds
 	const winners = [...plans.entries()].filter(([, p]) => p.applied.length > 0);
-	const written = await upsertOrders(
-		trx,
-		winners.map(([k, p]) => ({ order: (deliveries[p.applied.at(-1)!] as { order: NormalizedOrder }).order, customerId: finalCustomer.get(k) ?? null }))
-	);
+	const written = await upsertOrders(trx, winners.map(([, p]) => ({ order: orderAt(p.applied.at(-1)!), customerId: finalCustomer(p) })));
 	const idOf = new Map(written.map((w) => [keyOf(w.platform, w.ec_order_id), w.id]));
 	await deleteOrderLines(trx, winners.filter(([, p]) => p.stored).map(([k]) => idOf.get(k)!));
-	await insertOrderLines(
-		trx,
-		winners.map(([k, p]) => ({ orderId: idOf.get(k)!, lines: (deliveries[p.applied.at(-1)!] as { order: NormalizedOrder }).order.lines }))
-	);
-	const added = new Set((await insertRefunds(trx, [...refunds.values()].map((r) => r.refund))).map((r) => keyOf(r.platform, r.ec_refund_id)));
-	const refundsAddedBy = new Map<number, number>();
-	for (const [rk, { refund, delivery }] of refunds) {
-		if (!added.has(rk)) continue;
-		refundsAddedBy.set(delivery, (refundsAddedBy.get(delivery) ?? 0) + 1);
+	await insertOrderLines(trx, winners.map(([k, p]) => ({ orderId: idOf.get(k)!, lines: orderAt(p.applied.at(-1)!).lines })));
+	for (const added of await insertRefunds(trx, [...refunds.values()])) {
+		const refund = refunds.get(keyOf(added.platform, added.ec_refund_id))!;
 		plans.get(keyOf(refund.platform, refund.ecOrderId))!.refundsAdded = true;
 	}
 
 	// 5. hooks, once per changed order
 	await afterOrdersChange(trx, [...plans.values()].filter((p) => p.applied.length > 0 || p.refundsAdded).map((p) => p.key));
-
-	return deliveries.map((d, i) => {
-		const k = keyOf(deliveryKey(d).platform, deliveryKey(d).ecOrderId);
-		const plan = plans.get(k)!;
-		const before = plan.applied.filter((a) => a <= i).at(-1);
-		return {
-			applied: appliedAt.has(i),
-			refundsAdded: refundsAddedBy.get(i) ?? 0,
-			customerId: before === undefined ? (plan.stored?.customer_id ?? null) : (customerAfter.get(before) ?? null)
-		};
-	});
-}
-
-export async function applyOrder(trx: Trx, order: NormalizedOrder): Promise<ApplyResult> {
-	return (await applyDeliveries(trx, [{ kind: 'order', order }]))[0];
-}
-
-/** Stores a refund once, whether or not its order has arrived yet. */
-export async function applyRefund(trx: Trx, refund: NormalizedRefund): Promise<{ applied: boolean }> {
-	const [result] = await applyDeliveries(trx, [{ kind: 'refund', refund }]);
-	return { applied: result.refundsAdded > 0 };
 }
 
 /** Total minus refunds (never below 0), 0 when cancelled; null when the order has not arrived. */
