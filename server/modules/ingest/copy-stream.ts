@@ -1,5 +1,5 @@
 /**
- * `COPY … FROM STDIN` (text format) on one pg client, with backpressure: `write` resolves only
+ * `COPY … FROM STDIN` (text format) on one pg client, with backpressure: `flush` resolves only
  * when the socket has room again, so a fast producer never piles rows up in memory.
  */
 import { once } from 'node:events';
@@ -17,11 +17,10 @@ const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n'
 const escapeChar = (c: string) => ESCAPES[c];
 
 export interface CopyWriter {
-	/** Adds one row (fields already passed through `copyField`, tab-joined, no newline). */
-	row(line: string): Promise<void>;
 	/**
-	 * `row` without a promise per row (the hot loop of a million-line file): buffers the line
-	 * and returns true when the buffer is full; the caller then awaits `flush`.
+	 * Buffers one row (fields already passed through `copyField`, tab-joined, no newline) and
+	 * returns true when the buffer is full; the caller then awaits `flush`. No promise per row:
+	 * the hot loop of a million-line file.
 	 */
 	push(line: string): boolean;
 	flush(): Promise<void>;
@@ -54,9 +53,6 @@ export function startCopy(client: pg.PoolClient, statement: string): CopyWriter 
 		return chars >= CHUNK_CHARS;
 	};
 	return {
-		async row(line) {
-			if (push(line)) await flush();
-		},
 		push,
 		flush,
 		async end() {
