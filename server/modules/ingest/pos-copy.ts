@@ -193,10 +193,10 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 	let unknownStaff = 0;
 	// the batch writer's span rule: a span ends at a receipt boundary once it holds batchSize rows
 	let spanRows = 0;
-	let lastKey: string | null = null;
 	let seenInSpan = new Map<string, number[]>();
 	let lastReceipt: string | null = null;
-	// the row before's receipt: most rows continue it, and skip building its id and the map look-up
+	// the receipt of the last row that parsed (a span ends where its id changes): most rows
+	// continue it, and skip building its id and the map look-up
 	let prevStore = '';
 	let prevReceiptNo = '';
 	let prevTxn = '';
@@ -226,16 +226,15 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 			}
 			const row = parsed.row;
 			const txn = row.store_code === prevStore && row.receipt_no === prevReceiptNo ? prevTxn : posTxnId(row);
-			prevStore = row.store_code;
-			prevReceiptNo = row.receipt_no;
-			prevTxn = txn;
-			if (spanRows >= input.batchSize && txn !== lastKey) {
+			if (spanRows >= input.batchSize && txn !== prevTxn) {
 				spanRows = 0;
 				seenInSpan = new Map();
 				lastReceipt = null;
 			}
 			spanRows++;
-			lastKey = txn;
+			prevStore = row.store_code;
+			prevReceiptNo = row.receipt_no;
+			prevTxn = txn;
 			const bad = checkRow(row, txn, record.line, ctx, seenInSpan);
 			if (bad) {
 				input.onBad(bad);
