@@ -62,6 +62,12 @@ const FAILURE_REASONS = ['LINE 400: The user hasn\'t added the LINE Official Acc
 
 const draw = (rng: Rng, alphabet: string, length: number) => Array.from({ length }, () => alphabet[rng.int(0, alphabet.length - 1)]).join('');
 
+function pushTo<T>(map: Map<string, T[]>, key: string, item: T): void {
+	const list = map.get(key);
+	if (list) list.push(item);
+	else map.set(key, [item]);
+}
+
 export function generateEngagement(input: EngagementInput): EngagementRows {
 	const rng = new Rng((input.seed ^ 0x0f011a) >>> 0);
 	const iso = (ms: number) => new Date(ms).toISOString();
@@ -143,8 +149,8 @@ export function generateEngagement(input: EngagementInput): EngagementRows {
 					staffId: staff.id as string, storeId, followUpId
 				};
 				linkClicks.push({ click_id: click.clickId, code: click.code, customer_id: customer.id, clicked_at: iso(clickMs), user_agent: LINE_UA });
-				(clicksByCustomer.get(customer.id as string) ?? clicksByCustomer.set(customer.id as string, []).get(customer.id as string)!).push(click);
-				(clicksByCode.get(click.code) ?? clicksByCode.set(click.code, []).get(click.code)!).push(click);
+				pushTo(clicksByCustomer, customer.id as string, click);
+				pushTo(clicksByCode, click.code, click);
 				clicked.push({ code: click.code, ms: clickMs, productIndex });
 				clickMs += rng.int(60, 4 * 24 * 60) * MINUTE_MS;
 			}

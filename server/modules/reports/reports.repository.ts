@@ -128,14 +128,12 @@ export async function attributedOrders(db: DbOrTrx, range: Range, scope: Scope, 
 	return rows;
 }
 
-/** The raw-rows funnel has the rollup's shape, so tests can compare the two directly. */
-export type FunnelRow = FunnelSums;
-
 /**
  * The follow-ups created in the period (the cohort) and what became of them, whenever it
  * happened: sent / failed, followed by ≥ 1 click, led to ≥ 1 active attributed order.
+ * Rows have the rollup's shape, so tests compare the two directly.
  */
-export async function funnel(db: DbOrTrx, range: Range, scope: Scope, groupBy: 'staff' | 'store' | 'total'): Promise<FunnelRow[]> {
+export async function funnel(db: DbOrTrx, range: Range, scope: Scope, groupBy: 'staff' | 'store' | 'total'): Promise<FunnelSums[]> {
 	const key =
 		groupBy === 'staff' ? sql`f.staff_id::text` : groupBy === 'store' ? sql`f.store_id` : sql`'total'::text`;
 	const label =
@@ -150,7 +148,7 @@ export async function funnel(db: DbOrTrx, range: Range, scope: Scope, groupBy: '
 			: groupBy === 'store'
 				? sql`(select name_en from stores where id = g.key)`
 				: sql`'total'`;
-	const { rows } = await sql<FunnelRow>`
+	const { rows } = await sql<FunnelSums>`
 		with f as (
 			select f.id, f.staff_id, f.store_id, f.status
 			from follow_ups f
