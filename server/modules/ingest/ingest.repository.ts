@@ -446,6 +446,7 @@ export async function lockStagedReferences(trx: Trx): Promise<{ stores: number; 
 			(select count(distinct store_id) from pos_stage_receipt) - (select count(*) from s) as stores,
 			(select count(distinct staff_id) from pos_stage_receipt) - (select count(*) from st) as staff,
 			(select count(distinct customer_id) from pos_stage_receipt) - (select count(*) from c) as customers,
+			-- read only so the CTE runs: PostgreSQL skips an unreferenced SELECT CTE, and its lock with it
 			(select count(*) from p) as products`.execute(trx);
 	const r = rows[0];
 	return { stores: Number(r.stores), staff: Number(r.staff), customers: Number(r.customers) };
