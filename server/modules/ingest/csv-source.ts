@@ -32,16 +32,43 @@ export interface CsvSource {
 	/** Bytes read from the file so far, and its size: for the progress bar. */
 	bytesRead(): number;
 	size: number;
-	/** The records one by one; or `batches`, the same records a piece of the file at a time. Read one of them. */
+	/**
+	 * The records one by one; or `batches`, the same records a piece of the file at a time; or
+	 * `rawBatches`, the same again before they are split into cells (see RawBatch). Read one of them.
+	 */
 	records: AsyncIterable<CsvRecord>;
 	batches: AsyncIterable<CsvRecord[]>;
+	rawBatches: AsyncIterable<RawBatch>;
+	/** A record's cells keyed by header name (what `records` gives). */
+	valuesOf(cells: string[]): Record<string, string>;
 }
 
 export class CsvFileError extends Error {}
 
-interface RawRecord {
+export interface RawRecord {
 	line: number;
 	cells: string[];
+}
+
+/**
+ * Lines of `text` the line splitter found, not yet split into cells: line k is
+ * text[starts[k], ends[k]) (no line break) and starts on file line lines[k]. A reader that
+ * parses cells in place (the POS import) saves an array and a string per cell.
+ */
+export interface LineBatch {
+	text: string;
+	count: number;
+	starts: number[];
+	ends: number[];
+	lines: number[];
+}
+
+/** A piece of the file: lines to split (while the text has no quote), or records csv-parse made. */
+export type RawBatch = LineBatch | RawRecord[];
+
+/** A LineBatch's line k split on commas (no quotes in it: that is what a LineBatch promises). */
+export function cellsOf(batch: LineBatch, k: number): string[] {
+	return batch.text.slice(batch.starts[k], batch.ends[k]).split(',');
 }
 
 /** The file as text, 64 KB at a time (under V8's large-object size: such strings die young). */
@@ -60,8 +87,8 @@ async function* textOf(path: string, encoding: CsvEncoding, counted: (bytes: num
 /** A quote, or a CR that is not part of CRLF: what the line splitter cannot read. */
 const needsCsvParser = (text: string) => text.includes('"') || /\r[^\n]/.test(text);
 
-/** Raw records a piece of text at a time: split lines while that is exact, csv-parse after. */
-async function* rawRecords(text: AsyncGenerator<string>, onSkip: (skip: CsvSkip) => void): AsyncGenerator<RawRecord[]> {
+/** The file a piece of text at a time: unsplit lines while that is exact, csv-parse records after. */
+async function* rawPieces(text: AsyncGenerator<string>, onSkip: (skip: CsvSkip) => void): AsyncGenerator<RawBatch> {
 	let rest = '';
 	let lines = 0;
 	while (true) {
@@ -72,18 +99,23 @@ async function* rawRecords(text: AsyncGenerator<string>, onSkip: (skip: CsvSkip)
 			yield* parsedRecords(piece, text, lines, onSkip);
 			return;
 		}
-		const out: RawRecord[] = [];
+		const batch: LineBatch = { text: piece, count: 0, starts: [], ends: [], lines: [] };
 		let start = 0;
 		let nl: number;
 		while ((nl = piece.indexOf('\n', start)) !== -1) {
 			lines++;
 			const end = nl > start && piece.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
 			// empty lines are skipped (csv-parse's skip_empty_lines)
-			if (end > start) out.push({ line: lines, cells: piece.slice(start, end).split(',') });
+			if (end > start) {
+				batch.starts.push(start);
+				batch.ends.push(end);
+				batch.lines.push(lines);
+				batch.count++;
+			}
 			start = nl + 1;
 		}
 		rest = piece.slice(start);
-		if (out.length > 0) yield out;
+		if (batch.count > 0) yield batch;
 	}
 	const last = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
 	if (last) yield [{ line: lines + 1, cells: last.split(',') }];
@@ -136,32 +168,57 @@ export async function openCsv(
 		throw new CsvFileError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
 	}
 	let bytes = 0;
-	const raw = rawRecords(
+	const raw = rawPieces(
 		textOf(path, options.encoding ?? 'utf-8', (n) => (bytes += n)),
 		options.onSkip
 	);
-	let pending: RawRecord[] = [];
-	while (pending.length === 0) {
+	// the header is the first record; what follows it in the same piece is kept for the reader
+	let pending: RawBatch | null = null;
+	let header: string[] | null = null;
+	while (!header) {
 		const next = await raw.next();
 		if (next.done) throw new CsvFileError(`${path} is empty (no header line)`);
-		pending = next.value;
+		const piece = next.value;
+		if (Array.isArray(piece)) {
+			if (piece.length === 0) continue;
+			header = piece[0].cells;
+			pending = piece.slice(1);
+		} else {
+			header = cellsOf(piece, 0);
+			pending = {
+				text: piece.text,
+				count: piece.count - 1,
+				starts: piece.starts.slice(1),
+				ends: piece.ends.slice(1),
+				lines: piece.lines.slice(1)
+			};
+		}
 	}
-	const header = pending[0].cells.map((h) => h.trim().toLowerCase());
-	pending = pending.slice(1);
+	const names = header.map((h) => h.trim().toLowerCase());
 
-	const toRecord = ({ line, cells }: RawRecord): CsvRecord => {
+	const valuesOf = (cells: string[]): Record<string, string> => {
 		const values: Record<string, string> = {};
-		for (let i = 0; i < header.length && i < cells.length; i++) values[header[i]] = cells[i];
-		return { line, values };
+		for (let i = 0; i < names.length && i < cells.length; i++) values[names[i]] = cells[i];
+		return values;
 	};
+	const toRecords = (piece: RawBatch): CsvRecord[] => {
+		if (Array.isArray(piece)) return piece.map(({ line, cells }) => ({ line, values: valuesOf(cells) }));
+		const out: CsvRecord[] = [];
+		for (let k = 0; k < piece.count; k++) out.push({ line: piece.lines[k], values: valuesOf(cellsOf(piece, k)) });
+		return out;
+	};
+	async function* rawBatches(): AsyncGenerator<RawBatch> {
+		const first = pending;
+		pending = null;
+		if (first && (Array.isArray(first) ? first.length : first.count) > 0) yield first;
+		yield* raw;
+	}
 	async function* batches(): AsyncGenerator<CsvRecord[]> {
-		if (pending.length > 0) yield pending.map(toRecord);
-		pending = [];
-		for await (const piece of raw) yield piece.map(toRecord);
+		for await (const piece of rawBatches()) yield toRecords(piece);
 	}
 	async function* records(): AsyncGenerator<CsvRecord> {
 		for await (const batch of batches()) yield* batch;
 	}
 
-	return { header, size, bytesRead: () => bytes, records: records(), batches: batches() };
+	return { header: names, size, bytesRead: () => bytes, records: records(), batches: batches(), rawBatches: rawBatches(), valuesOf };
 }

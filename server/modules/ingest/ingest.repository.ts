@@ -363,12 +363,12 @@ export async function upsertProducts(trx: Trx, rows: ProductUpsert[]): Promise<{
 	return result.rows[0];
 }
 
-// ── POS through staging tables (PostgreSQL: rows arrive by COPY) ──────────────────────────
-// The import stages the file chunk by chunk: the lines of a chunk by COPY while it is read,
-// its receipts (grouped and summed while reading, customers resolved) by COPY at its end;
-// then one transaction per chunk writes them. The staging tables are TEMP: private to the
-// connection, never WAL-logged, gone when it closes (even after a crash). `rid` numbers a
-// chunk's receipts in the order the file first shows them.
+// ── POS by COPY (PostgreSQL) ────────────────────────────────────────────────────────────────
+// A chunk of the file is copied straight into store_purchases and store_purchase_lines when
+// none of its receipts is stored yet (pos-copy.ts); otherwise it is copied into the staging
+// tables below and written with set-based inserts that skip what is stored. The staging
+// tables are TEMP: private to the connection, never WAL-logged, gone when it closes (even
+// after a crash). `rid` numbers a chunk's receipts in the order the file first shows them.
 
 /** Creates the session's staging tables (empty). */
 export async function createPosStaging(db: DbOrTrx): Promise<void> {
@@ -430,26 +430,71 @@ export async function tuneBulkTransaction(trx: Trx, options: { skipFkTriggers?: 
 	if (options.skipFkTriggers) await sql`set local session_replication_role = replica`.execute(trx);
 }
 
+/** Referenced rows a chunk found missing (deleted while the import ran). */
+export interface MissingReferences {
+	stores: number;
+	staff: number;
+	customers: number;
+	products: number;
+}
+
 /**
  * What the foreign keys of the purchase tables would check per row, once per chunk: every
- * staged store, staff member and customer exists, and is locked FOR KEY SHARE until commit
- * (as the FK check would lock it) so nobody can delete it meanwhile; the products the lines
- * will point at are locked the same way. Returns how many staged references are missing.
+ * store, staff member, customer and product the chunk's rows point at exists, and is locked
+ * FOR KEY SHARE until commit (as the FK check would lock it) so nobody can delete it
+ * meanwhile. Each list holds distinct ids. Returns how many are missing.
  */
-export async function lockStagedReferences(trx: Trx): Promise<{ stores: number; staff: number; customers: number }> {
-	const { rows } = await sql<{ stores: number; staff: number; customers: number }>`
+export async function lockReferences(
+	trx: Trx,
+	refs: { stores: string[]; staff: string[]; customers: string[]; products: number[] }
+): Promise<MissingReferences> {
+	const { rows } = await sql<MissingReferences>`
+		with s as (select id from stores where id = any(${textArray(refs.stores)}::text[]) for key share),
+		st as (select id from staff where id = any(${textArray(refs.staff)}::uuid[]) for key share),
+		c as (select id from customers where id = any(${textArray(refs.customers)}::uuid[]) for key share),
+		p as (select id from products where id = any(${intArray(refs.products)}::bigint[]) for key share)
+		select
+			${refs.stores.length}::int - (select count(*) from s)::int as stores,
+			${refs.staff.length}::int - (select count(*) from st)::int as staff,
+			${refs.customers.length}::int - (select count(*) from c)::int as customers,
+			${refs.products.length}::int - (select count(*) from p)::int as products`.execute(trx);
+	return rows[0];
+}
+
+/**
+ * lockReferences for a chunk in the staging tables. Lines point at products by SKU as the
+ * insert finds them (an unknown SKU is no error), so products are locked but never missing.
+ */
+export async function lockStagedReferences(trx: Trx): Promise<MissingReferences> {
+	const { rows } = await sql<MissingReferences>`
 		with s as (select id from stores where id in (select store_id from pos_stage_receipt) for key share),
 		st as (select id from staff where id in (select staff_id from pos_stage_receipt) for key share),
 		c as (select id from customers where id in (select customer_id from pos_stage_receipt) for key share),
 		p as (select id from products where sku in (select sku from pos_stage_line) for key share)
 		select
-			(select count(distinct store_id) from pos_stage_receipt) - (select count(*) from s) as stores,
-			(select count(distinct staff_id) from pos_stage_receipt) - (select count(*) from st) as staff,
-			(select count(distinct customer_id) from pos_stage_receipt) - (select count(*) from c) as customers,
+			(select count(distinct store_id) from pos_stage_receipt)::int - (select count(*) from s)::int as stores,
+			(select count(distinct staff_id) from pos_stage_receipt)::int - (select count(*) from st)::int as staff,
+			(select count(distinct customer_id) from pos_stage_receipt)::int - (select count(*) from c)::int as customers,
 			-- read only so the CTE runs: PostgreSQL skips an unreferenced SELECT CTE, and its lock with it
-			(select count(*) from p) as products`.execute(trx);
-	const r = rows[0];
-	return { stores: Number(r.stores), staff: Number(r.staff), customers: Number(r.customers) };
+			(select count(*) from p)::int * 0 as products`.execute(trx);
+	return rows[0];
+}
+
+/**
+ * `count` ids for new receipts from store_purchases' own identity sequence, ascending: rows
+ * copied with them never collide with rows inserted meanwhile by anyone else.
+ */
+export async function reserveReceiptIds(trx: Trx, count: number): Promise<number[]> {
+	if (count === 0) return [];
+	const { rows } = await sql<{ ids: string }>`
+		select string_agg(nextval(pg_get_serial_sequence('store_purchases', 'id'))::text, ',') as ids
+		from generate_series(1, ${count}::int)`.execute(trx);
+	return rows[0].ids.split(',').map(Number).sort((a, b) => a - b);
+}
+
+/** Product ids by SKU, for an import that resolves its lines' products itself. */
+export async function listProductIdsBySku(db: DbOrTrx): Promise<Array<{ id: number; sku: string }>> {
+	return db.selectFrom('products').select(['id', 'sku']).execute();
 }
 
 /**
@@ -459,27 +504,6 @@ export async function lockStagedReferences(trx: Trx): Promise<{ stores: number; 
  */
 export async function insertStagedReceipts(trx: Trx): Promise<number> {
 	return insertStaged(trx, sql`on conflict (pos_txn_id) do nothing`);
-}
-
-/**
- * insertStagedReceipts for the usual case, a chunk none of whose receipts is stored yet: a
- * plain insert, without ON CONFLICT's speculative insertion (measured: ~70 of ~300 ms per 20k
- * receipts). When a receipt is stored after all (a re-import, a receipt an earlier chunk also
- * holds: the insert waits for that chunk's commit as ON CONFLICT would), the attempt is rolled
- * back to a savepoint and null is returned: the caller then uses insertStagedReceipts.
- */
-export async function insertStagedReceiptsAllNew(trx: Trx): Promise<number | null> {
-	await sql`savepoint pos_receipts_all_new`.execute(trx);
-	try {
-		const n = await insertStaged(trx, sql``);
-		await sql`release savepoint pos_receipts_all_new`.execute(trx);
-		return n;
-	} catch (err) {
-		const e = err as { code?: string; constraint?: string };
-		if (e.code !== '23505' || e.constraint !== 'store_purchases_pos_txn_id_key') throw err;
-		await sql`rollback to savepoint pos_receipts_all_new`.execute(trx);
-		return null;
-	}
 }
 
 async function insertStaged(trx: Trx, onConflict: RawBuilder<unknown>): Promise<number> {

@@ -114,7 +114,7 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
 		const result = await importPosByCopy({
 			db,
 			pool: options.pool,
-			batches: source.batches,
+			source,
 			ctx,
 			batchSize,
 			chunkLines: options.copyChunkLines,

@@ -1,16 +1,21 @@
 /**
- * The POS import on PostgreSQL: rows are validated in JS as they stream from the file and go
- * by `COPY … FROM STDIN` into TEMP staging tables, chunk by chunk; each chunk is then written
- * with a handful of set-based statements in one transaction while the next chunk is read and
- * staged on another connection, so reading the file and writing the tables overlap. Same
- * results as the batch writer (pos.writer.ts), which PGlite uses.
+ * The POS import on PostgreSQL: rows are validated in JS as they stream from the file and are
+ * kept per chunk in compact arrays; each chunk is then written in one transaction, by `COPY …
+ * FROM STDIN` straight into store_purchases and store_purchase_lines, while the next chunk is
+ * read. Same results as the batch writer (pos.writer.ts), which PGlite uses.
  *
  * Chunks end at a receipt boundary. A chunk's receipts are grouped and summed in JS (store,
- * time, staff, customer of their first line; total; return when every line is negative); its
- * lines are staged with the receipt's chunk-local number, so the write needs no sort or
- * aggregate over the lines. A receipt that comes back in a later chunk (an unsorted file, a
- * re-import) is already stored by then: its lines are added and its total recomputed.
- * Chunks are written in file order; one chunk's lines overlap the next chunk's receipts.
+ * time, staff, customer of their first line; total; return when every line is negative) and
+ * numbered in the order the file first shows them; at write time that many receipt ids are
+ * drawn from the table's own identity sequence, so the lines can be copied with their
+ * receipt's id and the tables need no join, sort or aggregate.
+ *
+ * The direct COPY assumes what holds for a first import: none of the chunk's receipts is stored
+ * yet and no line number repeats within it. When a receipt is stored after all (a re-import, an
+ * unsorted file whose receipt came back in a later chunk: the COPY fails on the unique key,
+ * after waiting for that chunk's commit as an insert would), the chunk goes back to a
+ * savepoint and takes the general path: COPY into TEMP staging tables, then set-based inserts
+ * that skip what is stored and recompute totals of receipts that received lines.
  *
  * Customers: each receipt's identity tuple (member no, POS code, email, phone of its first
  * line) is resolved with `resolveCustomersBatch`, distinct tuples only, in the order the file
@@ -21,15 +26,17 @@
  * Foreign keys: when the session may (see canSkipPurchaseFkTriggers), the purchase tables are
  * written without per-row FK triggers — a million trigger calls, each locking a row, were a
  * third of the write time — and each chunk checks and locks the rows it references in one
- * statement instead (lockStagedReferences). Otherwise the FK triggers run as usual.
+ * statement instead (lockReferences / lockStagedReferences). Otherwise the FK triggers run as
+ * usual.
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../../db/types.ts';
-import type { Db } from '../../db/index.ts';
+import type { Db, Trx } from '../../db/index.ts';
 import { resolveCustomersBatch, type BatchResolveItem } from '../customers/customers.service.ts';
-import { copyField, startCopy, type CopyWriter } from './copy-stream.ts';
-import type { CsvRecord } from './csv-source.ts';
+import { copyField, startCopy } from './copy-stream.ts';
+import { cellsOf, type CsvSource, type LineBatch, type RawRecord } from './csv-source.ts';
+import { PosLineParser } from './pos-line.ts';
 import {
 	canSkipPurchaseFkTriggers,
 	clearPosStaging,
@@ -37,11 +44,14 @@ import {
 	dropPosStaging,
 	insertStagedLines,
 	insertStagedReceipts,
-	insertStagedReceiptsAllNew,
+	listProductIdsBySku,
+	lockReferences,
 	lockStagedReferences,
 	mapExistingStagedReceipts,
 	refreshTouchedReceiptTotals,
-	tuneBulkTransaction
+	reserveReceiptIds,
+	tuneBulkTransaction,
+	type MissingReferences
 } from './ingest.repository.ts';
 import { parseRow, type PosRow } from './row-schemas.ts';
 import type { BadRow, WriterContext } from './writers/types.ts';
@@ -53,12 +63,12 @@ export type PosCopyPhase = 'reading' | 'writing' | 'done';
 export interface PosCopyInput {
 	db: Db;
 	pool: pg.Pool;
-	/** The file's records, a piece of the file at a time (no promise per record). */
-	batches: AsyncIterable<CsvRecord[]>;
+	/** The file, a piece at a time (no promise per record), its lines parsed in place where they are plain. */
+	source: Pick<CsvSource, 'header' | 'rawBatches' | 'valuesOf'>;
 	ctx: WriterContext;
 	/** The batch writer's batch size: a repeated line_no is a bad row within the same span of rows. */
 	batchSize: number;
-	/** Lines per staged chunk (default 50,000); small values exercise chunk boundaries in tests. */
+	/** Lines per chunk (default 50,000); small values exercise chunk boundaries in tests. */
 	chunkLines?: number;
 	onBad: (bad: BadRow) => void;
 	/** Called every 1024 rows read, and when a phase begins. */
@@ -72,7 +82,8 @@ export interface PosCopyResult {
 	warnings: Record<string, number>;
 	/**
 	 * Milliseconds: `reading` (the file, with chunk writes overlapping) and `writing` (what was
-	 * left after it) add up to the import; the rest are busy times summed over chunks, overlapped.
+	 * left after it) add up to the import; the `_overlapped` ones are busy times summed over
+	 * chunks. Also how many chunks went by direct COPY and how many through staging.
 	 */
 	phaseMs: Record<string, number>;
 }
@@ -80,7 +91,7 @@ export interface PosCopyResult {
 /** Distinct tuples per resolveCustomersBatch call: one transaction, one advisory lock per tuple. */
 const RESOLVE_CHUNK = 2000;
 const DEFAULT_CHUNK_LINES = 50_000;
-/** Staging connections: one chunk being read while two are written. */
+/** Chunks in flight, each on its own connection: one being read while two are written. */
 const SLOTS = 3;
 
 export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResult> {
@@ -89,9 +100,10 @@ export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResul
 	try {
 		for (let i = 0; i < SLOTS; i++) slots.push(await openSlot(input.pool));
 		const skipFkTriggers = await canSkipPurchaseFkTriggers(slots[0].db);
-		const writer = new ChunkWriter(skipFkTriggers);
+		const products = new ProductTable(await listProductIdsBySku(input.db));
+		const writer = new ChunkWriter(skipFkTriggers, products);
 		const started = performance.now();
-		const read = await readIntoChunks(input, slots, writer);
+		const read = await readIntoChunks(input, slots, writer, products);
 		const readMs = performance.now() - started;
 		input.onProgress(read.rowsRead, 'writing');
 		await writer.drain();
@@ -113,7 +125,7 @@ export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResul
 				lines_already_present: read.rowsStaged - writer.linesNew
 			},
 			warnings: { unknown_staff_code: read.unknownStaff, unknown_sku: writer.unknownSku },
-			phaseMs: { ...phaseMs, fk_triggers_skipped: skipFkTriggers ? 1 : 0 }
+			phaseMs: { ...phaseMs, chunks_direct: writer.chunksDirect, chunks_staged: writer.chunksStaged, fk_triggers_skipped: skipFkTriggers ? 1 : 0 }
 		};
 	} catch (err) {
 		failed = err;
@@ -131,7 +143,7 @@ export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResul
 interface Slot {
 	client: pg.PoolClient;
 	db: Kysely<Database>;
-	/** The write of the chunk last staged here: the next chunk waits for it. */
+	/** The write of the chunk last read for this slot: the next chunk waits for it. */
 	busy: Promise<void>;
 }
 
@@ -153,6 +165,87 @@ function kyselyOnClient(client: pg.PoolClient): Kysely<Database> {
 	});
 }
 
+/**
+ * The product master as the import found it: SKU → a small index, with the id and the SKU as a
+ * COPY field. Lines keep the index, not their own copy of the SKU text: a chunk's lines live
+ * until its write, and a million short strings kept that long are what the GC pays for.
+ */
+class ProductTable {
+	private indexBySku = new Map<string, number>();
+	readonly ids: number[] = [];
+	readonly skuFields: string[] = [];
+
+	constructor(rows: Array<{ id: number; sku: string }>) {
+		for (const { id, sku } of rows) {
+			this.indexBySku.set(sku, this.ids.length);
+			this.ids.push(id);
+			this.skuFields.push(copyField(sku));
+		}
+	}
+
+	/** The product's index, or -1 for a SKU the master does not know. */
+	indexOf(sku: string): number {
+		return this.indexBySku.get(sku) ?? -1;
+	}
+}
+
+/** A chunk's lines as columns (typed arrays: no object per line). */
+class ChunkLines {
+	length = 0;
+	unknownSku = 0;
+	rid: Int32Array;
+	fileLine: Int32Array;
+	lineNo: Int32Array;
+	quantity: Int32Array;
+	unitPrice: Int32Array;
+	amount: Int32Array;
+	/** ProductTable index, -1 when the SKU is unknown (its text is then in `unknownSkus`). */
+	product: Int32Array;
+	unknownSkus = new Map<number, string>();
+
+	constructor(capacity: number) {
+		this.rid = new Int32Array(capacity);
+		this.fileLine = new Int32Array(capacity);
+		this.lineNo = new Int32Array(capacity);
+		this.quantity = new Int32Array(capacity);
+		this.unitPrice = new Int32Array(capacity);
+		this.amount = new Int32Array(capacity);
+		this.product = new Int32Array(capacity);
+	}
+
+	push(rid: number, fileLine: number, row: PosRow, product: number): void {
+		if (this.length === this.rid.length) this.grow();
+		const i = this.length++;
+		this.rid[i] = rid;
+		this.fileLine[i] = fileLine;
+		this.lineNo[i] = row.line_no;
+		this.quantity[i] = row.quantity;
+		this.unitPrice[i] = row.unit_price_yen;
+		this.amount[i] = row.amount_yen;
+		this.product[i] = product;
+		if (product < 0) {
+			this.unknownSku++;
+			this.unknownSkus.set(i, copyField(row.sku));
+		}
+	}
+
+	/** A receipt with very many lines can take a chunk past its size. */
+	private grow(): void {
+		const bigger = (a: Int32Array) => {
+			const b = new Int32Array(a.length * 2);
+			b.set(a);
+			return b;
+		};
+		this.rid = bigger(this.rid);
+		this.fileLine = bigger(this.fileLine);
+		this.lineNo = bigger(this.lineNo);
+		this.quantity = bigger(this.quantity);
+		this.unitPrice = bigger(this.unitPrice);
+		this.amount = bigger(this.amount);
+		this.product = bigger(this.product);
+	}
+}
+
 /** One receipt of a chunk, as its lines are read (the header from its first line). */
 interface StagedReceipt {
 	rid: number;
@@ -163,15 +256,14 @@ interface StagedReceipt {
 	tuple: TupleRef | null;
 	total: number;
 	allNegative: boolean;
-	/** Line numbers staged for it in this chunk: a repeat makes the chunk's lines conflict-checked. */
+	/** Line numbers read for it in this chunk: a repeat sends the chunk through staging. */
 	lineNos: number[];
 }
 
 interface Chunk {
 	slot: Slot;
-	copy: CopyWriter;
 	receipts: Map<string, StagedReceipt>;
-	lines: number;
+	lines: ChunkLines;
 	repeatsLine: boolean;
 	/** Resolves once every tuple added up to the chunk's end is resolved. */
 	customersReady: Promise<void> | null;
@@ -184,7 +276,7 @@ interface ReadResult {
 	customers: CustomerResolver;
 }
 
-async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkWriter): Promise<ReadResult> {
+async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkWriter, products: ProductTable): Promise<ReadResult> {
 	const { ctx } = input;
 	const chunkLines = input.chunkLines ?? DEFAULT_CHUNK_LINES;
 	const customers = new CustomerResolver(input.db);
@@ -206,84 +298,98 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 		const slot = slots[chunks++ % slots.length];
 		await slot.busy;
 		writer.throwIfFailed();
-		return { slot, copy: startCopy(slot.client, 'copy pos_stage_line from stdin'), receipts: new Map(), lines: 0, repeatsLine: false, customersReady: null };
+		return { slot, receipts: new Map(), lines: new ChunkLines(chunkLines + 64), repeatsLine: false, customersReady: null };
 	};
-	const endChunk = async (chunk: Chunk) => {
-		await chunk.copy.end();
+	const endChunk = (chunk: Chunk) => {
 		chunk.customersReady = customers.flush();
 		chunk.customersReady.catch(() => {}); // awaited by the write; a failure stops the import there
 		chunk.slot.busy = writer.submit(chunk);
 	};
 	let chunk: Chunk | null = null;
+	const { source } = input;
+	const parser = new PosLineParser(source.header);
+	/** parseRow on a record's cells (the lines the fast parser leaves, or csv-parse's records). */
+	const general = (line: number, cells: string[]): PosRow | null => {
+		const parsed = parseRow('pos', source.valuesOf(cells));
+		if (parsed.ok) return parsed.row;
+		input.onBad({ line, reason: parsed.reason });
+		return null;
+	};
 	try {
-		for await (const batch of input.batches) for (const record of batch) {
-			rowsRead++;
-			if ((rowsRead & 1023) === 0) input.onProgress(rowsRead, 'reading');
-			const parsed = parseRow('pos', record.values);
-			if (!parsed.ok) {
-				input.onBad({ line: record.line, reason: parsed.reason });
-				continue;
-			}
-			const row = parsed.row;
-			const txn = row.store_code === prevStore && row.receipt_no === prevReceiptNo ? prevTxn : posTxnId(row);
-			if (spanRows >= input.batchSize && txn !== prevTxn) {
-				spanRows = 0;
-				seenInSpan = new Map();
-				lastReceipt = null;
-			}
-			spanRows++;
-			prevStore = row.store_code;
-			prevReceiptNo = row.receipt_no;
-			prevTxn = txn;
-			const bad = checkRow(row, txn, record.line, ctx, seenInSpan);
-			if (bad) {
-				input.onBad(bad);
-				continue;
-			}
-			let tuple: TupleRef | null = null;
-			const startsGroup = txn !== lastReceipt;
-			if (startsGroup) {
-				// a chunk ends between receipts only
-				if (chunk && chunk.lines >= chunkLines) {
-					await endChunk(chunk);
-					chunk = null;
+		for await (const batch of source.rawBatches) {
+			const records = Array.isArray(batch) ? batch : null;
+			const lines = Array.isArray(batch) ? null : batch;
+			const count = records ? records.length : (lines as LineBatch).count;
+			for (let k = 0; k < count; k++) {
+				rowsRead++;
+				if ((rowsRead & 1023) === 0) input.onProgress(rowsRead, 'reading');
+				let line: number;
+				let row: PosRow | null;
+				if (lines) {
+					line = lines.lines[k];
+					// reused by the next parse: nothing below keeps the object itself
+					row = parser.parse(lines.text, lines.starts[k], lines.ends[k]) ?? general(line, cellsOf(lines, k));
+				} else {
+					line = (records as RawRecord[])[k].line;
+					row = general(line, (records as RawRecord[])[k].cells);
 				}
-				// the receipt's first line: its customer and staff
-				lastReceipt = txn;
-				tuple = customers.add(row);
-				if (row.staff_code && !ctx.staffIdByCode.has(row.staff_code)) unknownStaff++;
-				await customers.keepUp();
+				if (!row) continue;
+				const txn = row.store_code === prevStore && row.receipt_no === prevReceiptNo ? prevTxn : posTxnId(row);
+				if (spanRows >= input.batchSize && txn !== prevTxn) {
+					spanRows = 0;
+					seenInSpan = new Map();
+					lastReceipt = null;
+				}
+				spanRows++;
+				prevStore = row.store_code;
+				prevReceiptNo = row.receipt_no;
+				prevTxn = txn;
+				const bad = checkRow(row, txn, line, ctx, seenInSpan);
+				if (bad) {
+					input.onBad(bad);
+					continue;
+				}
+				let tuple: TupleRef | null = null;
+				const startsGroup = txn !== lastReceipt;
+				if (startsGroup) {
+					// a chunk ends between receipts only
+					if (chunk && chunk.lines.length >= chunkLines) {
+						endChunk(chunk);
+						chunk = null;
+					}
+					// the receipt's first line: its customer and staff
+					lastReceipt = txn;
+					tuple = customers.add(row);
+					if (row.staff_code && !ctx.staffIdByCode.has(row.staff_code)) unknownStaff++;
+					if (customers.mustWait()) await customers.keepUp();
+				}
+				chunk ??= await startChunk();
+				// within a group the chunk is the same (it ends between groups only): the row before's receipt
+				let receipt: StagedReceipt | undefined = !startsGroup && current ? current : chunk.receipts.get(txn);
+				if (!receipt) {
+					receipt = {
+						rid: chunk.receipts.size,
+						txn,
+						storeId: row.store_code,
+						purchasedAt: row.purchased_at,
+						staffId: row.staff_code ? (ctx.staffIdByCode.get(row.staff_code) ?? null) : null,
+						tuple,
+						total: 0,
+						allNegative: true,
+						lineNos: []
+					};
+					chunk.receipts.set(txn, receipt);
+				}
+				current = receipt;
+				if (receipt.lineNos.includes(row.line_no)) chunk.repeatsLine = true;
+				else receipt.lineNos.push(row.line_no);
+				receipt.total += row.amount_yen;
+				receipt.allNegative &&= row.quantity < 0;
+				rowsStaged++;
+				chunk.lines.push(receipt.rid, line, row, products.indexOf(row.sku));
 			}
-			chunk ??= await startChunk();
-			// within a group the chunk is the same (it ends between groups only): the row before's receipt
-			let receipt: StagedReceipt | undefined = !startsGroup && current ? current : chunk.receipts.get(txn);
-			if (!receipt) {
-				receipt = {
-					rid: chunk.receipts.size,
-					txn,
-					storeId: row.store_code,
-					purchasedAt: row.purchased_at,
-					staffId: row.staff_code ? (ctx.staffIdByCode.get(row.staff_code) ?? null) : null,
-					tuple,
-					total: 0,
-					allNegative: true,
-					lineNos: []
-				};
-				chunk.receipts.set(txn, receipt);
-			}
-			current = receipt;
-			if (receipt.lineNos.includes(row.line_no)) chunk.repeatsLine = true;
-			else receipt.lineNos.push(row.line_no);
-			receipt.total += row.amount_yen;
-			receipt.allNegative &&= row.quantity < 0;
-			rowsStaged++;
-			chunk.lines++;
-			const full = chunk.copy.push(
-				`${receipt.rid}\t${record.line}\t${row.line_no}\t${copyField(row.sku)}\t${row.quantity}\t${row.unit_price_yen}\t${row.amount_yen}`
-			);
-			if (full) await chunk.copy.flush();
 		}
-		if (chunk) await endChunk(chunk);
+		if (chunk) endChunk(chunk);
 	} catch (err) {
 		await customers.flush().catch(() => {});
 		await writer.drain().catch(() => {});
@@ -307,12 +413,23 @@ function checkRow(row: PosRow, txn: string, line: number, ctx: WriterContext, se
 	return null;
 }
 
+interface ChunkOutcome {
+	receiptsNew: number;
+	linesNew: number;
+	unknownSku: number;
+}
+
+type Timer = (step: string) => void;
+
+/** The direct COPY met a receipt that is stored already: the chunk is written through staging. */
+class ReceiptStoredBefore extends Error {}
+
 /**
- * Writes staged chunks in file order, each in one transaction on its slot. A chunk's receipts
- * go in once the previous chunk's receipts are in; its lines may then be written while the
- * next chunk inserts its receipts (two backends busy instead of one). Safe because a chunk
- * only ever meets an earlier chunk's uncommitted rows on a receipt both contain, and then its
- * `on conflict` waits for that commit; nothing waits the other way, so nothing deadlocks.
+ * Writes chunks in file order, each in one transaction on its slot. A chunk's receipts go in
+ * once the previous chunk's receipts are in; its lines may then be written while the next
+ * chunk inserts its receipts (two backends busy instead of one). Safe because a chunk only
+ * ever meets an earlier chunk's uncommitted rows on a receipt both contain, and then its
+ * insert waits for that commit; nothing waits the other way, so nothing deadlocks.
  */
 class ChunkWriter {
 	/** Settles when the last submitted chunk's receipts are inserted (or it failed). */
@@ -322,9 +439,14 @@ class ChunkWriter {
 	receiptsNew = 0;
 	linesNew = 0;
 	unknownSku = 0;
-	readonly busyMs: Record<string, number> = { staging_receipts: 0, references: 0, receipts: 0, lines: 0, totals: 0, commit: 0 };
+	chunksDirect = 0;
+	chunksStaged = 0;
+	readonly busyMs: Record<string, number> = { ids: 0, references: 0, staging: 0, receipts: 0, lines: 0, totals: 0, commit: 0 };
 
-	constructor(private skipFkTriggers: boolean) {}
+	constructor(
+		private skipFkTriggers: boolean,
+		private products: ProductTable
+	) {}
 
 	/** Queues the chunk's write; the returned promise settles when it is committed (never rejects). */
 	submit(chunk: Chunk): Promise<void> {
@@ -358,56 +480,160 @@ class ChunkWriter {
 	private async write(chunk: Chunk, receiptsIn: () => void): Promise<void> {
 		await chunk.customersReady;
 		let mark = performance.now();
-		const timed = (step: string) => {
+		const timed: Timer = (step) => {
 			const now = performance.now();
 			this.busyMs[step] += now - mark;
 			mark = now;
 		};
-		await stageReceipts(chunk);
-		timed('staging_receipts');
-		const { receiptsNew, linesNew, unknownSku } = await chunk.slot.db.transaction().execute(async (trx) => {
-			await tuneBulkTransaction(trx, { skipFkTriggers: this.skipFkTriggers });
-			if (this.skipFkTriggers) {
-				const missing = await lockStagedReferences(trx);
-				if (missing.stores + missing.staff + missing.customers > 0) {
-					throw new Error(`rows the file refers to were deleted during the import: ${JSON.stringify(missing)}`);
-				}
-				timed('references');
+		let outcome: ChunkOutcome | null = null;
+		if (!chunk.repeatsLine) {
+			try {
+				outcome = await chunk.slot.db.transaction().execute((trx) => this.writeDirect(trx, chunk, receiptsIn, timed));
+				this.chunksDirect++;
+			} catch (err) {
+				if (!(err instanceof ReceiptStoredBefore)) throw err;
 			}
-			const receiptsNew = (await insertStagedReceiptsAllNew(trx)) ?? (await insertStagedReceipts(trx));
-			const someStoredBefore = receiptsNew < chunk.receipts.size;
-			if (someStoredBefore) await mapExistingStagedReceipts(trx);
-			timed('receipts');
-			receiptsIn();
-			const mayConflict = someStoredBefore || chunk.repeatsLine;
-			const lines = await insertStagedLines(trx, { mayConflict, touchAll: chunk.repeatsLine });
-			timed('lines');
-			// receipts stored before that received lines now, or (a line repeated) every receipt:
-			// their totals come from the lines as stored
-			if (mayConflict) await refreshTouchedReceiptTotals(trx);
-			await clearPosStaging(trx);
-			timed('totals');
-			return { receiptsNew, linesNew: lines.inserted, unknownSku: lines.unknownSku };
-		});
+		}
+		if (!outcome) {
+			outcome = await chunk.slot.db.transaction().execute((trx) => this.writeStaged(trx, chunk, receiptsIn, timed));
+			this.chunksStaged++;
+		}
 		timed('commit');
-		this.receiptsNew += receiptsNew;
-		this.linesNew += linesNew;
-		this.unknownSku += unknownSku;
+		this.receiptsNew += outcome.receiptsNew;
+		this.linesNew += outcome.linesNew;
+		this.unknownSku += outcome.unknownSku;
+	}
+
+	/**
+	 * Receipts and lines by COPY into their tables, ids drawn in advance. Throws
+	 * ReceiptStoredBefore (the transaction rolls back) when a receipt is stored already.
+	 */
+	private async writeDirect(trx: Trx, chunk: Chunk, receiptsIn: () => void, timed: Timer): Promise<ChunkOutcome> {
+		await tuneBulkTransaction(trx, { skipFkTriggers: this.skipFkTriggers });
+		const ids = await reserveReceiptIds(trx, chunk.receipts.size);
+		timed('ids');
+		if (this.skipFkTriggers) {
+			throwIfMissing(await lockReferences(trx, chunkReferences(chunk, this.products)));
+			timed('references');
+		}
+		try {
+			await copyReceipts(chunk, ids);
+		} catch (err) {
+			const e = err as { code?: string; constraint?: string };
+			if (e.code === '23505' && e.constraint === 'store_purchases_pos_txn_id_key') throw new ReceiptStoredBefore();
+			throw err;
+		}
+		timed('receipts');
+		receiptsIn();
+		await copyLines(chunk, ids, this.products);
+		timed('lines');
+		return { receiptsNew: chunk.receipts.size, linesNew: chunk.lines.length, unknownSku: chunk.lines.unknownSku };
+	}
+
+	/**
+	 * The general path: the chunk into the TEMP staging tables, then inserts that skip stored
+	 * receipts and lines (the first of a repeated line wins: file order) and recompute the
+	 * totals of receipts that received lines.
+	 */
+	private async writeStaged(trx: Trx, chunk: Chunk, receiptsIn: () => void, timed: Timer): Promise<ChunkOutcome> {
+		await tuneBulkTransaction(trx, { skipFkTriggers: this.skipFkTriggers });
+		await stageChunk(chunk, this.products);
+		timed('staging');
+		if (this.skipFkTriggers) {
+			throwIfMissing(await lockStagedReferences(trx));
+			timed('references');
+		}
+		const receiptsNew = await insertStagedReceipts(trx);
+		const someStoredBefore = receiptsNew < chunk.receipts.size;
+		if (someStoredBefore) await mapExistingStagedReceipts(trx);
+		timed('receipts');
+		receiptsIn();
+		const mayConflict = someStoredBefore || chunk.repeatsLine;
+		const lines = await insertStagedLines(trx, { mayConflict, touchAll: chunk.repeatsLine });
+		timed('lines');
+		// receipts stored before that received lines now, or (a line repeated) every receipt:
+		// their totals come from the lines as stored
+		if (mayConflict) await refreshTouchedReceiptTotals(trx);
+		await clearPosStaging(trx);
+		timed('totals');
+		return { receiptsNew, linesNew: lines.inserted, unknownSku: lines.unknownSku };
 	}
 }
 
-/** The chunk's receipts by COPY, with their resolved customers. */
-async function stageReceipts(chunk: Chunk): Promise<void> {
-	const copy = startCopy(chunk.slot.client, 'copy pos_stage_receipt from stdin');
-	for (const r of chunk.receipts.values()) {
-		// customer and staff ids are uuids, the time is parseTimestamp's ISO text: nothing to escape
-		const full = copy.push(
-			`${r.rid}\t${copyField(r.txn)}\t${copyField(r.storeId)}\t${r.purchasedAt}\t${r.tuple?.customerId ?? '\\N'}\t` +
-				`${r.staffId ?? '\\N'}\t${r.total}\t${r.allNegative ? 'return' : 'sale'}`
-		);
-		if (full) await copy.flush();
+function throwIfMissing(missing: MissingReferences): void {
+	if (missing.stores + missing.staff + missing.customers + missing.products > 0) {
+		throw new Error(`rows the file refers to were deleted during the import: ${JSON.stringify(missing)}`);
 	}
+}
+
+/** What the chunk's rows point at, each once. */
+function chunkReferences(chunk: Chunk, products: ProductTable) {
+	const stores = new Set<string>();
+	const staff = new Set<string>();
+	const customers = new Set<string>();
+	for (const r of chunk.receipts.values()) {
+		stores.add(r.storeId);
+		if (r.staffId) staff.add(r.staffId);
+		if (r.tuple?.customerId) customers.add(r.tuple.customerId);
+	}
+	const productIds = new Set<number>();
+	const { product, length } = chunk.lines;
+	for (let i = 0; i < length; i++) if (product[i] >= 0) productIds.add(products.ids[product[i]]);
+	return { stores: [...stores], staff: [...staff], customers: [...customers], products: [...productIds] };
+}
+
+/** Runs a COPY, giving it the rows `format` pushes (no promise per row). */
+async function copyRows(chunk: Chunk, statement: string, rows: number, format: (i: number) => string): Promise<void> {
+	const copy = startCopy(chunk.slot.client, statement);
+	for (let i = 0; i < rows; i++) if (copy.push(format(i))) await copy.flush();
 	await copy.end();
+}
+
+// customer and staff ids are uuids, times parseTimestamp's ISO text, kinds fixed words: only
+// what comes from the file as text (receipt id, store code, SKU) is escaped
+
+async function copyReceipts(chunk: Chunk, ids: number[]): Promise<void> {
+	const receipts = [...chunk.receipts.values()];
+	await copyRows(
+		chunk,
+		'copy store_purchases (id, pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen, kind) from stdin',
+		receipts.length,
+		(i) => {
+			const r = receipts[i];
+			return `${ids[r.rid]}\t${copyField(r.txn)}\t${copyField(r.storeId)}\t${r.tuple?.customerId ?? '\\N'}\t${r.staffId ?? '\\N'}\t` +
+				`${r.purchasedAt}\t${r.total}\t${r.allNegative ? 'return' : 'sale'}`;
+		}
+	);
+}
+
+async function copyLines(chunk: Chunk, ids: number[], products: ProductTable): Promise<void> {
+	const l = chunk.lines;
+	await copyRows(
+		chunk,
+		'copy store_purchase_lines (purchase_id, line_no, product_id, sku, quantity, unit_price_yen, amount_yen) from stdin',
+		l.length,
+		(i) => {
+			const p = l.product[i];
+			const product = p < 0 ? `\\N\t${l.unknownSkus.get(i)}` : `${products.ids[p]}\t${products.skuFields[p]}`;
+			return `${ids[l.rid[i]]}\t${l.lineNo[i]}\t${product}\t${l.quantity[i]}\t${l.unitPrice[i]}\t${l.amount[i]}`;
+		}
+	);
+}
+
+/** The chunk into pos_stage_receipt and pos_stage_line (inside the chunk's transaction). */
+async function stageChunk(chunk: Chunk, products: ProductTable): Promise<void> {
+	const receipts = [...chunk.receipts.values()];
+	await copyRows(chunk, 'copy pos_stage_receipt from stdin', receipts.length, (i) => {
+		const r = receipts[i];
+		return `${r.rid}\t${copyField(r.txn)}\t${copyField(r.storeId)}\t${r.purchasedAt}\t${r.tuple?.customerId ?? '\\N'}\t` +
+			`${r.staffId ?? '\\N'}\t${r.total}\t${r.allNegative ? 'return' : 'sale'}`;
+	});
+	const l = chunk.lines;
+	await copyRows(chunk, 'copy pos_stage_line from stdin', l.length, (i) => {
+		const p = l.product[i];
+		const sku = p < 0 ? l.unknownSkus.get(i) : products.skuFields[p];
+		return `${l.rid[i]}\t${l.fileLine[i]}\t${l.lineNo[i]}\t${sku}\t${l.quantity[i]}\t${l.unitPrice[i]}\t${l.amount[i]}`;
+	});
 }
 
 /** A distinct identity tuple; its customer once resolved. */
@@ -449,6 +675,11 @@ class CustomerResolver {
 		this.pendingRefs.push(ref);
 		if (this.pending.length >= RESOLVE_CHUNK) this.submit();
 		return ref;
+	}
+
+	/** Whether the reader should wait (keepUp): two batches are queued, or one failed. */
+	mustWait(): boolean {
+		return this.inFlight >= 2 || this.failure !== null;
 	}
 
 	/** Backpressure: the reader waits while two batches are already queued. */
