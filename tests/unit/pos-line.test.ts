@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PosLineParser, POS_LINE_FIELDS } from '../../server/modules/ingest/pos-line.ts';
 import { PosRowSchema } from '../../server/modules/ingest/row-schemas.ts';
 
-const HEADER = [...POS_LINE_FIELDS];
+const HEADER: string[] = [...POS_LINE_FIELDS];
 const valid: Record<string, string> = {
 	store_code: 'shibuya',
 	receipt_no: 'R0001',

@@ -484,12 +484,13 @@ export async function lockStagedReferences(trx: Trx): Promise<MissingReferences>
  * `count` ids for new receipts from store_purchases' own identity sequence, ascending: rows
  * copied with them never collide with rows inserted meanwhile by anyone else.
  */
-export async function reserveReceiptIds(trx: Trx, count: number): Promise<number[]> {
+export async function reserveReceiptIds(trx: Trx, count: number): Promise<string[]> {
 	if (count === 0) return [];
+	// as text: the COPY that uses them wants text, and bigints stay exact
 	const { rows } = await sql<{ ids: string }>`
-		select string_agg(nextval(pg_get_serial_sequence('store_purchases', 'id'))::text, ',') as ids
-		from generate_series(1, ${count}::int)`.execute(trx);
-	return rows[0].ids.split(',').map(Number).sort((a, b) => a - b);
+		select string_agg(id::text, ',' order by id) as ids
+		from (select nextval(pg_get_serial_sequence('store_purchases', 'id')) as id from generate_series(1, ${count}::int)) as s`.execute(trx);
+	return rows[0].ids.split(',');
 }
 
 /** Product ids by SKU, for an import that resolves its lines' products itself. */

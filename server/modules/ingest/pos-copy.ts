@@ -246,23 +246,107 @@ class ChunkLines {
 	}
 }
 
-/** One receipt of a chunk, as its lines are read (the header from its first line). */
-interface StagedReceipt {
-	rid: number;
-	txn: string;
-	storeId: string;
-	purchasedAt: string;
-	staffId: string | null;
-	tuple: TupleRef | null;
-	total: number;
-	allNegative: boolean;
-	/** Line numbers read for it in this chunk: a repeat sends the chunk through staging. */
-	lineNos: number[];
+/**
+ * A chunk's receipts as columns, numbered (rid) in the order the file first shows them: the
+ * header from a receipt's first line, the total and "every line negative" summed over its lines.
+ */
+class ChunkReceipts {
+	private ridByTxn = new Map<string, number>();
+	readonly txn: string[] = [];
+	readonly storeId: string[] = [];
+	readonly purchasedAt: string[] = [];
+	readonly staffId: Array<string | null> = [];
+	readonly tuple: Array<TupleRef | null> = [];
+	readonly total: number[] = [];
+	readonly allNegative: boolean[] = [];
+	/** Line numbers 1–30 read for each receipt, as bits; larger ones in `moreLineNos`. */
+	private lineBits: number[] = [];
+	private moreLineNos = new Map<number, number[]>();
+
+	get size(): number {
+		return this.txn.length;
+	}
+
+	ridOf(txn: string): number | undefined {
+		return this.ridByTxn.get(txn);
+	}
+
+	add(txn: string, row: PosRow, staffId: string | null, tuple: TupleRef | null): number {
+		const rid = this.txn.length;
+		this.ridByTxn.set(txn, rid);
+		this.txn.push(txn);
+		this.storeId.push(row.store_code);
+		this.purchasedAt.push(row.purchased_at);
+		this.staffId.push(staffId);
+		this.tuple.push(tuple);
+		this.total.push(0);
+		this.allNegative.push(true);
+		this.lineBits.push(0);
+		return rid;
+	}
+
+	/** Adds a line to the receipt; false when its line number was read for it already. */
+	addLine(rid: number, row: PosRow): boolean {
+		this.total[rid] += row.amount_yen;
+		if (row.quantity >= 0) this.allNegative[rid] = false;
+		const n = row.line_no;
+		if (n <= 30) {
+			const bit = 1 << (n - 1);
+			if (this.lineBits[rid] & bit) return false;
+			this.lineBits[rid] |= bit;
+			return true;
+		}
+		let more = this.moreLineNos.get(rid);
+		if (!more) this.moreLineNos.set(rid, (more = []));
+		if (more.includes(n)) return false;
+		more.push(n);
+		return true;
+	}
+}
+
+/**
+ * The batch writer's rule for repeated line numbers, which decides bad rows: within a span of
+ * rows, a receipt's line number may appear once. Kept as index lists in flat arrays, not an
+ * array per receipt.
+ */
+class SpanLineCheck {
+	private receiptIndex = new Map<string, number>();
+	private head: number[] = [];
+	private lineNo: number[] = [];
+	private fileLine: number[] = [];
+	private next: number[] = [];
+	private lastTxn = '';
+	private lastIndex = -1;
+
+	reset(): void {
+		this.receiptIndex = new Map();
+		this.head.length = this.lineNo.length = this.fileLine.length = this.next.length = 0;
+		this.lastTxn = '';
+		this.lastIndex = -1;
+	}
+
+	/** The file line of an earlier row of the span with this receipt and line number, or 0 (noted then). */
+	repeats(txn: string, lineNo: number, fileLine: number): number {
+		let r = txn === this.lastTxn ? this.lastIndex : this.receiptIndex.get(txn);
+		if (r === undefined) {
+			r = this.head.length;
+			this.head.push(-1);
+			this.receiptIndex.set(txn, r);
+		}
+		this.lastTxn = txn;
+		this.lastIndex = r;
+		for (let e = this.head[r]; e >= 0; e = this.next[e]) if (this.lineNo[e] === lineNo) return this.fileLine[e];
+		this.lineNo.push(lineNo);
+		this.fileLine.push(fileLine);
+		this.next.push(this.head[r]);
+		this.head[r] = this.lineNo.length - 1;
+		return 0;
+	}
 }
 
 interface Chunk {
 	slot: Slot;
-	receipts: Map<string, StagedReceipt>;
+	receipts: ChunkReceipts;
 	lines: ChunkLines;
 	repeatsLine: boolean;
 	/** Resolves once every tuple added up to the chunk's end is resolved. */
@@ -285,20 +369,20 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 	let unknownStaff = 0;
 	// the batch writer's span rule: a span ends at a receipt boundary once it holds batchSize rows
 	let spanRows = 0;
-	let seenInSpan = new Map<string, number[]>();
+	const span = new SpanLineCheck();
 	let lastReceipt: string | null = null;
 	// the receipt of the last row that parsed (a span ends where its id changes): most rows
 	// continue it, and skip building its id and the map look-up
 	let prevStore = '';
 	let prevReceiptNo = '';
 	let prevTxn = '';
-	let current: StagedReceipt | null = null;
+	let currentRid = -1;
 	let chunks = 0;
 	const startChunk = async (): Promise<Chunk> => {
 		const slot = slots[chunks++ % slots.length];
 		await slot.busy;
 		writer.throwIfFailed();
-		return { slot, receipts: new Map(), lines: new ChunkLines(chunkLines + 64), repeatsLine: false, customersReady: null };
+		return { slot, receipts: new ChunkReceipts(), lines: new ChunkLines(chunkLines + 64), repeatsLine: false, customersReady: null };
 	};
 	const endChunk = (chunk: Chunk) => {
 		chunk.customersReady = customers.flush();
@@ -337,16 +421,20 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 				const txn = row.store_code === prevStore && row.receipt_no === prevReceiptNo ? prevTxn : posTxnId(row);
 				if (spanRows >= input.batchSize && txn !== prevTxn) {
 					spanRows = 0;
-					seenInSpan = new Map();
+					span.reset();
 					lastReceipt = null;
 				}
 				spanRows++;
 				prevStore = row.store_code;
 				prevReceiptNo = row.receipt_no;
 				prevTxn = txn;
-				const bad = checkRow(row, txn, line, ctx, seenInSpan);
-				if (bad) {
-					input.onBad(bad);
+				if (!ctx.storeIds.has(row.store_code)) {
+					input.onBad({ line, reason: `unknown store_code "${row.store_code}"` });
+					continue;
+				}
+				const earlier = span.repeats(txn, row.line_no, line);
+				if (earlier) {
+					input.onBad({ line, reason: `line_no ${row.line_no} of receipt ${row.receipt_no} repeats line ${earlier}` });
 					continue;
 				}
 				let tuple: TupleRef | null = null;
@@ -365,28 +453,15 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 				}
 				chunk ??= await startChunk();
 				// within a group the chunk is the same (it ends between groups only): the row before's receipt
-				let receipt: StagedReceipt | undefined = !startsGroup && current ? current : chunk.receipts.get(txn);
-				if (!receipt) {
-					receipt = {
-						rid: chunk.receipts.size,
-						txn,
-						storeId: row.store_code,
-						purchasedAt: row.purchased_at,
-						staffId: row.staff_code ? (ctx.staffIdByCode.get(row.staff_code) ?? null) : null,
-						tuple,
-						total: 0,
-						allNegative: true,
-						lineNos: []
-					};
-					chunk.receipts.set(txn, receipt);
+				let rid = !startsGroup && currentRid >= 0 ? currentRid : chunk.receipts.ridOf(txn);
+				if (rid === undefined) {
+					const staffId = row.staff_code ? (ctx.staffIdByCode.get(row.staff_code) ?? null) : null;
+					rid = chunk.receipts.add(txn, row, staffId, tuple);
 				}
-				current = receipt;
-				if (receipt.lineNos.includes(row.line_no)) chunk.repeatsLine = true;
-				else receipt.lineNos.push(row.line_no);
-				receipt.total += row.amount_yen;
-				receipt.allNegative &&= row.quantity < 0;
+				currentRid = rid;
+				if (!chunk.receipts.addLine(rid, row)) chunk.repeatsLine = true;
 				rowsStaged++;
-				chunk.lines.push(receipt.rid, line, row, products.indexOf(row.sku));
+				chunk.lines.push(rid, line, row, products.indexOf(row.sku));
 			}
 		}
 		if (chunk) endChunk(chunk);
@@ -396,21 +471,6 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 		throw err;
 	}
 	return { rowsRead, rowsStaged, unknownStaff, customers };
-}
-
-/**
- * Store codes must exist; a receipt line number may appear once (within a span, as the batch
- * writer checks). `seen` holds, per receipt of the span, pairs of (line_no, file line).
- */
-function checkRow(row: PosRow, txn: string, line: number, ctx: WriterContext, seen: Map<string, number[]>): BadRow | null {
-	if (!ctx.storeIds.has(row.store_code)) return { line, reason: `unknown store_code "${row.store_code}"` };
-	let pairs = seen.get(txn);
-	if (!pairs) seen.set(txn, (pairs = []));
-	for (let i = 0; i < pairs.length; i += 2) {
-		if (pairs[i] === row.line_no) return { line, reason: `line_no ${row.line_no} of receipt ${row.receipt_no} repeats line ${pairs[i + 1]}` };
-	}
-	pairs.push(row.line_no, line);
-	return null;
 }
 
 interface ChunkOutcome {
@@ -568,18 +628,20 @@ function throwIfMissing(missing: MissingReferences): void {
 
 /** What the chunk's rows point at, each once. */
 function chunkReferences(chunk: Chunk, products: ProductTable) {
-	const stores = new Set<string>();
-	const staff = new Set<string>();
+	const r = chunk.receipts;
 	const customers = new Set<string>();
-	for (const r of chunk.receipts.values()) {
-		stores.add(r.storeId);
-		if (r.staffId) staff.add(r.staffId);
-		if (r.tuple?.customerId) customers.add(r.tuple.customerId);
-	}
-	const productIds = new Set<number>();
+	for (const t of r.tuple) if (t?.customerId) customers.add(t.customerId);
+	const used = new Uint8Array(products.ids.length);
 	const { product, length } = chunk.lines;
-	for (let i = 0; i < length; i++) if (product[i] >= 0) productIds.add(products.ids[product[i]]);
-	return { stores: [...stores], staff: [...staff], customers: [...customers], products: [...productIds] };
+	for (let i = 0; i < length; i++) if (product[i] >= 0) used[product[i]] = 1;
+	const productIds: number[] = [];
+	for (let p = 0; p < used.length; p++) if (used[p]) productIds.push(products.ids[p]);
+	return {
+		stores: [...new Set(r.storeId)],
+		staff: [...new Set(r.staffId.filter((id): id is string => id !== null))],
+		customers: [...customers],
+		products: productIds
+	};
 }
 
 /** Runs a COPY, giving it the rows `format` pushes (no promise per row). */
@@ -592,21 +654,19 @@ async function copyRows(chunk: Chunk, statement: string, rows: number, format: (
 // customer and staff ids are uuids, times parseTimestamp's ISO text, kinds fixed words: only
 // what comes from the file as text (receipt id, store code, SKU) is escaped
 
-async function copyReceipts(chunk: Chunk, ids: number[]): Promise<void> {
-	const receipts = [...chunk.receipts.values()];
+async function copyReceipts(chunk: Chunk, ids: string[]): Promise<void> {
+	const r = chunk.receipts;
 	await copyRows(
 		chunk,
 		'copy store_purchases (id, pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen, kind) from stdin',
-		receipts.length,
-		(i) => {
-			const r = receipts[i];
-			return `${ids[r.rid]}\t${copyField(r.txn)}\t${copyField(r.storeId)}\t${r.tuple?.customerId ?? '\\N'}\t${r.staffId ?? '\\N'}\t` +
-				`${r.purchasedAt}\t${r.total}\t${r.allNegative ? 'return' : 'sale'}`;
-		}
+		r.size,
+		(i) =>
+			`${ids[i]}\t${copyField(r.txn[i])}\t${copyField(r.storeId[i])}\t${r.tuple[i]?.customerId ?? '\\N'}\t${r.staffId[i] ?? '\\N'}\t` +
+			`${r.purchasedAt[i]}\t${r.total[i]}\t${r.allNegative[i] ? 'return' : 'sale'}`
 	);
 }
 
-async function copyLines(chunk: Chunk, ids: number[], products: ProductTable): Promise<void> {
+async function copyLines(chunk: Chunk, ids: string[], products: ProductTable): Promise<void> {
 	const l = chunk.lines;
 	await copyRows(
 		chunk,
@@ -622,12 +682,15 @@ async function copyLines(chunk: Chunk, ids: number[], products: ProductTable): P
 
 /** The chunk into pos_stage_receipt and pos_stage_line (inside the chunk's transaction). */
 async function stageChunk(chunk: Chunk, products: ProductTable): Promise<void> {
-	const receipts = [...chunk.receipts.values()];
-	await copyRows(chunk, 'copy pos_stage_receipt from stdin', receipts.length, (i) => {
-		const r = receipts[i];
-		return `${r.rid}\t${copyField(r.txn)}\t${copyField(r.storeId)}\t${r.purchasedAt}\t${r.tuple?.customerId ?? '\\N'}\t` +
-			`${r.staffId ?? '\\N'}\t${r.total}\t${r.allNegative ? 'return' : 'sale'}`;
-	});
+	const r = chunk.receipts;
+	await copyRows(
+		chunk,
+		'copy pos_stage_receipt from stdin',
+		r.size,
+		(i) =>
+			`${i}\t${copyField(r.txn[i])}\t${copyField(r.storeId[i])}\t${r.purchasedAt[i]}\t${r.tuple[i]?.customerId ?? '\\N'}\t` +
+			`${r.staffId[i] ?? '\\N'}\t${r.total[i]}\t${r.allNegative[i] ? 'return' : 'sale'}`
+	);
 	const l = chunk.lines;
 	await copyRows(chunk, 'copy pos_stage_line from stdin', l.length, (i) => {
 		const p = l.product[i];
