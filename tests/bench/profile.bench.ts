@@ -49,7 +49,6 @@ const CUSTOMER_ID = (n: string) => `md5('c' || ${n})::uuid`;
 // indexes of the history tables, dropped for the load and rebuilt after (same definitions as the migrations)
 const HISTORY_INDEXES: Array<[string, string]> = [
 	['store_purchases_customer_idx', 'create index store_purchases_customer_idx on store_purchases (customer_id, purchased_at desc)'],
-	['store_purchase_lines_product_idx', 'create index store_purchase_lines_product_idx on store_purchase_lines (product_id)'],
 	['ec_orders_customer_idx', 'create index ec_orders_customer_idx on ec_orders (customer_id, ordered_at desc)'],
 	['ec_orders_ordered_at_idx', 'create index ec_orders_ordered_at_idx on ec_orders (ordered_at)'],
 	['ec_order_lines_product_idx', 'create index ec_order_lines_product_idx on ec_order_lines (product_id)'],

@@ -268,7 +268,7 @@ describe.skipIf(!testDbKinds().includes('postgres'))('set-based benchmark seed o
 	it('restores the foreign keys and indexes it set aside, and totals add up', async () => {
 		const fks = await scalar(a.db, `select count(*)::int as v from pg_constraint where contype = 'f' and conrelid = 'store_purchase_lines'::regclass`);
 		expect(fks).toBe(2);
-		const idx = await scalar(a.db, `select count(*)::int as v from pg_indexes where indexname = 'store_purchase_lines_product_idx'`);
+		const idx = await scalar(a.db, `select count(*)::int as v from pg_indexes where indexname = 'store_purchases_customer_idx'`);
 		expect(idx).toBe(1);
 		const bad = await scalar(a.db, `select ((select count(*) from store_purchases p where total_yen <> (select sum(amount_yen) from store_purchase_lines l where l.purchase_id = p.id))
 			+ (select count(*) from ec_orders o where subtotal_yen <> (select sum(amount_yen) from ec_order_lines l where l.order_id = o.id)))::int as v`);

@@ -422,12 +422,12 @@ export async function canSkipPurchaseFkTriggers(db: Kysely<Database>): Promise<b
  * verifies and locks the referenced rows set-based instead (lockStagedReferences).
  */
 export async function tuneBulkTransaction(trx: Trx, options: { skipFkTriggers?: boolean } = {}): Promise<void> {
-	await sql`set local work_mem = '256MB'`.execute(trx);
-	await sql`set local maintenance_work_mem = '256MB'`.execute(trx);
-	await sql`set local synchronous_commit = off`.execute(trx);
-	// row estimates of CTE chains run high: JIT would compile for ~0.2 s per statement for nothing
-	await sql`set local jit = off`.execute(trx);
-	if (options.skipFkTriggers) await sql`set local session_replication_role = replica`.execute(trx);
+	// one round trip (set_config(…, true) is SET LOCAL); row estimates of CTE chains run high:
+	// JIT would compile for ~0.2 s per statement for nothing
+	await sql`
+		select set_config('work_mem', '256MB', true), set_config('maintenance_work_mem', '256MB', true),
+			set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true)
+			${options.skipFkTriggers ? sql`, set_config('session_replication_role', 'replica', true)` : sql``}`.execute(trx);
 }
 
 /** Referenced rows a chunk found missing (deleted while the import ran). */

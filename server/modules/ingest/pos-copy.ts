@@ -704,12 +704,25 @@ interface TupleRef {
 	customerId: string | null;
 }
 
+/** A tuple as the file wrote it, found by one of its ids (TupleBuckets). */
+interface TupleEntry {
+	memberNo: string | null;
+	code: string | null;
+	email: string | null;
+	phone: string | null;
+	ref: TupleRef;
+}
+
 /**
  * Distinct identity tuples, in the order of first appearance, resolved in batches one after
  * another (file order) on pool connections while the reader goes on.
  */
 class CustomerResolver {
-	private refs = new Map<string, TupleRef>();
+	/**
+	 * Tuples by their first id present (POS code, else member no, email, phone), then compared
+	 * field by field: a look-up per receipt without building a key string from four fields.
+	 */
+	private buckets = new Map<string, TupleEntry | TupleEntry[]>();
 	private pending: BatchResolveItem[] = [];
 	private pendingRefs: TupleRef[] = [];
 	private chain: Promise<void> = Promise.resolve();
@@ -723,12 +736,24 @@ class CustomerResolver {
 
 	/** The tuple, or null for an anonymous receipt (nothing to resolve). */
 	add(row: PosRow): TupleRef | null {
-		if (!row.member_no && !row.customer_code && !row.email && !row.phone) return null;
-		const key = `${row.member_no ?? ''}\u0000${row.customer_code ?? ''}\u0000${row.email ?? ''}\u0000${row.phone ?? ''}`;
-		const known = this.refs.get(key);
-		if (known) return known;
+		const { member_no: memberNo, customer_code: code, email, phone } = row;
+		// only a bucket: tuples whose first ids read the same share it, and are told apart below
+		const key = code ?? memberNo ?? email ?? phone;
+		if (key === null) return null;
+		const bucket = this.buckets.get(key);
+		const same = (e: TupleEntry) => e.memberNo === memberNo && e.code === code && e.email === email && e.phone === phone;
+		if (bucket !== undefined) {
+			if (!Array.isArray(bucket)) {
+				if (same(bucket)) return bucket.ref;
+			} else {
+				for (const e of bucket) if (same(e)) return e.ref;
+			}
+		}
 		const ref: TupleRef = { customerId: null };
-		this.refs.set(key, ref);
+		const entry: TupleEntry = { memberNo, code, email, phone, ref };
+		if (bucket === undefined) this.buckets.set(key, entry);
+		else if (Array.isArray(bucket)) bucket.push(entry);
+		else this.buckets.set(key, [bucket, entry]);
 		// the same item the batch writer builds from a receipt's first line
 		this.pending.push({
 			identities: { pos: row.customer_code, email: row.email, phone: row.phone },
