@@ -63,3 +63,138 @@ export function startCopy(client: pg.PoolClient, statement: string): CopyWriter 
 		}
 	};
 }
+
+// ── binary COPY ─────────────────────────────────────────────────────────────────────────────
+// `COPY … WITH (FORMAT binary)`: each field is written into a buffer as PostgreSQL's binary
+// form (big-endian integers, UTF-8 text, a length before each field). No string is made per
+// row or per number, and the server has no text to parse: for a million lines that is most of
+// what the text format cost on both sides.
+
+const BINARY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+const BUFFER_BYTES = 64 * 1024;
+const TWO_32 = 4_294_967_296;
+
+/** Binary rows into buffers of BUFFER_BYTES; `take` hands over what is written so far. */
+export class BinaryRows {
+	private buf = Buffer.allocUnsafe(BUFFER_BYTES);
+	private off = 0;
+	/** Full buffers a long row pushed aside, sent before the current one. */
+	private pending: Buffer[] = [];
+
+	constructor() {
+		// signature, flags (no OIDs), header extension length
+		BINARY_SIGNATURE.copy(this.buf, 0);
+		this.off = BINARY_SIGNATURE.length;
+		this.off = this.buf.writeInt32BE(0, this.off);
+		this.off = this.buf.writeInt32BE(0, this.off);
+	}
+
+	/** Bytes written and not yet taken. */
+	get size(): number {
+		return this.off;
+	}
+
+	/** Starts a row of `fields` fields that needs at most `maxBytes` bytes. */
+	row(fields: number, maxBytes: number): void {
+		if (this.off + maxBytes + 2 > this.buf.length) this.renew(maxBytes + 2);
+		this.off = this.buf.writeInt16BE(fields, this.off);
+	}
+
+	int4(value: number): void {
+		this.off = this.buf.writeInt32BE(4, this.off);
+		this.off = this.buf.writeInt32BE(value, this.off);
+	}
+
+	/** A bigint given as a number (exact below 2^53, as every id here is). */
+	int8(value: number): void {
+		const high = Math.floor(value / TWO_32);
+		this.off = this.buf.writeInt32BE(8, this.off);
+		this.off = this.buf.writeInt32BE(high, this.off);
+		this.off = this.buf.writeUInt32BE(value - high * TWO_32, this.off);
+	}
+
+	null(): void {
+		this.off = this.buf.writeInt32BE(-1, this.off);
+	}
+
+	/** Text as UTF-8 (the row's maxBytes must allow 3 bytes per UTF-16 unit). */
+	text(value: string): void {
+		const at = this.off + 4;
+		const n = this.buf.write(value, at, 'utf8');
+		this.buf.writeInt32BE(n, this.off);
+		this.off = at + n;
+	}
+
+	/** Text already encoded as UTF-8. */
+	textBytes(value: Uint8Array): void {
+		this.off = this.buf.writeInt32BE(value.length, this.off);
+		this.buf.set(value, this.off);
+		this.off += value.length;
+	}
+
+	/** The end-of-data marker. */
+	trailer(): void {
+		if (this.off + 2 > this.buf.length) this.renew(2);
+		this.off = this.buf.writeInt16BE(-1, this.off);
+	}
+
+	/** What the current buffer holds (a view: the next rows go into a new buffer). */
+	private take(): Buffer | null {
+		if (this.off === 0) return null;
+		const data = this.buf.subarray(0, this.off);
+		this.buf = Buffer.allocUnsafe(BUFFER_BYTES);
+		this.off = 0;
+		return data;
+	}
+
+	/** A row that does not fit: the full buffer waits in `pending` for the next take. */
+	private renew(atLeast: number): void {
+		this.pending.push(this.buf.subarray(0, this.off));
+		this.buf = Buffer.allocUnsafe(Math.max(BUFFER_BYTES, atLeast));
+		this.off = 0;
+	}
+
+	/** Everything written so far, pending buffers first. */
+	takeAll(): Buffer[] {
+		const out = this.pending;
+		this.pending = [];
+		const last = this.take();
+		if (last) out.push(last);
+		return out;
+	}
+}
+
+export interface BinaryCopyWriter {
+	rows: BinaryRows;
+	/** Sends what the rows hold; resolves when the socket has room again. Call when rows.size passes a buffer. */
+	flush(): Promise<void>;
+	/** Writes the trailer, ends the COPY and waits for the server; returns the rows copied. */
+	end(): Promise<number>;
+}
+
+/** Starts `statement` (a COPY … FROM STDIN WITH (FORMAT binary)) on the client. */
+export function startBinaryCopy(client: pg.PoolClient, statement: string): BinaryCopyWriter {
+	const stream = client.query(copyFrom(statement));
+	const done = finished(stream);
+	done.catch(() => {});
+	const rows = new BinaryRows();
+	const send = async () => {
+		let room = true;
+		for (const data of rows.takeAll()) room = stream.write(data);
+		if (!room) await Promise.race([once(stream, 'drain'), done]);
+	};
+	return {
+		rows,
+		flush: send,
+		async end() {
+			rows.trailer();
+			await send();
+			stream.end();
+			await done;
+			return stream.rowCount;
+		}
+	};
+}
+
+/** Bytes in a BinaryRows buffer after which a writer should flush. */
+export const BINARY_FLUSH_BYTES = BUFFER_BYTES - 512;

@@ -34,7 +34,7 @@ import type pg from 'pg';
 import type { Database } from '../../db/types.ts';
 import type { Db, Trx } from '../../db/index.ts';
 import { resolveCustomersBatch, type BatchResolveItem } from '../customers/customers.service.ts';
-import { copyField, startCopy } from './copy-stream.ts';
+import { BINARY_FLUSH_BYTES, copyField, startBinaryCopy, startCopy } from './copy-stream.ts';
 import { cellsOf, type CsvSource, type LineBatch, type RawRecord } from './csv-source.ts';
 import { PosLineParser } from './pos-line.ts';
 import {
@@ -110,6 +110,8 @@ export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResul
 		const phaseMs = {
 			reading: Math.round(readMs),
 			writing: Math.round(performance.now() - started - readMs),
+			reader_waiting_slots: Math.round(read.waits.slots),
+			reader_waiting_customers: Math.round(read.waits.customers),
 			resolving_overlapped: Math.round(read.customers.busyMs),
 			...Object.fromEntries(Object.entries(writer.busyMs).map(([k, ms]) => [`${k}_overlapped`, Math.round(ms)]))
 		};
@@ -173,13 +175,16 @@ function kyselyOnClient(client: pg.PoolClient): Kysely<Database> {
 class ProductTable {
 	private indexBySku = new Map<string, number>();
 	readonly ids: number[] = [];
+	/** The SKU as a text-format COPY field, and as UTF-8 for the binary format. */
 	readonly skuFields: string[] = [];
+	readonly skuBytes: Buffer[] = [];
 
 	constructor(rows: Array<{ id: number; sku: string }>) {
 		for (const { id, sku } of rows) {
 			this.indexBySku.set(sku, this.ids.length);
 			this.ids.push(id);
 			this.skuFields.push(copyField(sku));
+			this.skuBytes.push(Buffer.from(sku, 'utf8'));
 		}
 	}
 
@@ -225,7 +230,7 @@ class ChunkLines {
 		this.product[i] = product;
 		if (product < 0) {
 			this.unknownSku++;
-			this.unknownSkus.set(i, copyField(row.sku));
+			this.unknownSkus.set(i, row.sku);
 		}
 	}
 
@@ -358,6 +363,8 @@ interface ReadResult {
 	rowsStaged: number;
 	unknownStaff: number;
 	customers: CustomerResolver;
+	/** Milliseconds the reader waited: for a slot (its chunk's write), for the customer resolver. */
+	waits: { slots: number; customers: number };
 }
 
 async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkWriter, products: ProductTable): Promise<ReadResult> {
@@ -378,9 +385,12 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 	let prevTxn = '';
 	let currentRid = -1;
 	let chunks = 0;
+	const waits = { slots: 0, customers: 0 };
 	const startChunk = async (): Promise<Chunk> => {
 		const slot = slots[chunks++ % slots.length];
+		const waitFrom = performance.now();
 		await slot.busy;
+		waits.slots += performance.now() - waitFrom;
 		writer.throwIfFailed();
 		return { slot, receipts: new ChunkReceipts(), lines: new ChunkLines(chunkLines + 64), repeatsLine: false, customersReady: null };
 	};
@@ -449,7 +459,11 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 					lastReceipt = txn;
 					tuple = customers.add(row);
 					if (row.staff_code && !ctx.staffIdByCode.has(row.staff_code)) unknownStaff++;
-					if (customers.mustWait()) await customers.keepUp();
+					if (customers.mustWait()) {
+						const waitFrom = performance.now();
+						await customers.keepUp();
+						waits.customers += performance.now() - waitFrom;
+					}
 				}
 				chunk ??= await startChunk();
 				// within a group the chunk is the same (it ends between groups only): the row before's receipt
@@ -470,7 +484,7 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 		await writer.drain().catch(() => {});
 		throw err;
 	}
-	return { rowsRead, rowsStaged, unknownStaff, customers };
+	return { rowsRead, rowsStaged, unknownStaff, customers, waits };
 }
 
 interface ChunkOutcome {
@@ -501,7 +515,7 @@ class ChunkWriter {
 	unknownSku = 0;
 	chunksDirect = 0;
 	chunksStaged = 0;
-	readonly busyMs: Record<string, number> = { ids: 0, references: 0, staging: 0, receipts: 0, lines: 0, totals: 0, commit: 0 };
+	readonly busyMs: Record<string, number> = { waiting_customers: 0, ids: 0, references: 0, staging: 0, receipts: 0, lines: 0, totals: 0, commit: 0 };
 
 	constructor(
 		private skipFkTriggers: boolean,
@@ -538,8 +552,10 @@ class ChunkWriter {
 	}
 
 	private async write(chunk: Chunk, receiptsIn: () => void): Promise<void> {
-		await chunk.customersReady;
 		let mark = performance.now();
+		await chunk.customersReady;
+		this.busyMs.waiting_customers += performance.now() - mark;
+		mark = performance.now();
 		const timed: Timer = (step) => {
 			const now = performance.now();
 			this.busyMs[step] += now - mark;
@@ -666,18 +682,35 @@ async function copyReceipts(chunk: Chunk, ids: string[]): Promise<void> {
 	);
 }
 
+/** The lines in COPY's binary format: a million of them would otherwise be a million strings. */
 async function copyLines(chunk: Chunk, ids: string[], products: ProductTable): Promise<void> {
 	const l = chunk.lines;
-	await copyRows(
-		chunk,
-		'copy store_purchase_lines (purchase_id, line_no, product_id, sku, quantity, unit_price_yen, amount_yen) from stdin',
-		l.length,
-		(i) => {
-			const p = l.product[i];
-			const product = p < 0 ? `\\N\t${l.unknownSkus.get(i)}` : `${products.ids[p]}\t${products.skuFields[p]}`;
-			return `${ids[l.rid[i]]}\t${l.lineNo[i]}\t${product}\t${l.quantity[i]}\t${l.unitPrice[i]}\t${l.amount[i]}`;
-		}
+	const receiptIds = ids.map(Number);
+	const copy = startBinaryCopy(
+		chunk.slot.client,
+		'copy store_purchase_lines (purchase_id, line_no, product_id, sku, quantity, unit_price_yen, amount_yen) from stdin with (format binary)'
 	);
+	const out = copy.rows;
+	for (let i = 0; i < l.length; i++) {
+		const p = l.product[i];
+		const unknown = p < 0 ? (l.unknownSkus.get(i) as string) : '';
+		// 7 length words + 3 × int4 + 2 × int8 = 68 bytes, plus the SKU
+		out.row(7, 68 + (p < 0 ? unknown.length * 3 : products.skuBytes[p].length));
+		out.int8(receiptIds[l.rid[i]]);
+		out.int4(l.lineNo[i]);
+		if (p < 0) {
+			out.null();
+			out.text(unknown);
+		} else {
+			out.int8(products.ids[p]);
+			out.textBytes(products.skuBytes[p]);
+		}
+		out.int4(l.quantity[i]);
+		out.int4(l.unitPrice[i]);
+		out.int4(l.amount[i]);
+		if (out.size >= BINARY_FLUSH_BYTES) await copy.flush();
+	}
+	await copy.end();
 }
 
 /** The chunk into pos_stage_receipt and pos_stage_line (inside the chunk's transaction). */
@@ -694,7 +727,7 @@ async function stageChunk(chunk: Chunk, products: ProductTable): Promise<void> {
 	const l = chunk.lines;
 	await copyRows(chunk, 'copy pos_stage_line from stdin', l.length, (i) => {
 		const p = l.product[i];
-		const sku = p < 0 ? l.unknownSkus.get(i) : products.skuFields[p];
+		const sku = p < 0 ? copyField(l.unknownSkus.get(i)) : products.skuFields[p];
 		return `${l.rid[i]}\t${l.fileLine[i]}\t${l.lineNo[i]}\t${sku}\t${l.quantity[i]}\t${l.unitPrice[i]}\t${l.amount[i]}`;
 	});
 }
