@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../server/db/index.ts';
 import { resolveCustomer, resolveCustomersBatch, type ResolvedCustomer } from '../../server/modules/customers/customers.service.ts';
@@ -44,12 +45,14 @@ async function decisions(db: Db, results: Array<ResolvedCustomer | null>) {
 describe.each(testDbKinds())('resolveCustomersBatch on %s', (kind) => {
 	let one: TestDatabase;
 	let batch: TestDatabase;
+	let unchecked: TestDatabase;
 	beforeAll(async () => {
-		[one, batch] = await Promise.all([createTestDatabase(kind), createTestDatabase(kind)]);
+		[one, batch, unchecked] = await Promise.all([createTestDatabase(kind), createTestDatabase(kind), createTestDatabase(kind)]);
 	});
 	afterAll(async () => {
 		await one?.dispose();
 		await batch?.dispose();
+		await unchecked?.dispose();
 	});
 
 	it('decides exactly as resolveCustomer called item by item', async () => {
@@ -65,6 +68,28 @@ describe.each(testDbKinds())('resolveCustomersBatch on %s', (kind) => {
 		expect(expected.customers).toBeGreaterThan(20);
 		expect(expected.perItem).toContain(null);
 		expect(await decisions(batch.db, batched)).toEqual(expected);
+
+		// the import's way: per-row FK triggers off, references checked once per batch
+		const viaReplica: Array<ResolvedCustomer | null> = [];
+		for (let i = 0; i < input.length; i += 70) {
+			const chunk = input.slice(i, i + 70).map((identities) => ({ identities }));
+			viaReplica.push(...(await unchecked.db.transaction().execute((trx) => resolveCustomersBatch(trx, chunk, { skipFkTriggers: true }))));
+		}
+		expect(await decisions(unchecked.db, viaReplica)).toEqual(expected);
+		// the KPI dirty markers still fire (ALWAYS triggers)
+		const { rows } = await sql<{ n: number }>`
+			select count(*)::int as n from customers c where not exists (select 1 from report_customer_dirty d where d.customer_id = c.id)`.execute(unchecked.db);
+		expect(rows[0].n).toBe(0);
+	});
+
+	it('with FK triggers off, a reference that does not exist is still refused', async () => {
+		const item = { identities: { pos: 'POS-NOWHERE' }, profile: { home_store_id: 'no-such-store' } };
+		await expect(unchecked.db.transaction().execute((trx) => resolveCustomersBatch(trx, [item], { skipFkTriggers: true }))).rejects.toThrow(
+			/deleted meanwhile.*"stores":1/
+		);
+		await expect(unchecked.db.transaction().execute((trx) => resolveCustomersBatch(trx, [item]))).rejects.toThrow(/foreign key/);
+		const left = await unchecked.db.selectFrom('customer_identities').select('id').where('value', '=', 'POS-NOWHERE').execute();
+		expect(left).toEqual([]);
 	});
 
 	it('uses a known member number first, and gives a new one to the new customer', async () => {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { IdentityKind, NewCustomer } from '../../db/types.ts';
+import { textArray } from '../ingest/pg-array.ts';
 
 export async function findCustomerIdsByIdentities(
 	db: DbOrTrx,
@@ -142,6 +143,23 @@ export async function attachIdentitiesBatch(
 		insert into customer_identities (customer_id, kind, value)
 		select * from unnest(${rows.map((r) => r.customer_id)}::uuid[], ${rows.map((r) => r.kind)}::text[], ${rows.map((r) => r.value)}::text[])
 		on conflict (kind, value) do nothing`.execute(db);
+}
+
+/**
+ * Locks the given stores and customers FOR KEY SHARE (as foreign-key checks would), then sets
+ * replica mode for the rest of the transaction; returns how many of each are missing.
+ */
+export async function lockResolveReferences(
+	trx: Trx,
+	refs: { stores: string[]; customers: string[] }
+): Promise<{ stores: number; customers: number }> {
+	const { rows } = await sql<{ stores: number; customers: number }>`
+		with s as (select id from stores where id = any(${textArray(refs.stores)}::text[]) for key share),
+		c as (select id from customers where id = any(${textArray(refs.customers)}::uuid[]) for key share)
+		select ${refs.stores.length}::int - (select count(*) from s)::int as stores,
+			${refs.customers.length}::int - (select count(*) from c)::int as customers,
+			set_config('session_replication_role', 'replica', true) as role`.execute(trx);
+	return rows[0];
 }
 
 /** The advisory locks of `lockIdentity` for many keys, taken in a fixed order (no deadlocks). */

@@ -11,6 +11,7 @@ import {
 	insertCustomers,
 	lockIdentities,
 	lockIdentity,
+	lockResolveReferences,
 	nextMemberNo,
 	nextMemberNos
 } from './customers.repository.ts';
@@ -64,9 +65,17 @@ export interface BatchResolveItem {
 	profile?: CustomerProfile;
 }
 
+export interface ResolveBatchOptions {
+	/**
+	 * Write customers and identities without per-row foreign-key triggers (session replication
+	 * role `replica`, for the rest of the transaction): the batch checks and locks the stores
+	 * and the existing customers it points at in one statement instead. Only for a session that
+	 * may (see canSkipPurchaseFkTriggers) — the POS import's bulk path.
+	 */
+	skipFkTriggers?: boolean;
+}
+
 const identityKey = (kind: IdentityKind, value: string) => `${kind}\u0000${value}`;
-const byPriority = (a: { kind: IdentityKind }, b: { kind: IdentityKind }) =>
-	IDENTITY_PRIORITY.indexOf(a.kind) - IDENTITY_PRIORITY.indexOf(b.kind);
 
 /**
  * `resolveCustomer` for a whole batch with a handful of set-based queries: one lock statement,
@@ -75,8 +84,13 @@ const byPriority = (a: { kind: IdentityKind }, b: { kind: IdentityKind }) =>
  * `resolveCustomer` on each in turn would: an item sees the customers and identities that
  * earlier items of the batch created or attached. Results are in input order.
  */
-export async function resolveCustomersBatch(trx: Trx, items: BatchResolveItem[]): Promise<Array<ResolvedCustomer | null>> {
-	const normalized = items.map((item) => normalizeIdentities(item.identities).sort(byPriority));
+export async function resolveCustomersBatch(
+	trx: Trx,
+	items: BatchResolveItem[],
+	options: ResolveBatchOptions = {}
+): Promise<Array<ResolvedCustomer | null>> {
+	// normalizeIdentities lists them in IDENTITY_PRIORITY order: the strongest first
+	const normalized = items.map((item) => normalizeIdentities(item.identities));
 	// Same lock key as resolveCustomer (the strongest id), so webhooks and imports serialise.
 	await lockIdentities(trx, normalized.filter((ids) => ids.length > 0).map((ids) => ids[0]));
 
@@ -120,6 +134,7 @@ export async function resolveCustomersBatch(trx: Trx, items: BatchResolveItem[])
 		return { customerId: id, created: true };
 	});
 
+	if (options.skipFkTriggers) await lockBatchReferences(trx, created, attach);
 	const numbers = await nextMemberNos(trx, created.filter((c) => !c.memberNo).length);
 	await insertCustomers(
 		trx,
@@ -127,4 +142,25 @@ export async function resolveCustomersBatch(trx: Trx, items: BatchResolveItem[])
 	);
 	await attachIdentitiesBatch(trx, attach);
 	return results;
+}
+
+/**
+ * What the foreign keys would check for the rows a batch inserts, once: the home stores of
+ * new customers and the existing customers that receive identities exist, locked FOR KEY
+ * SHARE; then replica mode turns the per-row checks off for the inserts.
+ */
+async function lockBatchReferences(
+	trx: Trx,
+	created: Array<{ id: string; profile: CustomerProfile }>,
+	attach: Array<{ customer_id: string }>
+): Promise<void> {
+	const createdIds = new Set(created.map((c) => c.id));
+	const stores = new Set<string>();
+	for (const c of created) if (c.profile.home_store_id) stores.add(c.profile.home_store_id);
+	const owners = new Set<string>();
+	for (const a of attach) if (!createdIds.has(a.customer_id)) owners.add(a.customer_id);
+	const missing = await lockResolveReferences(trx, { stores: [...stores], customers: [...owners] });
+	if (missing.stores + missing.customers > 0) {
+		throw new Error(`rows a customer batch refers to were deleted meanwhile: ${JSON.stringify(missing)}`);
+	}
 }

@@ -28,6 +28,7 @@ export function normalizePhone(raw: string): string | null {
 	return digits.length >= 10 && digits.length <= 11 ? digits : null;
 }
 
+/** The ids that normalise, in IDENTITY_PRIORITY order (the strongest first). */
 export function normalizeIdentities(input: IdentityInput): Array<{ kind: IdentityKind; value: string }> {
 	const out: Array<{ kind: IdentityKind; value: string }> = [];
 	const add = (kind: IdentityKind, value: string | null | undefined) => {

@@ -132,6 +132,22 @@ export class BinaryRows {
 		this.off += value.length;
 	}
 
+	/** A uuid from its text form (8-4-4-4-12 hex digits). */
+	uuid(value: string): void {
+		const buf = this.buf;
+		let off = buf.writeInt32BE(16, this.off);
+		for (let i = 0; i < 36; i++) {
+			if (i === 8 || i === 13 || i === 18 || i === 23) continue;
+			buf[off++] = (hexValue(value.charCodeAt(i)) << 4) | hexValue(value.charCodeAt(++i));
+		}
+		this.off = off;
+	}
+
+	/** A timestamptz as microseconds since 2000-01-01 UTC (PostgreSQL's epoch). */
+	timestamptz(micros: number): void {
+		this.int8(micros);
+	}
+
 	/** The end-of-data marker. */
 	trailer(): void {
 		if (this.off + 2 > this.buf.length) this.renew(2);
@@ -162,6 +178,57 @@ export class BinaryRows {
 		if (last) out.push(last);
 		return out;
 	}
+}
+
+function hexValue(c: number): number {
+	if (c >= 48 && c <= 57) return c - 48;
+	if (c >= 97 && c <= 102) return c - 87;
+	if (c >= 65 && c <= 70) return c - 55;
+	throw new Error('not a uuid');
+}
+
+/** Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01 UTC. */
+const PG_EPOCH_MICROS = Date.UTC(2000, 0, 1) * 1000;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2}):?(\d{2}))$/;
+
+/**
+ * An ISO 8601 time with an offset (what parseTimestamp returns) as microseconds since
+ * PostgreSQL's epoch, as timestamptz's input would read it (fractions rounded to the
+ * microsecond). Null when the text is not of that form.
+ */
+export function isoToPgMicros(iso: string): number | null {
+	// the form parseTimestamp makes of a Japanese local time, "YYYY-MM-DDTHH:MM:SS+09:00",
+	// read digit by digit: this runs once per receipt
+	if (iso.length === 25 && iso.endsWith('+09:00') && iso.charCodeAt(10) === 84) {
+		const y = digits(iso, 0, 4);
+		const mo = digits(iso, 5, 2);
+		const d = digits(iso, 8, 2);
+		const h = digits(iso, 11, 2);
+		const mi = digits(iso, 14, 2);
+		const sec = digits(iso, 17, 2);
+		if (y >= 100 && mo >= 0 && d >= 0 && h >= 0 && mi >= 0 && sec >= 0) {
+			return (Date.UTC(y, mo - 1, d, h, mi, sec) - 9 * 3_600_000) * 1000 - PG_EPOCH_MICROS;
+		}
+	}
+	const m = ISO_RE.exec(iso);
+	if (!m) return null;
+	const [, y, mo, d, h, mi, sec = '0', fraction = '', zone, sign, oh, om] = m;
+	let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec));
+	if (Number(y) < 100) return null; // Date.UTC maps years 0–99 to 1900–1999
+	if (zone !== 'Z') ms -= (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000;
+	const micros = fraction ? Math.round(Number(`0.${fraction}`) * 1e6) : 0;
+	return ms * 1000 + micros - PG_EPOCH_MICROS;
+}
+
+/** The number written by `length` decimal digits at `at`, or -1. */
+function digits(text: string, at: number, length: number): number {
+	let n = 0;
+	for (let i = at; i < at + length; i++) {
+		const c = text.charCodeAt(i) - 48;
+		if (c < 0 || c > 9) return -1;
+		n = n * 10 + c;
+	}
+	return n;
 }
 
 export interface BinaryCopyWriter {

@@ -397,15 +397,16 @@ export async function clearPosStaging(trx: Trx): Promise<void> {
 }
 
 /**
- * Whether this session may write the purchase tables with their foreign-key triggers off
- * (`session_replication_role = replica`): only when it is allowed (superuser, or granted SET on
- * the parameter) and every trigger of their own fires in replica mode as well (ENABLE ALWAYS,
- * or disabled anyway): replica mode must skip the FK checks and nothing else.
+ * Whether this session may write the tables of a POS import — purchases, their lines, new
+ * customers and identities — with their foreign-key triggers off (`session_replication_role =
+ * replica`): only when it is allowed (superuser, or granted SET on the parameter) and every
+ * trigger of their own fires in replica mode as well (ENABLE ALWAYS, or disabled anyway):
+ * replica mode must skip the FK checks and nothing else.
  */
 export async function canSkipPurchaseFkTriggers(db: Kysely<Database>): Promise<boolean> {
 	const { rows } = await sql<{ n: number }>`
 		select count(*)::int as n from pg_trigger
-		where tgrelid in ('store_purchases'::regclass, 'store_purchase_lines'::regclass)
+		where tgrelid in ('store_purchases'::regclass, 'store_purchase_lines'::regclass, 'customers'::regclass, 'customer_identities'::regclass)
 			and not tgisinternal and tgenabled not in ('A', 'D')`.execute(db);
 	if (rows[0].n > 0) return false;
 	try {

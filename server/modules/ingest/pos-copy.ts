@@ -34,7 +34,7 @@ import type pg from 'pg';
 import type { Database } from '../../db/types.ts';
 import type { Db, Trx } from '../../db/index.ts';
 import { resolveCustomersBatch, type BatchResolveItem } from '../customers/customers.service.ts';
-import { BINARY_FLUSH_BYTES, copyField, startBinaryCopy, startCopy } from './copy-stream.ts';
+import { BINARY_FLUSH_BYTES, copyField, isoToPgMicros, startBinaryCopy, startCopy } from './copy-stream.ts';
 import { cellsOf, type CsvSource, type LineBatch, type RawRecord } from './csv-source.ts';
 import { PosLineParser } from './pos-line.ts';
 import {
@@ -116,7 +116,7 @@ export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResul
 			...Object.fromEntries(Object.entries(writer.busyMs).map(([k, ms]) => [`${k}_overlapped`, Math.round(ms)]))
 		};
 		input.onProgress(read.rowsRead, 'done');
-		for (const slot of slots) await dropPosStaging(slot.db);
+		for (const slot of slots) if (slot.staging) await dropPosStaging(slot.db);
 		return {
 			rowsRead: read.rowsRead,
 			rowsOk: read.rowsStaged,
@@ -141,19 +141,26 @@ export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResul
 	}
 }
 
-/** A connection with its own staging tables; chunks take turns on SLOTS of them. */
+/** A connection (with its own staging tables when needed); chunks take turns on SLOTS of them. */
 interface Slot {
 	client: pg.PoolClient;
 	db: Kysely<Database>;
 	/** The write of the chunk last read for this slot: the next chunk waits for it. */
 	busy: Promise<void>;
+	/** Whether its TEMP staging tables exist (only chunks that cannot go direct use them). */
+	staging: boolean;
 }
 
 async function openSlot(pool: pg.Pool): Promise<Slot> {
 	const client = await pool.connect();
-	const db = kyselyOnClient(client);
-	await createPosStaging(db);
-	return { client, db, busy: Promise.resolve() };
+	return { client, db: kyselyOnClient(client), busy: Promise.resolve(), staging: false };
+}
+
+/** The slot's staging tables, created the first time one of its chunks needs them. */
+async function ensureStaging(slot: Slot): Promise<void> {
+	if (slot.staging) return;
+	await createPosStaging(slot.db);
+	slot.staging = true;
 }
 
 /**
@@ -370,7 +377,7 @@ interface ReadResult {
 async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkWriter, products: ProductTable): Promise<ReadResult> {
 	const { ctx } = input;
 	const chunkLines = input.chunkLines ?? DEFAULT_CHUNK_LINES;
-	const customers = new CustomerResolver(input.db);
+	const customers = new CustomerResolver(input.db, writer.skipFkTriggers);
 	let rowsRead = 0;
 	let rowsStaged = 0;
 	let unknownStaff = 0;
@@ -416,7 +423,12 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 			const count = records ? records.length : (lines as LineBatch).count;
 			for (let k = 0; k < count; k++) {
 				rowsRead++;
-				if ((rowsRead & 1023) === 0) input.onProgress(rowsRead, 'reading');
+				if ((rowsRead & 255) === 0) {
+					if ((rowsRead & 1023) === 0) input.onProgress(rowsRead, 'reading');
+					// let I/O callbacks run: buffered file pieces would keep the reader going in
+					// microtasks while the resolver's and the writers' query results wait behind it
+					await yieldToIo();
+				}
 				let line: number;
 				let row: PosRow | null;
 				if (lines) {
@@ -487,6 +499,9 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 	return { rowsRead, rowsStaged, unknownStaff, customers, waits };
 }
 
+/** A turn of the event loop (setImmediate runs after pending I/O callbacks). */
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 interface ChunkOutcome {
 	receiptsNew: number;
 	linesNew: number;
@@ -515,10 +530,10 @@ class ChunkWriter {
 	unknownSku = 0;
 	chunksDirect = 0;
 	chunksStaged = 0;
-	readonly busyMs: Record<string, number> = { waiting_customers: 0, ids: 0, references: 0, staging: 0, receipts: 0, lines: 0, totals: 0, commit: 0 };
+	readonly busyMs: Record<string, number> = { waiting_customers: 0, ids: 0, references: 0, staging: 0, waiting_turn: 0, receipts: 0, lines: 0, totals: 0, commit: 0 };
 
 	constructor(
-		private skipFkTriggers: boolean,
+		readonly skipFkTriggers: boolean,
 		private products: ProductTable
 	) {}
 
@@ -529,8 +544,7 @@ class ChunkWriter {
 		this.receiptsTurn = new Promise<void>((resolve) => (receiptsIn = resolve));
 		const write = (async () => {
 			try {
-				await previous;
-				if (!this.failure) await this.write(chunk, receiptsIn);
+				if (!this.failure) await this.write(chunk, previous, receiptsIn);
 			} catch (err) {
 				this.failure ??= err;
 			} finally {
@@ -551,7 +565,12 @@ class ChunkWriter {
 		this.throwIfFailed();
 	}
 
-	private async write(chunk: Chunk, receiptsIn: () => void): Promise<void> {
+	/**
+	 * Everything before the receipts insert (transaction settings, ids, reference locks,
+	 * staging) is done before waiting for `turn`, the previous chunk's receipts: only the
+	 * receipt inserts form a chain from chunk to chunk.
+	 */
+	private async write(chunk: Chunk, turn: Promise<void>, receiptsIn: () => void): Promise<void> {
 		let mark = performance.now();
 		await chunk.customersReady;
 		this.busyMs.waiting_customers += performance.now() - mark;
@@ -564,14 +583,15 @@ class ChunkWriter {
 		let outcome: ChunkOutcome | null = null;
 		if (!chunk.repeatsLine) {
 			try {
-				outcome = await chunk.slot.db.transaction().execute((trx) => this.writeDirect(trx, chunk, receiptsIn, timed));
+				outcome = await chunk.slot.db.transaction().execute((trx) => this.writeDirect(trx, chunk, turn, receiptsIn, timed));
 				this.chunksDirect++;
 			} catch (err) {
 				if (!(err instanceof ReceiptStoredBefore)) throw err;
 			}
 		}
 		if (!outcome) {
-			outcome = await chunk.slot.db.transaction().execute((trx) => this.writeStaged(trx, chunk, receiptsIn, timed));
+			await ensureStaging(chunk.slot);
+			outcome = await chunk.slot.db.transaction().execute((trx) => this.writeStaged(trx, chunk, turn, receiptsIn, timed));
 			this.chunksStaged++;
 		}
 		timed('commit');
@@ -584,7 +604,7 @@ class ChunkWriter {
 	 * Receipts and lines by COPY into their tables, ids drawn in advance. Throws
 	 * ReceiptStoredBefore (the transaction rolls back) when a receipt is stored already.
 	 */
-	private async writeDirect(trx: Trx, chunk: Chunk, receiptsIn: () => void, timed: Timer): Promise<ChunkOutcome> {
+	private async writeDirect(trx: Trx, chunk: Chunk, turn: Promise<void>, receiptsIn: () => void, timed: Timer): Promise<ChunkOutcome> {
 		await tuneBulkTransaction(trx, { skipFkTriggers: this.skipFkTriggers });
 		const ids = await reserveReceiptIds(trx, chunk.receipts.size);
 		timed('ids');
@@ -592,6 +612,9 @@ class ChunkWriter {
 			throwIfMissing(await lockReferences(trx, chunkReferences(chunk, this.products)));
 			timed('references');
 		}
+		await turn;
+		this.throwIfFailed();
+		timed('waiting_turn');
 		try {
 			await copyReceipts(chunk, ids);
 		} catch (err) {
@@ -611,7 +634,7 @@ class ChunkWriter {
 	 * receipts and lines (the first of a repeated line wins: file order) and recompute the
 	 * totals of receipts that received lines.
 	 */
-	private async writeStaged(trx: Trx, chunk: Chunk, receiptsIn: () => void, timed: Timer): Promise<ChunkOutcome> {
+	private async writeStaged(trx: Trx, chunk: Chunk, turn: Promise<void>, receiptsIn: () => void, timed: Timer): Promise<ChunkOutcome> {
 		await tuneBulkTransaction(trx, { skipFkTriggers: this.skipFkTriggers });
 		await stageChunk(chunk, this.products);
 		timed('staging');
@@ -619,6 +642,9 @@ class ChunkWriter {
 			throwIfMissing(await lockStagedReferences(trx));
 			timed('references');
 		}
+		await turn;
+		this.throwIfFailed();
+		timed('waiting_turn');
 		const receiptsNew = await insertStagedReceipts(trx);
 		const someStoredBefore = receiptsNew < chunk.receipts.size;
 		if (someStoredBefore) await mapExistingStagedReceipts(trx);
@@ -670,11 +696,42 @@ async function copyRows(chunk: Chunk, statement: string, rows: number, format: (
 // customer and staff ids are uuids, times parseTimestamp's ISO text, kinds fixed words: only
 // what comes from the file as text (receipt id, store code, SKU) is escaped
 
+const RECEIPT_COLUMNS = '(id, pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen, kind)';
+
+/** The receipts by binary COPY (text format when a time is of a form the binary writer does not read). */
 async function copyReceipts(chunk: Chunk, ids: string[]): Promise<void> {
+	const r = chunk.receipts;
+	const times = r.purchasedAt.map(isoToPgMicros);
+	if (times.includes(null)) return copyReceiptsAsText(chunk, ids);
+	const copy = startBinaryCopy(chunk.slot.client, `copy store_purchases ${RECEIPT_COLUMNS} from stdin with (format binary)`);
+	const out = copy.rows;
+	for (let i = 0; i < r.size; i++) {
+		const txn = r.txn[i];
+		const store = r.storeId[i];
+		const customer = r.tuple[i]?.customerId;
+		const staff = r.staffId[i];
+		// 8 length words + int8 id, 2 uuids, int8 time, int4 total, kind; texts at 3 bytes a unit
+		out.row(8, 100 + (txn.length + store.length) * 3);
+		out.int8(Number(ids[i]));
+		out.text(txn);
+		out.text(store);
+		if (customer) out.uuid(customer);
+		else out.null();
+		if (staff) out.uuid(staff);
+		else out.null();
+		out.timestamptz(times[i] as number);
+		out.int4(r.total[i]);
+		out.text(r.allNegative[i] ? 'return' : 'sale');
+		if (out.size >= BINARY_FLUSH_BYTES) await copy.flush();
+	}
+	await copy.end();
+}
+
+async function copyReceiptsAsText(chunk: Chunk, ids: string[]): Promise<void> {
 	const r = chunk.receipts;
 	await copyRows(
 		chunk,
-		'copy store_purchases (id, pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen, kind) from stdin',
+		`copy store_purchases ${RECEIPT_COLUMNS} from stdin`,
 		r.size,
 		(i) =>
 			`${ids[i]}\t${copyField(r.txn[i])}\t${copyField(r.storeId[i])}\t${r.tuple[i]?.customerId ?? '\\N'}\t${r.staffId[i] ?? '\\N'}\t` +
@@ -737,7 +794,10 @@ interface TupleRef {
 	customerId: string | null;
 }
 
-/** A tuple as the file wrote it, found by one of its ids (TupleBuckets). */
+const sameTuple = (e: TupleEntry, row: PosRow) =>
+	e.code === row.customer_code && e.memberNo === row.member_no && e.email === row.email && e.phone === row.phone;
+
+/** A tuple as the file wrote it, found by one of its ids (CustomerResolver's buckets). */
 interface TupleEntry {
 	memberNo: string | null;
 	code: string | null;
@@ -765,7 +825,10 @@ class CustomerResolver {
 	/** Time spent resolving (overlaps the reading). */
 	busyMs = 0;
 
-	constructor(private db: Db) {}
+	constructor(
+		private db: Db,
+		private skipFkTriggers: boolean
+	) {}
 
 	/** The tuple, or null for an anonymous receipt (nothing to resolve). */
 	add(row: PosRow): TupleRef | null {
@@ -774,12 +837,11 @@ class CustomerResolver {
 		const key = code ?? memberNo ?? email ?? phone;
 		if (key === null) return null;
 		const bucket = this.buckets.get(key);
-		const same = (e: TupleEntry) => e.memberNo === memberNo && e.code === code && e.email === email && e.phone === phone;
 		if (bucket !== undefined) {
 			if (!Array.isArray(bucket)) {
-				if (same(bucket)) return bucket.ref;
+				if (sameTuple(bucket, row)) return bucket.ref;
 			} else {
-				for (const e of bucket) if (same(e)) return e.ref;
+				for (const e of bucket) if (sameTuple(e, row)) return e.ref;
 			}
 		}
 		const ref: TupleRef = { customerId: null };
@@ -800,13 +862,13 @@ class CustomerResolver {
 
 	/** Whether the reader should wait (keepUp): two batches are queued, or one failed. */
 	mustWait(): boolean {
-		return this.inFlight >= 2 || this.failure !== null;
+		return this.inFlight >= 4 || this.failure !== null;
 	}
 
 	/** Backpressure: the reader waits while two batches are already queued. */
 	async keepUp(): Promise<void> {
 		if (this.failure) throw this.failure;
-		while (this.inFlight >= 2) await this.chain;
+		while (this.inFlight >= 4) await this.chain;
 	}
 
 	/** Resolves once every tuple added so far is resolved; throws the first failure. */
@@ -827,7 +889,7 @@ class CustomerResolver {
 			try {
 				if (this.failure) return;
 				const began = performance.now();
-				const results = await this.db.transaction().execute((trx) => resolveCustomersBatch(trx, items));
+				const results = await this.db.transaction().execute((trx) => resolveCustomersBatch(trx, items, { skipFkTriggers: this.skipFkTriggers }));
 				results.forEach((r, i) => {
 					refs[i].customerId = r?.customerId ?? null;
 					if (r?.created) this.created++;
