@@ -61,7 +61,7 @@ export async function findIdentityOwners(
 	if (identities.length === 0) return [];
 	const result = await sql<IdentityOwner>`
 		select ci.kind, ci.value, coalesce(c.merged_into, c.id) as customer_id
-		from unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[]) as u(kind, value)
+		from unnest(${textArray(identities.map((i) => i.kind))}::text[], ${textArray(identities.map((i) => i.value))}::text[]) as u(kind, value)
 		-- a LATERAL … LIMIT 1 is an index probe per id whatever the planner's stale statistics say
 		-- (a hash join would scan the whole table once per batch: quadratic over a big import)
 		cross join lateral (
@@ -79,7 +79,7 @@ export async function findCustomerIdsByMemberNos(
 	if (memberNos.length === 0) return [];
 	const result = await sql<{ member_no: string; customer_id: string }>`
 		select c.member_no, coalesce(c.merged_into, c.id) as customer_id
-		from unnest(${memberNos}::text[]) as u(member_no)
+		from unnest(${textArray(memberNos)}::text[]) as u(member_no)
 		cross join lateral (select member_no, merged_into, id from customers where member_no = u.member_no limit 1) as c`.execute(db);
 	return result.rows;
 }
@@ -121,8 +121,9 @@ export async function insertCustomers(db: DbOrTrx, rows: Array<NewCustomer & { i
 	const present = Object.keys(CUSTOMER_COLUMNS).filter((c) => rows.some((r) => (r as Record<string, unknown>)[c] != null));
 	const unknown = rows.flatMap((r) => Object.keys(r)).find((k) => !(k in CUSTOMER_COLUMNS) && !['created_at', 'updated_at'].includes(k));
 	if (unknown) throw new Error(`insertCustomers: unsupported column ${unknown}`);
-	const value = (v: unknown) => (v instanceof Date ? v.toISOString() : v ?? null);
-	const arrays = present.map((c) => sql`${rows.map((r) => value((r as Record<string, unknown>)[c]))}::${sql.raw(CUSTOMER_COLUMNS[c].type)}[]`);
+	// as array literals (pg-array.ts): cheaper to build and to send than the driver's arrays
+	const value = (v: unknown) => (v instanceof Date ? v.toISOString() : typeof v === 'boolean' ? (v ? 't' : 'f') : v == null ? null : String(v));
+	const arrays = present.map((c) => sql`${textArray(rows.map((r) => value((r as Record<string, unknown>)[c])))}::${sql.raw(CUSTOMER_COLUMNS[c].type)}[]`);
 	const selects = present.map((c) => {
 		const otherwise = CUSTOMER_COLUMNS[c].otherwise;
 		return otherwise ? sql`coalesce(${sql.ref(`u.${c}`)}, ${sql.raw(otherwise)})` : sql.ref(`u.${c}`);
@@ -141,7 +142,7 @@ export async function attachIdentitiesBatch(
 	if (rows.length === 0) return;
 	await sql`
 		insert into customer_identities (customer_id, kind, value)
-		select * from unnest(${rows.map((r) => r.customer_id)}::uuid[], ${rows.map((r) => r.kind)}::text[], ${rows.map((r) => r.value)}::text[])
+		select * from unnest(${textArray(rows.map((r) => r.customer_id))}::uuid[], ${textArray(rows.map((r) => r.kind))}::text[], ${textArray(rows.map((r) => r.value))}::text[])
 		on conflict (kind, value) do nothing`.execute(db);
 }
 
@@ -167,6 +168,6 @@ export async function lockIdentities(trx: Trx, keys: Array<{ kind: IdentityKind;
 	if (keys.length === 0) return;
 	await sql`
 		select count(pg_advisory_xact_lock(h)) from (
-			select distinct hashtext(k) as h from unnest(${keys.map((k) => `${k.kind}:${k.value}`)}::text[]) as k order by 1
+			select distinct hashtext(k) as h from unnest(${textArray(keys.map((k) => `${k.kind}:${k.value}`))}::text[]) as k order by 1
 		) as ordered`.execute(trx);
 }

@@ -55,6 +55,17 @@ export function parseTimestamp(raw: string): string | null {
 const lastTimestamp: { raw: string | null; iso: string | null } = { raw: null, iso: null };
 
 function computeTimestamp(s: string): string | null {
+	// "YYYY-MM-DD HH:mm:ss", what POS exports write, without a regex: this runs once per receipt
+	if (s.length === 19 && isPlainLocalTime(s)) {
+		const y = Number(s.slice(0, 4));
+		const mo = (s.charCodeAt(5) - 48) * 10 + s.charCodeAt(6) - 48;
+		const d = (s.charCodeAt(8) - 48) * 10 + s.charCodeAt(9) - 48;
+		const h = (s.charCodeAt(11) - 48) * 10 + s.charCodeAt(12) - 48;
+		const mi = (s.charCodeAt(14) - 48) * 10 + s.charCodeAt(15) - 48;
+		const sec = (s.charCodeAt(17) - 48) * 10 + s.charCodeAt(18) - 48;
+		if (!isRealDay(y, mo, d) || h > 23 || mi > 59 || sec > 59) return null;
+		return `${s.slice(0, 10)}T${s.slice(11)}+09:00`;
+	}
 	const local = LOCAL_TIME_RE.exec(s);
 	if (local) {
 		const [, y, mo, d, h, mi, sec = '00'] = local;
@@ -64,6 +75,16 @@ function computeTimestamp(s: string): string | null {
 	}
 	if (!ZONED_TIME_RE.test(s) || Number.isNaN(Date.parse(s)) || !isRealDay(Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10)))) return null;
 	return s;
+}
+
+/** Digits where "YYYY-MM-DD HH:mm:ss" has them, and its separators elsewhere. */
+function isPlainLocalTime(s: string): boolean {
+	for (let i = 0; i < 19; i++) {
+		const c = s.charCodeAt(i);
+		const expected = i === 4 || i === 7 ? 45 : i === 10 ? 32 : i === 13 || i === 16 ? 58 : -1;
+		if (expected === -1 ? c < 48 || c > 57 : c !== expected) return false;
+	}
+	return true;
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
