@@ -58,9 +58,9 @@ export interface RawRecord {
 export interface LineBatch {
 	text: string;
 	count: number;
-	starts: number[];
-	ends: number[];
-	lines: number[];
+	starts: Int32Array;
+	ends: Int32Array;
+	lines: Int32Array;
 }
 
 /** A piece of the file: lines to split (while the text has no quote), or records csv-parse made. */
@@ -87,6 +87,12 @@ async function* textOf(path: string, encoding: CsvEncoding, counted: (bytes: num
 /** A quote, or a CR that is not part of CRLF: what the line splitter cannot read. */
 const needsCsvParser = (text: string) => text.includes('"') || /\r[^\n]/.test(text);
 
+function grown(a: Int32Array, capacity: number): Int32Array {
+	const b = new Int32Array(capacity);
+	b.set(a);
+	return b;
+}
+
 /** The file a piece of text at a time: unsplit lines while that is exact, csv-parse records after. */
 async function* rawPieces(text: AsyncGenerator<string>, onSkip: (skip: CsvSkip) => void): AsyncGenerator<RawBatch> {
 	let rest = '';
@@ -99,7 +105,9 @@ async function* rawPieces(text: AsyncGenerator<string>, onSkip: (skip: CsvSkip) 
 			yield* parsedRecords(piece, text, lines, onSkip);
 			return;
 		}
-		const batch: LineBatch = { text: piece, count: 0, starts: [], ends: [], lines: [] };
+		// at most one line per byte; typically one per ~80 (grown when a file has shorter lines)
+		let capacity = (piece.length >> 5) + 16;
+		const batch: LineBatch = { text: piece, count: 0, starts: new Int32Array(capacity), ends: new Int32Array(capacity), lines: new Int32Array(capacity) };
 		let start = 0;
 		let nl: number;
 		while ((nl = piece.indexOf('\n', start)) !== -1) {
@@ -107,9 +115,15 @@ async function* rawPieces(text: AsyncGenerator<string>, onSkip: (skip: CsvSkip) 
 			const end = nl > start && piece.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
 			// empty lines are skipped (csv-parse's skip_empty_lines)
 			if (end > start) {
-				batch.starts.push(start);
-				batch.ends.push(end);
-				batch.lines.push(lines);
+				if (batch.count === capacity) {
+					capacity *= 2;
+					batch.starts = grown(batch.starts, capacity);
+					batch.ends = grown(batch.ends, capacity);
+					batch.lines = grown(batch.lines, capacity);
+				}
+				batch.starts[batch.count] = start;
+				batch.ends[batch.count] = end;
+				batch.lines[batch.count] = lines;
 				batch.count++;
 			}
 			start = nl + 1;
@@ -188,9 +202,9 @@ export async function openCsv(
 			pending = {
 				text: piece.text,
 				count: piece.count - 1,
-				starts: piece.starts.slice(1),
-				ends: piece.ends.slice(1),
-				lines: piece.lines.slice(1)
+				starts: piece.starts.subarray(1),
+				ends: piece.ends.subarray(1),
+				lines: piece.lines.subarray(1)
 			};
 		}
 	}

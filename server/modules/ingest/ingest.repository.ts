@@ -443,21 +443,24 @@ export interface MissingReferences {
  * What the foreign keys of the purchase tables would check per row, once per chunk: every
  * store, staff member, customer and product the chunk's rows point at exists, and is locked
  * FOR KEY SHARE until commit (as the FK check would lock it) so nobody can delete it
- * meanwhile. Each list holds distinct ids. Returns how many are missing.
+ * meanwhile. Stores, staff and products are listed once each; customers may repeat.
+ * Returns how many are missing.
  */
 export async function lockReferences(
 	trx: Trx,
 	refs: { stores: string[]; staff: string[]; customers: string[]; products: number[] }
 ): Promise<MissingReferences> {
+	const customers = textArray(refs.customers);
 	const { rows } = await sql<MissingReferences>`
 		with s as (select id from stores where id = any(${textArray(refs.stores)}::text[]) for key share),
 		st as (select id from staff where id = any(${textArray(refs.staff)}::uuid[]) for key share),
-		c as (select id from customers where id = any(${textArray(refs.customers)}::uuid[]) for key share),
+		c as (select id from customers where id = any(${customers}::uuid[]) for key share),
 		p as (select id from products where id = any(${intArray(refs.products)}::bigint[]) for key share)
 		select
 			${refs.stores.length}::int - (select count(*) from s)::int as stores,
 			${refs.staff.length}::int - (select count(*) from st)::int as staff,
-			${refs.customers.length}::int - (select count(*) from c)::int as customers,
+			-- several tuples of the file may have resolved to one customer: count each once
+			(select count(distinct u) from unnest(${customers}::uuid[]) as u)::int - (select count(*) from c)::int as customers,
 			${refs.products.length}::int - (select count(*) from p)::int as products`.execute(trx);
 	return rows[0];
 }

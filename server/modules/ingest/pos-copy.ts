@@ -149,11 +149,13 @@ interface Slot {
 	busy: Promise<void>;
 	/** Whether its TEMP staging tables exist (only chunks that cannot go direct use them). */
 	staging: boolean;
+	/** The line columns of its chunks (one chunk at a time per slot). */
+	lines: ChunkLines | null;
 }
 
 async function openSlot(pool: pg.Pool): Promise<Slot> {
 	const client = await pool.connect();
-	return { client, db: kyselyOnClient(client), busy: Promise.resolve(), staging: false };
+	return { client, db: kyselyOnClient(client), busy: Promise.resolve(), staging: false, lines: null };
 }
 
 /** The slot's staging tables, created the first time one of its chunks needs them. */
@@ -223,6 +225,13 @@ class ChunkLines {
 		this.unitPrice = new Int32Array(capacity);
 		this.amount = new Int32Array(capacity);
 		this.product = new Int32Array(capacity);
+	}
+
+	/** Empty again, keeping the columns' size. */
+	clear(): void {
+		this.length = 0;
+		this.unknownSku = 0;
+		this.unknownSkus.clear();
 	}
 
 	push(rid: number, fileLine: number, row: PosRow, product: number): void {
@@ -357,6 +366,8 @@ class SpanLineCheck {
 }
 
 interface Chunk {
+	/** Its number in the file (0, 1, …). */
+	seq: number;
 	slot: Slot;
 	receipts: ChunkReceipts;
 	lines: ChunkLines;
@@ -394,12 +405,17 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 	let chunks = 0;
 	const waits = { slots: 0, customers: 0 };
 	const startChunk = async (): Promise<Chunk> => {
-		const slot = slots[chunks++ % slots.length];
+		const seq = chunks++;
+		const slot = slots[seq % slots.length];
 		const waitFrom = performance.now();
 		await slot.busy;
 		waits.slots += performance.now() - waitFrom;
 		writer.throwIfFailed();
-		return { slot, receipts: new ChunkReceipts(), lines: new ChunkLines(chunkLines + 64), repeatsLine: false, customersReady: null };
+		// the slot's previous chunk is written: its line columns are reused
+		const lines = slot.lines ?? new ChunkLines(chunkLines + 64);
+		lines.clear();
+		slot.lines = lines;
+		return { seq, slot, receipts: new ChunkReceipts(), lines, repeatsLine: false, customersReady: null };
 	};
 	const endChunk = (chunk: Chunk) => {
 		chunk.customersReady = customers.flush();
@@ -668,11 +684,16 @@ function throwIfMissing(missing: MissingReferences): void {
 	}
 }
 
-/** What the chunk's rows point at, each once. */
+/** What the chunk's rows point at: each store, staff member and product once; each tuple's customer once (tuples may share one). */
 function chunkReferences(chunk: Chunk, products: ProductTable) {
 	const r = chunk.receipts;
-	const customers = new Set<string>();
-	for (const t of r.tuple) if (t?.customerId) customers.add(t.customerId);
+	const customers: string[] = [];
+	for (const t of r.tuple) {
+		if (t?.customerId && t.listedBy !== chunk.seq) {
+			t.listedBy = chunk.seq;
+			customers.push(t.customerId);
+		}
+	}
 	const used = new Uint8Array(products.ids.length);
 	const { product, length } = chunk.lines;
 	for (let i = 0; i < length; i++) if (product[i] >= 0) used[product[i]] = 1;
@@ -681,7 +702,7 @@ function chunkReferences(chunk: Chunk, products: ProductTable) {
 	return {
 		stores: [...new Set(r.storeId)],
 		staff: [...new Set(r.staffId.filter((id): id is string => id !== null))],
-		customers: [...customers],
+		customers,
 		products: productIds
 	};
 }
@@ -792,6 +813,8 @@ async function stageChunk(chunk: Chunk, products: ProductTable): Promise<void> {
 /** A distinct identity tuple; its customer once resolved. */
 interface TupleRef {
 	customerId: string | null;
+	/** The last chunk that listed it among its references (chunkReferences: each once, no Set). */
+	listedBy: number;
 }
 
 const sameTuple = (e: TupleEntry, row: PosRow) =>
@@ -844,7 +867,7 @@ class CustomerResolver {
 				for (const e of bucket) if (sameTuple(e, row)) return e.ref;
 			}
 		}
-		const ref: TupleRef = { customerId: null };
+		const ref: TupleRef = { customerId: null, listedBy: -1 };
 		const entry: TupleEntry = { memberNo, code, email, phone, ref };
 		if (bucket === undefined) this.buckets.set(key, entry);
 		else if (Array.isArray(bucket)) bucket.push(entry);
