@@ -100,8 +100,8 @@ describe('parseRow', () => {
 });
 
 describe('pg array literals', () => {
-	it('quotes and escapes every text element, NULL for null', () => {
-		expect(textArray(['a', 'b,"c"', 'back\\slash', null, ''])).toBe('{"a","b,\\"c\\"","back\\\\slash",NULL,""}');
+	it('quotes and escapes the text elements that need it, NULL for null', () => {
+		expect(textArray(['a', 'b,"c"', 'back\\slash', null, '', 'NULL', 'x y'])).toBe('{a,"b,\\"c\\"","back\\\\slash",NULL,"","NULL","x y"}');
 		expect(intArray([1, -2, null])).toBe('{1,-2,NULL}');
 		expect(textArray([])).toBe('{}');
 	});

@@ -4,15 +4,21 @@
  * cheaper than the driver's per-element serialisation, and PostgreSQL and PGlite read it alike.
  */
 
-/** Text-like values (text, uuid, timestamptz, date): every element quoted, NULL for null. */
+/** What an unquoted element cannot hold: braces, quotes, commas, backslashes, whitespace; "" and NULL. */
+const NEEDS_QUOTES = /[{}",\\\s]|^$|^null$/i;
+
+/**
+ * Text-like values (text, uuid, timestamptz, date), NULL for null. Elements are quoted only
+ * when they must be: ids, codes and times (most of what is sent) go as they are, and the
+ * literal is one join, not a string grown element by element.
+ */
 export function textArray(values: ReadonlyArray<string | null | undefined>): string {
-	let out = '{';
+	const parts = new Array<string>(values.length);
 	for (let i = 0; i < values.length; i++) {
 		const v = values[i];
-		if (i > 0) out += ',';
-		out += v == null ? 'NULL' : `"${v.replace(/[\\"]/g, '\\$&')}"`;
+		parts[i] = v == null ? 'NULL' : NEEDS_QUOTES.test(v) ? `"${v.replace(/[\\"]/g, '\\$&')}"` : v;
 	}
-	return out + '}';
+	return `{${parts.join(',')}}`;
 }
 
 /** Integers (int, bigint). */
