@@ -15,7 +15,7 @@ import {
 	nextMemberNo,
 	nextMemberNos
 } from './customers.repository.ts';
-import { IDENTITY_PRIORITY, normalizeIdentities, type IdentityInput } from './identity.ts';
+import { IDENTITY_PRIORITY, listIdentities, normalizeIdentities, type IdentityInput } from './identity.ts';
 
 export interface ResolvedCustomer {
 	customerId: string;
@@ -73,6 +73,8 @@ export interface ResolveBatchOptions {
 	 * may (see canSkipPurchaseFkTriggers) — the POS import's bulk path.
 	 */
 	skipFkTriggers?: boolean;
+	/** The items' ids are normalised already (normalizeEmail, normalizePhone, trimmed): not done again. */
+	normalized?: boolean;
 }
 
 const identityKey = (kind: IdentityKind, value: string) => `${kind}\u0000${value}`;
@@ -89,8 +91,8 @@ export async function resolveCustomersBatch(
 	items: BatchResolveItem[],
 	options: ResolveBatchOptions = {}
 ): Promise<Array<ResolvedCustomer | null>> {
-	// normalizeIdentities lists them in IDENTITY_PRIORITY order: the strongest first
-	const normalized = items.map((item) => normalizeIdentities(item.identities));
+	// both list them in IDENTITY_PRIORITY order: the strongest first
+	const normalized = items.map((item) => (options.normalized ? listIdentities(item.identities) : normalizeIdentities(item.identities)));
 	// Same lock key as resolveCustomer (the strongest id), so webhooks and imports serialise.
 	await lockIdentities(trx, normalized.filter((ids) => ids.length > 0).map((ids) => ids[0]));
 

@@ -28,6 +28,20 @@ export function normalizePhone(raw: string): string | null {
 	return digits.length >= 10 && digits.length <= 11 ? digits : null;
 }
 
+/**
+ * normalizeIdentities for ids that are normalised already (an import's validated rows): the
+ * same list, without normalising every value a second time.
+ */
+export function listIdentities(input: IdentityInput): Array<{ kind: IdentityKind; value: string }> {
+	const out: Array<{ kind: IdentityKind; value: string }> = [];
+	if (input.line) out.push({ kind: 'line', value: input.line });
+	if (input.ec) out.push({ kind: 'ec', value: input.ec });
+	if (input.pos) out.push({ kind: 'pos', value: input.pos });
+	if (input.email) out.push({ kind: 'email', value: input.email });
+	if (input.phone) out.push({ kind: 'phone', value: input.phone });
+	return out;
+}
+
 /** The ids that normalise, in IDENTITY_PRIORITY order (the strongest first). */
 export function normalizeIdentities(input: IdentityInput): Array<{ kind: IdentityKind; value: string }> {
 	const out: Array<{ kind: IdentityKind; value: string }> = [];

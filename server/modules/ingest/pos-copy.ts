@@ -912,7 +912,7 @@ class CustomerResolver {
 			try {
 				if (this.failure) return;
 				const began = performance.now();
-				const results = await this.db.transaction().execute((trx) => resolveCustomersBatch(trx, items, { skipFkTriggers: this.skipFkTriggers }));
+				const results = await this.db.transaction().execute((trx) => resolveCustomersBatch(trx, items, { skipFkTriggers: this.skipFkTriggers, normalized: true }));
 				results.forEach((r, i) => {
 					refs[i].customerId = r?.customerId ?? null;
 					if (r?.created) this.created++;
