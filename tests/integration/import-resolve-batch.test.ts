@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../server/db/index.ts';
-import { resolveCustomer, resolveCustomersBatch, type ResolvedCustomer } from '../../server/modules/customers/customers.service.ts';
+import { isIdentityTaken, resolveCustomer, resolveCustomersBatch, type ResolvedCustomer } from '../../server/modules/customers/customers.service.ts';
 import type { IdentityInput } from '../../server/modules/customers/identity.ts';
 import { createTestDatabase, testDbKinds, type TestDatabase } from '../helpers/db.ts';
 
@@ -110,4 +110,42 @@ describe.each(testDbKinds())('resolveCustomersBatch on %s', (kind) => {
 		const phoneOwner = await batch.db.selectFrom('customer_identities').select('customer_id').where('kind', '=', 'phone').where('value', '=', '09099990000').executeTakeFirstOrThrow();
 		expect(phoneOwner.customer_id).toBe(fresh.id);
 	});
+
+	it.skipIf(kind !== 'postgres')(
+		'plainIdentityInsert: an id another session attaches meanwhile fails the batch (isIdentityTaken); redone without it, it lands on that owner',
+		async () => {
+			const db = unchecked.db;
+			let inserted!: () => void;
+			const bInserted = new Promise<void>((r) => (inserted = r));
+			let release!: () => void;
+			const hold = new Promise<void>((r) => (release = r));
+			// session B attaches the e-mail and keeps its transaction open
+			const b = db.transaction().execute(async (trx) => {
+				await resolveCustomersBatch(trx, [{ identities: { pos: 'RACE-B', email: 'race@example.jp' } }]);
+				inserted();
+				await hold;
+			});
+			await bInserted;
+			// session A does not see it yet (and locks a different strongest id): it creates and attaches
+			const a = db.transaction().execute((trx) =>
+				resolveCustomersBatch(trx, [{ identities: { pos: 'RACE-A', email: 'race@example.jp' } }], { plainIdentityInsert: true })
+			);
+			const outcome = a.then(
+				() => null,
+				(err: unknown) => err
+			);
+			// A waits on B's uncommitted key; then B commits
+			for (let i = 0; i < 100; i++) {
+				const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock'`.execute(db);
+				if (rows[0].n > 0) break;
+				await new Promise((r) => setTimeout(r, 20));
+			}
+			release();
+			await b;
+			expect(isIdentityTaken(await outcome)).toBe(true);
+			const [redone] = await db.transaction().execute((trx) => resolveCustomersBatch(trx, [{ identities: { pos: 'RACE-A', email: 'race@example.jp' } }]));
+			const owner = await db.selectFrom('customer_identities').select('customer_id').where('value', '=', 'race@example.jp').executeTakeFirstOrThrow();
+			expect(redone).toEqual({ customerId: owner.customer_id, created: false });
+		}
+	);
 });

@@ -134,16 +134,22 @@ export async function insertCustomers(db: DbOrTrx, rows: Array<NewCustomer & { i
 		from unnest(${sql.join(arrays)}) as u(${sql.join(present.map((c) => sql.ref(c)))})`.execute(db);
 }
 
-/** Attaches many (customer, kind, value) identities; ids someone already owns are left alone. */
+/**
+ * Attaches many (customer, kind, value) identities; ids someone already owns are left alone.
+ * `plain`: the caller knows none is owned (it looked them up under lock), so no ON CONFLICT
+ * (its speculative insertion costs per row); should another session attach one meanwhile, the
+ * insert fails on customer_identities_kind_value_key instead.
+ */
 export async function attachIdentitiesBatch(
 	db: DbOrTrx,
-	rows: Array<{ customer_id: string; kind: IdentityKind; value: string }>
+	rows: Array<{ customer_id: string; kind: IdentityKind; value: string }>,
+	options: { plain?: boolean } = {}
 ): Promise<void> {
 	if (rows.length === 0) return;
 	await sql`
 		insert into customer_identities (customer_id, kind, value)
 		select * from unnest(${textArray(rows.map((r) => r.customer_id))}::uuid[], ${textArray(rows.map((r) => r.kind))}::text[], ${textArray(rows.map((r) => r.value))}::text[])
-		on conflict (kind, value) do nothing`.execute(db);
+		${options.plain ? sql`` : sql`on conflict (kind, value) do nothing`}`.execute(db);
 }
 
 /**

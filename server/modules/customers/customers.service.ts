@@ -75,6 +75,18 @@ export interface ResolveBatchOptions {
 	skipFkTriggers?: boolean;
 	/** The items' ids are normalised already (normalizeEmail, normalizePhone, trimmed): not done again. */
 	normalized?: boolean;
+	/**
+	 * Insert the new identities without ON CONFLICT. Cheaper, but when another session attaches
+	 * one of them between this batch's look-up and its insert, the batch fails with a unique
+	 * violation (isIdentityTaken) and the caller redoes it without this option.
+	 */
+	plainIdentityInsert?: boolean;
+}
+
+/** The error a batch with plainIdentityInsert fails with when another session took one of its ids. */
+export function isIdentityTaken(err: unknown): boolean {
+	const e = err as { code?: string; constraint?: string };
+	return e?.code === '23505' && e.constraint === 'customer_identities_kind_value_key';
 }
 
 const identityKey = (kind: IdentityKind, value: string) => `${kind}\u0000${value}`;
@@ -142,7 +154,7 @@ export async function resolveCustomersBatch(
 		trx,
 		created.map((c) => ({ ...c.profile, id: c.id, member_no: c.memberNo ?? (numbers.shift() as string) }))
 	);
-	await attachIdentitiesBatch(trx, attach);
+	await attachIdentitiesBatch(trx, attach, { plain: options.plainIdentityInsert });
 	return results;
 }
 

@@ -33,7 +33,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../../db/types.ts';
 import type { Db, Trx } from '../../db/index.ts';
-import { resolveCustomersBatch, type BatchResolveItem } from '../customers/customers.service.ts';
+import { isIdentityTaken, resolveCustomersBatch, type BatchResolveItem } from '../customers/customers.service.ts';
 import { BINARY_FLUSH_BYTES, copyField, isoToPgMicros, startBinaryCopy, startCopy } from './copy-stream.ts';
 import { cellsOf, type CsvSource, type LineBatch, type RawRecord } from './csv-source.ts';
 import { PosLineParser } from './pos-line.ts';
@@ -912,7 +912,15 @@ class CustomerResolver {
 			try {
 				if (this.failure) return;
 				const began = performance.now();
-				const results = await this.db.transaction().execute((trx) => resolveCustomersBatch(trx, items, { skipFkTriggers: this.skipFkTriggers, normalized: true }));
+				const resolve = (plainIdentityInsert: boolean) =>
+					this.db.transaction().execute(async (trx) => {
+						// no wait for the WAL flush at each batch's commit: the chunks that use its
+						// customers commit later, and their commit flushes it too
+						await tuneBulkTransaction(trx);
+						return resolveCustomersBatch(trx, items, { skipFkTriggers: this.skipFkTriggers, normalized: true, plainIdentityInsert });
+					});
+				// another session attaching one of the batch's ids meanwhile is rare: redo the batch then
+				const results = await resolve(true).catch((err) => (isIdentityTaken(err) ? resolve(false) : Promise.reject(err)));
 				results.forEach((r, i) => {
 					refs[i].customerId = r?.customerId ?? null;
 					if (r?.created) this.created++;
