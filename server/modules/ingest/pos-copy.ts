@@ -149,13 +149,14 @@ interface Slot {
 	busy: Promise<void>;
 	/** Whether its TEMP staging tables exist (only chunks that cannot go direct use them). */
 	staging: boolean;
-	/** The line columns of its chunks (one chunk at a time per slot). */
+	/** The line and receipt columns of its chunks (one chunk at a time per slot). */
 	lines: ChunkLines | null;
+	receipts: ChunkReceipts | null;
 }
 
 async function openSlot(pool: pg.Pool): Promise<Slot> {
 	const client = await pool.connect();
-	return { client, db: kyselyOnClient(client), busy: Promise.resolve(), staging: false, lines: null };
+	return { client, db: kyselyOnClient(client), busy: Promise.resolve(), staging: false, lines: null, receipts: null };
 }
 
 /** The slot's staging tables, created the first time one of its chunks needs them. */
@@ -273,19 +274,24 @@ class ChunkLines {
  */
 class ChunkReceipts {
 	private ridByTxn = new Map<string, number>();
+	/** Receipts in the chunk; the columns may be longer (kept from the slot's earlier chunks). */
+	size = 0;
 	readonly txn: string[] = [];
 	readonly storeId: string[] = [];
 	readonly purchasedAt: string[] = [];
 	readonly staffId: Array<string | null> = [];
 	readonly tuple: Array<TupleRef | null> = [];
-	readonly total: number[] = [];
-	readonly allNegative: boolean[] = [];
+	total = new Float64Array(1024);
+	allNegative = new Uint8Array(1024);
 	/** Line numbers 1–30 read for each receipt, as bits; larger ones in `moreLineNos`. */
-	private lineBits: number[] = [];
+	private lineBits = new Int32Array(1024);
 	private moreLineNos = new Map<number, number[]>();
 
-	get size(): number {
-		return this.txn.length;
+	/** Empty again, keeping the columns (a slot's next chunk reuses them). */
+	clear(): void {
+		this.size = 0;
+		this.ridByTxn.clear();
+		this.moreLineNos.clear();
 	}
 
 	ridOf(txn: string): number | undefined {
@@ -293,23 +299,24 @@ class ChunkReceipts {
 	}
 
 	add(txn: string, row: PosRow, staffId: string | null, tuple: TupleRef | null): number {
-		const rid = this.txn.length;
+		const rid = this.size++;
+		if (rid === this.total.length) this.grow();
 		this.ridByTxn.set(txn, rid);
-		this.txn.push(txn);
-		this.storeId.push(row.store_code);
-		this.purchasedAt.push(row.purchased_at);
-		this.staffId.push(staffId);
-		this.tuple.push(tuple);
-		this.total.push(0);
-		this.allNegative.push(true);
-		this.lineBits.push(0);
+		this.txn[rid] = txn;
+		this.storeId[rid] = row.store_code;
+		this.purchasedAt[rid] = row.purchased_at;
+		this.staffId[rid] = staffId;
+		this.tuple[rid] = tuple;
+		this.total[rid] = 0;
+		this.allNegative[rid] = 1;
+		this.lineBits[rid] = 0;
 		return rid;
 	}
 
 	/** Adds a line to the receipt; false when its line number was read for it already. */
 	addLine(rid: number, row: PosRow): boolean {
 		this.total[rid] += row.amount_yen;
-		if (row.quantity >= 0) this.allNegative[rid] = false;
+		if (row.quantity >= 0) this.allNegative[rid] = 0;
 		const n = row.line_no;
 		if (n <= 30) {
 			const bit = 1 << (n - 1);
@@ -322,6 +329,19 @@ class ChunkReceipts {
 		if (more.includes(n)) return false;
 		more.push(n);
 		return true;
+	}
+
+	private grow(): void {
+		const n = this.total.length * 2;
+		const total = new Float64Array(n);
+		total.set(this.total);
+		this.total = total;
+		const negative = new Uint8Array(n);
+		negative.set(this.allNegative);
+		this.allNegative = negative;
+		const bits = new Int32Array(n);
+		bits.set(this.lineBits);
+		this.lineBits = bits;
 	}
 }
 
@@ -413,9 +433,12 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 		writer.throwIfFailed();
 		// the slot's previous chunk is written: its line columns are reused
 		const lines = slot.lines ?? new ChunkLines(chunkLines + 64);
+		const receipts = slot.receipts ?? new ChunkReceipts();
 		lines.clear();
+		receipts.clear();
 		slot.lines = lines;
-		return { seq, slot, receipts: new ChunkReceipts(), lines, repeatsLine: false, customersReady: null };
+		slot.receipts = receipts;
+		return { seq, slot, receipts, lines, repeatsLine: false, customersReady: null };
 	};
 	const endChunk = (chunk: Chunk) => {
 		chunk.customersReady = customers.flush();
@@ -688,7 +711,13 @@ function throwIfMissing(missing: MissingReferences): void {
 function chunkReferences(chunk: Chunk, products: ProductTable) {
 	const r = chunk.receipts;
 	const customers: string[] = [];
-	for (const t of r.tuple) {
+	const stores = new Set<string>();
+	const staff = new Set<string>();
+	for (let i = 0; i < r.size; i++) {
+		stores.add(r.storeId[i]);
+		const s = r.staffId[i];
+		if (s !== null) staff.add(s);
+		const t = r.tuple[i];
 		if (t?.customerId && t.listedBy !== chunk.seq) {
 			t.listedBy = chunk.seq;
 			customers.push(t.customerId);
@@ -700,8 +729,8 @@ function chunkReferences(chunk: Chunk, products: ProductTable) {
 	const productIds: number[] = [];
 	for (let p = 0; p < used.length; p++) if (used[p]) productIds.push(products.ids[p]);
 	return {
-		stores: [...new Set(r.storeId)],
-		staff: [...new Set(r.staffId.filter((id): id is string => id !== null))],
+		stores: [...stores],
+		staff: [...staff],
 		customers,
 		products: productIds
 	};
@@ -722,8 +751,12 @@ const RECEIPT_COLUMNS = '(id, pos_txn_id, store_id, customer_id, staff_id, purch
 /** The receipts by binary COPY (text format when a time is of a form the binary writer does not read). */
 async function copyReceipts(chunk: Chunk, ids: string[]): Promise<void> {
 	const r = chunk.receipts;
-	const times = r.purchasedAt.map(isoToPgMicros);
-	if (times.includes(null)) return copyReceiptsAsText(chunk, ids);
+	const times = new Float64Array(r.size);
+	for (let i = 0; i < r.size; i++) {
+		const t = isoToPgMicros(r.purchasedAt[i]);
+		if (t === null) return copyReceiptsAsText(chunk, ids);
+		times[i] = t;
+	}
 	const copy = startBinaryCopy(chunk.slot.client, `copy store_purchases ${RECEIPT_COLUMNS} from stdin with (format binary)`);
 	const out = copy.rows;
 	for (let i = 0; i < r.size; i++) {
@@ -740,7 +773,7 @@ async function copyReceipts(chunk: Chunk, ids: string[]): Promise<void> {
 		else out.null();
 		if (staff) out.uuid(staff);
 		else out.null();
-		out.timestamptz(times[i] as number);
+		out.timestamptz(times[i]);
 		out.int4(r.total[i]);
 		out.text(r.allNegative[i] ? 'return' : 'sale');
 		if (out.size >= BINARY_FLUSH_BYTES) await copy.flush();
