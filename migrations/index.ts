@@ -18,6 +18,7 @@ import * as purchasesTimeIdxDropped from './2026-11-24T1100_purchases_time_idx_d
 import * as purchasesStoreTimeIdxDropped from './2026-11-24T1200_purchases_store_time_idx_dropped.ts';
 import * as purchaseLinesProductIdxDropped from './2026-11-24T1300_purchase_lines_product_idx_dropped.ts';
 import * as customerTriggersAlways from './2026-11-24T1400_customer_triggers_always.ts';
+import * as customerPartialIndexes from './2026-11-24T1500_customer_partial_indexes.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -34,5 +35,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-11-24T1100_purchases_time_idx_dropped': purchasesTimeIdxDropped,
 	'2026-11-24T1200_purchases_store_time_idx_dropped': purchasesStoreTimeIdxDropped,
 	'2026-11-24T1300_purchase_lines_product_idx_dropped': purchaseLinesProductIdxDropped,
-	'2026-11-24T1400_customer_triggers_always': customerTriggersAlways
+	'2026-11-24T1400_customer_triggers_always': customerTriggersAlways,
+	'2026-11-24T1500_customer_partial_indexes': customerPartialIndexes
 };

@@ -53,9 +53,9 @@ const HISTORY_INDEXES: Array<[string, string]> = [
 	['ec_orders_ordered_at_idx', 'create index ec_orders_ordered_at_idx on ec_orders (ordered_at)'],
 	['ec_order_lines_product_idx', 'create index ec_order_lines_product_idx on ec_order_lines (product_id)'],
 	['consultations_customer_idx', 'create index consultations_customer_idx on consultations (customer_id, occurred_at desc)'],
-	['customers_kana_idx', 'create index customers_kana_idx on customers (family_kana text_pattern_ops, given_kana)'],
-	['customers_phone_last4_idx', 'create index customers_phone_last4_idx on customers (right(phone, 4))'],
-	['customers_family_name_idx', 'create index customers_family_name_idx on customers (family_name text_pattern_ops)']
+	['customers_kana_idx', 'create index customers_kana_idx on customers (family_kana text_pattern_ops, given_kana) where family_kana is not null'],
+	['customers_phone_last4_idx', 'create index customers_phone_last4_idx on customers (right(phone, 4)) where phone is not null'],
+	['customers_family_name_idx', 'create index customers_family_name_idx on customers (family_name text_pattern_ops) where family_name is not null']
 ];
 
 function generation(): string[] {

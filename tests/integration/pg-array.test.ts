@@ -4,7 +4,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intArray, textArray } from '../../server/modules/ingest/pg-array.ts';
+import { intArray, textArray, uuidArray } from '../../server/modules/ingest/pg-array.ts';
 import { createTestDatabase, testDbKinds, type TestDatabase } from '../helpers/db.ts';
 
 const TRICKY = [
@@ -37,6 +37,13 @@ describe.each(testDbKinds())('pg array literals on %s', (kind) => {
 	it('text values come back exactly, quoted or not', async () => {
 		const { rows } = await sql<{ a: Array<string | null> }>`select ${textArray(TRICKY)}::text[] as a`.execute(tdb.db);
 		expect(rows[0].a).toEqual(TRICKY);
+	});
+
+	it('uuids, with and without NULL', async () => {
+		const ids = ['8c2f6a52-0e1b-4c43-9a7e-5b0f3c1d2e4f', '00000000-0000-4000-8000-000000000000'];
+		const { rows } = await sql<{ a: string[]; b: Array<string | null> }>`select ${uuidArray(ids)}::uuid[] as a, ${uuidArray([ids[0], null])}::uuid[] as b`.execute(tdb.db);
+		expect(rows[0].a).toEqual(ids);
+		expect(rows[0].b).toEqual([ids[0], null]);
 	});
 
 	it('integers and empty arrays too', async () => {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { IdentityKind, NewCustomer } from '../../db/types.ts';
-import { textArray } from '../ingest/pg-array.ts';
+import { textArray, uuidArray } from '../ingest/pg-array.ts';
 
 export async function findCustomerIdsByIdentities(
 	db: DbOrTrx,
@@ -123,7 +123,10 @@ export async function insertCustomers(db: DbOrTrx, rows: Array<NewCustomer & { i
 	if (unknown) throw new Error(`insertCustomers: unsupported column ${unknown}`);
 	// as array literals (pg-array.ts): cheaper to build and to send than the driver's arrays
 	const value = (v: unknown) => (v instanceof Date ? v.toISOString() : typeof v === 'boolean' ? (v ? 't' : 'f') : v == null ? null : String(v));
-	const arrays = present.map((c) => sql`${textArray(rows.map((r) => value((r as Record<string, unknown>)[c])))}::${sql.raw(CUSTOMER_COLUMNS[c].type)}[]`);
+	const arrays = present.map((c) => {
+		const values = rows.map((r) => value((r as Record<string, unknown>)[c]));
+		return sql`${CUSTOMER_COLUMNS[c].type === 'uuid' ? uuidArray(values) : textArray(values)}::${sql.raw(CUSTOMER_COLUMNS[c].type)}[]`;
+	});
 	const selects = present.map((c) => {
 		const otherwise = CUSTOMER_COLUMNS[c].otherwise;
 		return otherwise ? sql`coalesce(${sql.ref(`u.${c}`)}, ${sql.raw(otherwise)})` : sql.ref(`u.${c}`);
@@ -148,7 +151,7 @@ export async function attachIdentitiesBatch(
 	if (rows.length === 0) return;
 	await sql`
 		insert into customer_identities (customer_id, kind, value)
-		select * from unnest(${textArray(rows.map((r) => r.customer_id))}::uuid[], ${textArray(rows.map((r) => r.kind))}::text[], ${textArray(rows.map((r) => r.value))}::text[])
+		select * from unnest(${uuidArray(rows.map((r) => r.customer_id))}::uuid[], ${textArray(rows.map((r) => r.kind))}::text[], ${textArray(rows.map((r) => r.value))}::text[])
 		${options.plain ? sql`` : sql`on conflict (kind, value) do nothing`}`.execute(db);
 }
 
@@ -162,7 +165,7 @@ export async function lockResolveReferences(
 ): Promise<{ stores: number; customers: number }> {
 	const { rows } = await sql<{ stores: number; customers: number }>`
 		with s as (select id from stores where id = any(${textArray(refs.stores)}::text[]) for key share),
-		c as (select id from customers where id = any(${textArray(refs.customers)}::uuid[]) for key share)
+		c as (select id from customers where id = any(${uuidArray(refs.customers)}::uuid[]) for key share)
 		select ${refs.stores.length}::int - (select count(*) from s)::int as stores,
 			${refs.customers.length}::int - (select count(*) from c)::int as customers,
 			set_config('session_replication_role', 'replica', true) as role`.execute(trx);

@@ -6,7 +6,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { Database, Product } from '../../db/types.ts';
-import { boolArray, intArray, textArray } from './pg-array.ts';
+import { boolArray, intArray, textArray, uuidArray } from './pg-array.ts';
 
 // ── lookups ─────────────────────────────────────────────────────────────────────────────────
 
@@ -450,10 +450,10 @@ export async function lockReferences(
 	trx: Trx,
 	refs: { stores: string[]; staff: string[]; customers: string[]; products: number[] }
 ): Promise<MissingReferences> {
-	const customers = textArray(refs.customers);
+	const customers = uuidArray(refs.customers);
 	const { rows } = await sql<MissingReferences>`
 		with s as (select id from stores where id = any(${textArray(refs.stores)}::text[]) for key share),
-		st as (select id from staff where id = any(${textArray(refs.staff)}::uuid[]) for key share),
+		st as (select id from staff where id = any(${uuidArray(refs.staff)}::uuid[]) for key share),
 		c as (select id from customers where id = any(${customers}::uuid[]) for key share),
 		p as (select id from products where id = any(${intArray(refs.products)}::bigint[]) for key share)
 		select

@@ -21,6 +21,17 @@ export function textArray(values: ReadonlyArray<string | null | undefined>): str
 	return `{${parts.join(',')}}`;
 }
 
+/**
+ * uuids (or NULL): nothing in their text needs quoting, so the literal is a plain join. The
+ * import sends tens of thousands of customer ids per chunk. Only for ids that are uuids
+ * already (from the database or randomUUID), never for text from outside.
+ */
+export function uuidArray(values: ReadonlyArray<string | null | undefined>): string {
+	let nulls = false;
+	for (let i = 0; i < values.length; i++) if (values[i] == null) nulls = true;
+	return `{${(nulls ? values.map((v) => v ?? 'NULL') : values).join(',')}}`;
+}
+
 /** Integers (int, bigint). */
 export function intArray(values: ReadonlyArray<number | null | undefined>): string {
 	let out = '{';
