@@ -1,8 +1,9 @@
 /**
- * The POS import on PostgreSQL: rows are validated in JS as they stream from the file and are
- * kept per chunk in compact arrays; each chunk is then written in one transaction, by `COPY …
- * FROM STDIN` straight into store_purchases and store_purchase_lines, while the next chunk is
- * read. Same results as the batch writer (pos.writer.ts), which PGlite uses.
+ * The POS import on PostgreSQL: rows are parsed and validated in JS as they stream from the
+ * file (plain lines in place, PosLineParser) and kept per chunk in columns (typed arrays); each
+ * chunk is then written in one transaction, by binary `COPY … FROM STDIN` straight into
+ * store_purchases and store_purchase_lines, while the next chunk is read. Same results as the
+ * batch writer (pos.writer.ts), which PGlite uses.
  *
  * Chunks end at a receipt boundary. A chunk's receipts are grouped and summed in JS (store,
  * time, staff, customer of their first line; total; return when every line is negative) and
@@ -13,9 +14,9 @@
  * The direct COPY assumes what holds for a first import: none of the chunk's receipts is stored
  * yet and no line number repeats within it. When a receipt is stored after all (a re-import, an
  * unsorted file whose receipt came back in a later chunk: the COPY fails on the unique key,
- * after waiting for that chunk's commit as an insert would), the chunk goes back to a
- * savepoint and takes the general path: COPY into TEMP staging tables, then set-based inserts
- * that skip what is stored and recompute totals of receipts that received lines.
+ * after waiting for that chunk's commit as an insert would), the chunk's transaction is rolled
+ * back and the chunk takes the general path: COPY into TEMP staging tables, then set-based
+ * inserts that skip what is stored and recompute totals of receipts that received lines.
  *
  * Customers: each receipt's identity tuple (member no, POS code, email, phone of its first
  * line) is resolved with `resolveCustomersBatch`, distinct tuples only, in the order the file
@@ -23,11 +24,15 @@
  * chunk's write waits for its tuples. Resolving a tuple a second time would return the same
  * customer and change nothing, so this equals resolving every receipt in file order.
  *
- * Foreign keys: when the session may (see canSkipPurchaseFkTriggers), the purchase tables are
- * written without per-row FK triggers — a million trigger calls, each locking a row, were a
- * third of the write time — and each chunk checks and locks the rows it references in one
- * statement instead (lockReferences / lockStagedReferences). Otherwise the FK triggers run as
- * usual.
+ * Foreign keys: when the session may (see canSkipPurchaseFkTriggers), the purchase tables, new
+ * customers and identities are written without per-row FK triggers — a million trigger calls,
+ * each locking a row, were a third of the write time — and each chunk (each resolver batch)
+ * checks and locks the rows it references in one statement instead (lockReferences /
+ * lockStagedReferences / resolveCustomersBatch's skipFkTriggers). Otherwise the FK triggers
+ * run as usual.
+ *
+ * One thread does all of it: the reader yields to the event loop every 256 rows, so query
+ * results of the resolver and the writers are read promptly.
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
