@@ -148,6 +148,9 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 		expect(viaCopy.warnings).toMatchObject({ unknown_sku: expect.any(Number), unknown_staff_code: expect.any(Number) });
 		expect(comparable(viaCopy)).toEqual(comparable(viaBatch));
 		expect(comparable(viaChunks)).toEqual(comparable(viaBatch));
+		// a first file: every chunk goes straight in by COPY
+		expect(viaChunks.phaseMs?.chunks_direct).toBeGreaterThan(10);
+		expect(viaChunks.phaseMs?.chunks_staged).toBe(0);
 		const expected = await dump(batchDb.db);
 		expect(await dump(copyDb.db)).toEqual(expected);
 		expect(await dump(chunkDb.db)).toEqual(expected);
@@ -158,6 +161,9 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 		await writeFile(file, posCsv(8, 300, 300));
 		const { viaCopy, viaChunks, viaBatch } = await both(file);
 		expect(viaCopy.counts.lines_already_present).toBeGreaterThan(0);
+		// chunks meeting stored receipts went through staging, the others straight in
+		expect(viaChunks.phaseMs?.chunks_staged).toBeGreaterThan(0);
+		expect(viaChunks.phaseMs?.chunks_direct).toBeGreaterThan(0);
 		expect(comparable(viaCopy)).toEqual(comparable(viaBatch));
 		expect(comparable(viaChunks)).toEqual(comparable(viaBatch));
 		const expected = await dump(batchDb.db);
