@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../server/db/index.ts';
 import { runImport, type ImportSummary } from '../../server/modules/ingest/ingest.service.ts';
@@ -194,6 +195,25 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 			expect(await dump(checked.db)).toEqual(await dump(reference.db));
 		} finally {
 			await Promise.all([checked.dispose(), reference.dispose()]);
+		}
+	});
+
+	it('with a pool of two connections (one chunk at a time) it loads the same rows', async () => {
+		const [small, reference] = await Promise.all([createTestDatabase('postgres'), createTestDatabase('postgres')]);
+		const pool = new pg.Pool({ connectionString: small.url, max: 2 });
+		try {
+			for (const tdb of [small, reference]) {
+				await seed(tdb.db);
+				await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null });
+			}
+			const options = { kind: 'pos' as const, file: join(tmp, 'pos-a.csv'), errorsFile: null, keepErrors: 1000, batchSize: 50 };
+			const viaSmallPool = await runImport(small.db, { ...options, pool, copyChunkLines: 7 });
+			const viaBatch = await runImport(reference.db, options);
+			expect(comparable(viaSmallPool)).toEqual(comparable(viaBatch));
+			expect(await dump(small.db)).toEqual(await dump(reference.db));
+		} finally {
+			await pool.end();
+			await Promise.all([small.dispose(), reference.dispose()]);
 		}
 	});
 

@@ -96,14 +96,19 @@ export interface PosCopyResult {
 /** Distinct tuples per resolveCustomersBatch call: one transaction, one advisory lock per tuple. */
 const RESOLVE_CHUNK = 2000;
 const DEFAULT_CHUNK_LINES = 50_000;
-/** Chunks in flight, each on its own connection: one being read while two are written. */
+/** Chunks in flight, each on its own connection: one being read while two are written (fewer when the pool is small). */
 const SLOTS = 3;
 
 export async function importPosByCopy(input: PosCopyInput): Promise<PosCopyResult> {
 	const slots: Slot[] = [];
 	let failed: unknown = null;
 	try {
-		for (let i = 0; i < SLOTS; i++) slots.push(await openSlot(input.pool));
+		// each slot holds a connection for the whole import and the resolver needs one more: with
+		// fewer connections than that the resolver would wait forever for a free one
+		const poolMax = input.pool.options.max ?? 10;
+		if (poolMax < 2) throw new Error('the POS COPY import needs a pool of at least 2 connections');
+		const slotCount = Math.min(SLOTS, poolMax - 1);
+		for (let i = 0; i < slotCount; i++) slots.push(await openSlot(input.pool));
 		const skipFkTriggers = await canSkipPurchaseFkTriggers(slots[0].db);
 		const products = new ProductTable(await listProductIdsBySku(input.db));
 		const writer = new ChunkWriter(skipFkTriggers, products);
