@@ -84,17 +84,11 @@ export async function findCustomerIdsByMemberNos(
 	return result.rows;
 }
 
-/** `count` fresh member numbers from the shared sequence, ascending. */
-export async function nextMemberNos(db: DbOrTrx, count: number): Promise<string[]> {
-	if (count === 0) return [];
-	const result = await sql<{ n: number }>`select nextval('member_no_seq') as n from generate_series(1, ${count}::int)`.execute(db);
-	return result.rows.map((r) => r.n).sort((a, b) => a - b).map(String);
-}
-
 /** Column types of `customers`, for inserting many rows as one set of arrays. */
 const CUSTOMER_COLUMNS: Record<string, { type: string; otherwise?: string }> = {
 	id: { type: 'uuid' },
-	member_no: { type: 'text' },
+	// a row without one gets the next number, in row order (nextval per row as unnest yields them)
+	member_no: { type: 'text', otherwise: "nextval('member_no_seq')::text" },
 	family_name: { type: 'text' },
 	given_name: { type: 'text' },
 	family_kana: { type: 'text' },
@@ -114,11 +108,15 @@ const CUSTOMER_COLUMNS: Record<string, { type: string; otherwise?: string }> = {
 
 /**
  * Inserts customers with their ids given, as one array per column (`unnest`): a statement of a
- * few parameters however many rows, instead of a VALUES list with thousands of them.
+ * few parameters however many rows, instead of a VALUES list with thousands of them. Rows
+ * whose member_no is null get fresh numbers from member_no_seq, ascending in row order.
  */
-export async function insertCustomers(db: DbOrTrx, rows: Array<NewCustomer & { id: string }>): Promise<void> {
+export async function insertCustomers(
+	db: DbOrTrx,
+	rows: Array<Omit<NewCustomer, 'member_no'> & { id: string; member_no: string | null }>
+): Promise<void> {
 	if (rows.length === 0) return;
-	const present = Object.keys(CUSTOMER_COLUMNS).filter((c) => rows.some((r) => (r as Record<string, unknown>)[c] != null));
+	const present = Object.keys(CUSTOMER_COLUMNS).filter((c) => c === 'member_no' || rows.some((r) => (r as Record<string, unknown>)[c] != null));
 	const unknown = rows.flatMap((r) => Object.keys(r)).find((k) => !(k in CUSTOMER_COLUMNS) && !['created_at', 'updated_at'].includes(k));
 	if (unknown) throw new Error(`insertCustomers: unsupported column ${unknown}`);
 	// as array literals (pg-array.ts): cheaper to build and to send than the driver's arrays

@@ -12,8 +12,7 @@ import {
 	lockIdentities,
 	lockIdentity,
 	lockResolveReferences,
-	nextMemberNo,
-	nextMemberNos
+	nextMemberNo
 } from './customers.repository.ts';
 import { IDENTITY_PRIORITY, listIdentities, normalizeIdentities, type IdentityInput } from './identity.ts';
 
@@ -149,10 +148,10 @@ export async function resolveCustomersBatch(
 	});
 
 	if (options.skipFkTriggers) await lockBatchReferences(trx, created, attach);
-	const numbers = await nextMemberNos(trx, created.filter((c) => !c.memberNo).length);
+	// customers without a number get the next ones, in the order they were created
 	await insertCustomers(
 		trx,
-		created.map((c) => ({ ...c.profile, id: c.id, member_no: c.memberNo ?? (numbers.shift() as string) }))
+		created.map((c) => ({ ...c.profile, id: c.id, member_no: c.memberNo }))
 	);
 	await attachIdentitiesBatch(trx, attach, { plain: options.plainIdentityInsert });
 	return results;
