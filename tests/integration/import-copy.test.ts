@@ -217,6 +217,30 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 		}
 	});
 
+	it('a receipt of 1,500 lines (past a chunk\'s columns, line numbers past 30, a repeat) loads as on the batch path', async () => {
+		const [long, reference] = await Promise.all([createTestDatabase('postgres'), createTestDatabase('postgres')]);
+		try {
+			for (const tdb of [long, reference]) {
+				await seed(tdb.db);
+				await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null });
+			}
+			const header = 'store_code,receipt_no,line_no,purchased_at,customer_code,member_no,email,phone,staff_code,sku,quantity,unit_price_yen,amount_yen';
+			const lines = Array.from({ length: 1500 }, (_, i) => `shibuya,BIG1,${i + 1},2026-10-01 10:00:00,P-BIG,,,,S003,KS-TEE-001,1,100,100`);
+			lines.push('shibuya,SMALL1,1,2026-10-01 11:00:00,,,,,,KS-TEE-001,1,100,100');
+			lines.push('shibuya,BIG1,40,2026-10-01 10:00:00,P-BIG,,,,S003,KS-TEE-001,1,999,999'); // comes back: line 40 again
+			const file = join(tmp, 'pos-long.csv');
+			await writeFile(file, [header, ...lines].join('\n') + '\n');
+			const options = { kind: 'pos' as const, file, errorsFile: null, keepErrors: 1000, batchSize: 5000 };
+			const viaCopy = await runImport(long.db, { ...options, pool: long.pool, copyChunkLines: 7 });
+			const viaBatch = await runImport(reference.db, options);
+			expect(viaCopy.counts.lines_new).toBe(1501);
+			expect(comparable(viaCopy)).toEqual(comparable(viaBatch));
+			expect(await dump(long.db)).toEqual(await dump(reference.db));
+		} finally {
+			await Promise.all([long.dispose(), reference.dispose()]);
+		}
+	});
+
 	it('re-importing through the COPY path changes nothing', async () => {
 		const before = await dump(copyDb.db);
 		const again = await runImport(copyDb.db, { kind: 'pos', file: join(tmp, 'pos-a.csv'), errorsFile: null, pool: copyDb.pool, batchSize: 50 });

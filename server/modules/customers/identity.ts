@@ -44,14 +44,11 @@ export function listIdentities(input: IdentityInput): Array<{ kind: IdentityKind
 
 /** The ids that normalise, in IDENTITY_PRIORITY order (the strongest first). */
 export function normalizeIdentities(input: IdentityInput): Array<{ kind: IdentityKind; value: string }> {
-	const out: Array<{ kind: IdentityKind; value: string }> = [];
-	const add = (kind: IdentityKind, value: string | null | undefined) => {
-		if (value) out.push({ kind, value });
-	};
-	add('line', input.line?.trim());
-	add('ec', input.ec?.trim());
-	add('pos', input.pos?.trim());
-	add('email', input.email ? normalizeEmail(input.email) : null);
-	add('phone', input.phone ? normalizePhone(input.phone) : null);
-	return out;
+	return listIdentities({
+		line: input.line?.trim(),
+		ec: input.ec?.trim(),
+		pos: input.pos?.trim(),
+		email: input.email ? normalizeEmail(input.email) : null,
+		phone: input.phone ? normalizePhone(input.phone) : null
+	});
 }

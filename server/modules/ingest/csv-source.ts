@@ -13,6 +13,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
+import { grown } from './typed-arrays.ts';
 
 export type CsvEncoding = 'utf-8' | 'shift_jis';
 
@@ -86,12 +87,6 @@ async function* textOf(path: string, encoding: CsvEncoding, counted: (bytes: num
 
 /** A quote, or a CR that is not part of CRLF: what the line splitter cannot read. */
 const needsCsvParser = (text: string) => text.includes('"') || /\r[^\n]/.test(text);
-
-function grown(a: Int32Array, capacity: number): Int32Array {
-	const b = new Int32Array(capacity);
-	b.set(a);
-	return b;
-}
 
 /** The file a piece of text at a time: unsplit lines while that is exact, csv-parse records after. */
 async function* rawPieces(text: AsyncGenerator<string>, onSkip: (skip: CsvSkip) => void): AsyncGenerator<RawBatch> {

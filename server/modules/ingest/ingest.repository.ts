@@ -3,7 +3,7 @@
  * passing columns as arrays and reading them back with `unnest` (the same SQL on PostgreSQL and
  * PGlite; no per-row round trips). Every write is idempotent: re-running a batch changes nothing.
  */
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { Database, Product } from '../../db/types.ts';
 import { boolArray, intArray, textArray, uuidArray } from './pg-array.ts';
@@ -508,16 +508,12 @@ export async function listProductIdsBySku(db: DbOrTrx): Promise<Array<{ id: numb
  * as they are. The new ones' ids go to pos_stage_id. Returns how many were new.
  */
 export async function insertStagedReceipts(trx: Trx): Promise<number> {
-	return insertStaged(trx, sql`on conflict (pos_txn_id) do nothing`);
-}
-
-async function insertStaged(trx: Trx, onConflict: RawBuilder<unknown>): Promise<number> {
 	const { rows } = await sql<{ n: number }>`
 		with ins as (
 			insert into store_purchases (pos_txn_id, store_id, customer_id, staff_id, purchased_at, total_yen, kind, source)
 			select txn, store_id, customer_id, staff_id, purchased_at, total, kind, 'csv'
 			from pos_stage_receipt order by rid
-			${onConflict}
+			on conflict (pos_txn_id) do nothing
 			returning id, pos_txn_id
 		),
 		kept as (

@@ -42,6 +42,7 @@ import { isIdentityTaken, resolveCustomersBatch, type BatchResolveItem } from '.
 import { BINARY_FLUSH_BYTES, copyField, isoToPgMicros, startBinaryCopy, startCopy } from './copy-stream.ts';
 import { cellsOf, type CsvSource, type LineBatch, type RawRecord } from './csv-source.ts';
 import { PosLineParser } from './pos-line.ts';
+import { grown } from './typed-arrays.ts';
 import {
 	canSkipPurchaseFkTriggers,
 	clearPosStaging,
@@ -263,18 +264,14 @@ class ChunkLines {
 
 	/** A receipt with very many lines can take a chunk past its size. */
 	private grow(): void {
-		const bigger = (a: Int32Array) => {
-			const b = new Int32Array(a.length * 2);
-			b.set(a);
-			return b;
-		};
-		this.rid = bigger(this.rid);
-		this.fileLine = bigger(this.fileLine);
-		this.lineNo = bigger(this.lineNo);
-		this.quantity = bigger(this.quantity);
-		this.unitPrice = bigger(this.unitPrice);
-		this.amount = bigger(this.amount);
-		this.product = bigger(this.product);
+		const n = this.rid.length * 2;
+		this.rid = grown(this.rid, n);
+		this.fileLine = grown(this.fileLine, n);
+		this.lineNo = grown(this.lineNo, n);
+		this.quantity = grown(this.quantity, n);
+		this.unitPrice = grown(this.unitPrice, n);
+		this.amount = grown(this.amount, n);
+		this.product = grown(this.product, n);
 	}
 }
 
@@ -343,15 +340,9 @@ class ChunkReceipts {
 
 	private grow(): void {
 		const n = this.total.length * 2;
-		const total = new Float64Array(n);
-		total.set(this.total);
-		this.total = total;
-		const negative = new Uint8Array(n);
-		negative.set(this.allNegative);
-		this.allNegative = negative;
-		const bits = new Int32Array(n);
-		bits.set(this.lineBits);
-		this.lineBits = bits;
+		this.total = grown(this.total, n);
+		this.allNegative = grown(this.allNegative, n);
+		this.lineBits = grown(this.lineBits, n);
 	}
 }
 

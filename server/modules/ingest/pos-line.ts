@@ -86,7 +86,7 @@ export class PosLineParser {
 		const store = this.required(0);
 		const receipt = this.required(1);
 		const lineNo = this.int(2);
-		const at = this.remembered(3, parseTimestamp);
+		const at = this.required(3, parseTimestamp);
 		const sku = this.required(9);
 		const quantity = this.int(10);
 		const unit = this.int(11);
@@ -157,12 +157,24 @@ export class PosLineParser {
 		return this.text.slice(s, e);
 	}
 
-	/** A required text cell, plain and non-empty; null otherwise. */
-	private required(f: number): string | null {
-		if (!this.find(f) || this.e === this.s || !this.plain(this.s, this.e)) return null;
+	/**
+	 * The cell through `parse` (null = invalid), remembered: a cell equal to the line before's
+	 * returns that line's value without parsing again.
+	 */
+	private parsed(f: number, parse: (raw: string) => string | null): string | null {
+		const last = this.last[f];
 		const text = this.textOf(f, this.s, this.e);
-		this.last[f].raw = text;
-		return text;
+		if (text !== last.raw) {
+			last.raw = text;
+			last.value = parse(text);
+		}
+		return last.value;
+	}
+
+	/** A required cell, plain and non-empty, through `parse` (the text itself by default); null otherwise. */
+	private required(f: number, parse: (raw: string) => string | null = same): string | null {
+		if (!this.find(f) || this.e === this.s || !this.plain(this.s, this.e)) return null;
+		return this.parsed(f, parse);
 	}
 
 	/**
@@ -172,25 +184,7 @@ export class PosLineParser {
 	private optional(f: number, parse: (raw: string) => string | null): string | null | undefined {
 		if (!this.find(f) || this.e === this.s) return null;
 		if (!this.plain(this.s, this.e)) return undefined;
-		const last = this.last[f];
-		const text = this.textOf(f, this.s, this.e);
-		if (text !== last.raw) {
-			last.raw = text;
-			last.value = parse(text);
-		}
-		return last.value ?? undefined;
-	}
-
-	/** A required cell through `parse`, remembered like `optional`; null when empty or invalid. */
-	private remembered(f: number, parse: (raw: string) => string | null): string | null {
-		if (!this.find(f) || this.e === this.s || !this.plain(this.s, this.e)) return null;
-		const last = this.last[f];
-		const text = this.textOf(f, this.s, this.e);
-		if (text !== last.raw) {
-			last.raw = text;
-			last.value = parse(text);
-		}
-		return last.value;
+		return this.parsed(f, parse) ?? undefined;
 	}
 
 	/** An integer written as plain digits with an optional minus, in int4 range; null otherwise. */
