@@ -66,6 +66,8 @@ export interface CustomersTable {
 	/** Event time of the follow/unfollow applied last (older redeliveries are ignored). */
 	line_status_changed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 	merged_into: string | null;
+	/** 担当: the customer's primary staff owner; NULL = the home store's book. */
+	owner_staff_id: ColumnType<string | null, string | null | undefined, string | null>;
 	created_at: GeneratedTimestamp;
 	updated_at: GeneratedTimestamp;
 }
@@ -332,6 +334,13 @@ export interface FollowupPushBudgetTable {
 	last_grant: number;
 }
 
+export interface BrandSettingsTable {
+	key: string;
+	value: Json;
+	updated_at: GeneratedTimestamp;
+	updated_by: string | null;
+}
+
 export interface Database {
 	stores: StoresTable;
 	staff: StaffTable;
@@ -358,6 +367,7 @@ export interface Database {
 	product_affinities: ProductAffinitiesTable;
 	staff_session_revocations: StaffSessionRevocationsTable;
 	demo_seed: DemoSeedTable;
+	brand_settings: BrandSettingsTable;
 }
 
 export type Store = Selectable<StoresTable>;
