@@ -54,6 +54,16 @@ export async function takeToken(db: DbOrTrx, p: BucketParams): Promise<BucketRow
 	return result.rows[0];
 }
 
+/** Gives one token back (up to the capacity) unless the key is locked. */
+export async function returnToken(db: DbOrTrx, key: string, capacity: number): Promise<void> {
+	await db
+		.updateTable('rate_limits')
+		.set({ tokens: sql`least(${capacity}::float8, tokens + 1)` })
+		.where('key', '=', key)
+		.where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', sql<Date>`now()`)]))
+		.execute();
+}
+
 /** The running lockouts among these keys (without taking anything). */
 export async function lockedKeys(db: DbOrTrx, keys: string[]): Promise<Array<{ key: string; locked_until: Date }>> {
 	if (keys.length === 0) return [];

@@ -65,6 +65,15 @@ export async function take(db: DbOrTrx, policy: LimitPolicy, subject: string): P
 	return { allowed: row.allowed, retryAfterSeconds, lockedNow: row.locked_now, lockedUntil: locked ? lockedUntil : null, strikes: row.strikes };
 }
 
+/**
+ * Gives back the token an attempt took, for limits that should count failures only but must
+ * claim before checking (so parallel guesses cannot all pass): the caller takes, checks, and
+ * returns the token when the attempt turned out right.
+ */
+export async function giveBack(db: DbOrTrx, policy: LimitPolicy, subject: string): Promise<void> {
+	await repo.returnToken(db, params(policy, subject).key, policy.capacity);
+}
+
 /** The longest running lockout among these subjects, without taking a token (null = none). */
 export async function lockedFor(db: DbOrTrx, policy: LimitPolicy, subjects: string[]): Promise<number | null> {
 	const rows = await repo.lockedKeys(db, subjects.map((s) => params(policy, s).key));

@@ -137,11 +137,18 @@ function enrollmentLocked(retryAfterSeconds: number): AppError {
 
 const invalidCredentials = () => unauthorized('invalid_credentials', 'Unknown staff code, wrong PIN or wrong enrollment code');
 
-/** Claims one attempt under every enrollment limit; audits a lockout that this attempt started. */
-async function claimEnrollAttempt(db: Db, address: string, staffCode: string): Promise<void> {
-	const subjects = { address, staff_code: staffCode.toLowerCase(), brand: 'all' } as const;
-	const results = await Promise.all(ENROLL_LIMITS.map((l) => limits.take(db, l.policy, subjects[l.scope])));
-	const started = ENROLL_LIMITS.flatMap((l, i) => (results[i].lockedNow ? [{ scope: l.scope, result: results[i] }] : []));
+const enrollSubjects = (address: string, staffCode: string) => ({ address, staff_code: staffCode.toLowerCase(), brand: 'all' }) as const;
+
+/**
+ * Claims one attempt under the enrollment limits; audits a lockout that this attempt started.
+ * A valid one-time code skips the brand-wide limit: it exists to slow PIN guessing from many
+ * addresses, and must not let such guessing lock every store out of enrolling.
+ */
+async function claimEnrollAttempt(db: Db, address: string, staffCode: string, withValidCode: boolean): Promise<void> {
+	const subjects = enrollSubjects(address, staffCode);
+	const applicable = ENROLL_LIMITS.filter((l) => !(withValidCode && l.scope === 'brand'));
+	const results = await Promise.all(applicable.map((l) => limits.take(db, l.policy, subjects[l.scope])));
+	const started = applicable.flatMap((l, i) => (results[i].lockedNow ? [{ scope: l.scope, result: results[i] }] : []));
 	for (const { scope, result } of started) {
 		await recordSecurityEvent(db, {
 			action: 'security.enroll_locked',
@@ -156,6 +163,13 @@ async function claimEnrollAttempt(db: Db, address: string, staffCode: string): P
 	}
 	const refused = results.filter((r) => !r.allowed);
 	if (refused.length > 0) throw enrollmentLocked(Math.max(...refused.map((r) => r.retryAfterSeconds)));
+}
+
+/** A successful enrollment costs nothing: only failures use up the limits. */
+async function refundEnrollAttempt(db: Db, address: string, staffCode: string, withValidCode: boolean): Promise<void> {
+	const subjects = enrollSubjects(address, staffCode);
+	const applicable = ENROLL_LIMITS.filter((l) => !(withValidCode && l.scope === 'brand'));
+	await Promise.all(applicable.map((l) => limits.giveBack(db, l.policy, subjects[l.scope])));
 }
 
 export const ENROLLMENT_CODE_TTL_SECONDS = 30 * 60;
@@ -209,16 +223,16 @@ export async function enrollDevice(
 	input: EnrollDeviceRequest,
 	address: string
 ): Promise<EnrollDeviceResponse> {
-	await claimEnrollAttempt(db, address, input.staffCode);
+	const codeHash = input.enrollmentCode ? hashEnrollmentCode(input.enrollmentCode) : null;
+	const codeOk = config.enrollmentCodeRequired && codeHash !== null && (await repo.enrollmentCodeUsable(db, codeHash, input.storeId));
+	await claimEnrollAttempt(db, address, input.staffCode, codeOk);
 	const store = await repo.findStore(db, input.storeId);
 	if (!store) throw notFound('store_not_found', 'No such store');
 	const found = await repo.findStaffByCode(db, input.staffCode);
 	const staff = found?.active && found.pin_hash ? found : undefined;
 	// the scrypt runs for unknown codes too: the answer time says nothing about which codes exist
 	const pinOk = await verifyPin(input.pin, staff?.pin_hash ?? (await decoyPinHash()));
-	const codeHash = input.enrollmentCode ? hashEnrollmentCode(input.enrollmentCode) : null;
-	const codeOk = !config.enrollmentCodeRequired || (codeHash !== null && (await repo.enrollmentCodeUsable(db, codeHash, store.id)));
-	if (!staff || !pinOk || !codeOk) throw invalidCredentials();
+	if (!staff || !pinOk || (config.enrollmentCodeRequired && !codeOk)) throw invalidCredentials();
 	const allowed = staff.role === 'admin' || (staff.role === 'manager' && staff.home_store_id === store.id);
 	if (!allowed) throw forbidden('not_manager', 'Only a manager of this store or an admin can enroll a tablet');
 
@@ -236,6 +250,7 @@ export async function enrollDevice(
 		}
 		return inserted;
 	});
+	await refundEnrollAttempt(db, address, input.staffCode, codeOk);
 	return {
 		device: { id: device.id, name: device.name, storeId: store.id, storeName: store.name },
 		deviceToken: `${device.id}.${secret}`
