@@ -104,7 +104,7 @@ export type AuthErrorCode =
 	| 'unauthorized'
 	| 'forbidden';
 
-/** `error.fields` of 429 pin_locked */
+/** `error.fields` of 429 pin_locked and 429 enrollment_locked */
 export interface PinLockedFields {
 	retryAfterSeconds: number;
 }
