@@ -3,6 +3,7 @@
  * modules receive the parts of `Config` they need.
  */
 import * as v from 'valibot';
+import { parseTrustProxy, type TrustProxy } from './http/client-address.ts';
 
 const bool = (fallback: boolean) =>
 	v.pipe(
@@ -44,7 +45,14 @@ const EnvSchema = v.object({
 	ATTRIBUTION_WINDOW_DAYS: int(30),
 	DORMANT_DAYS: int(180),
 	/** Background workers (webhook inbox, LINE outbox) in this process. */
-	WORKERS: bool(true)
+	WORKERS: bool(true),
+	/**
+	 * Which X-Forwarded-For hops to believe: unset/false = none (the socket address is the
+	 * client's); a hop count (1 = one load balancer in front); or a comma list of proxy CIDRs.
+	 */
+	TRUST_PROXY: v.optional(v.string()),
+	/** Enrolling a tablet needs a one-time code from a manager/admin (default: on in production). */
+	ENROLLMENT_CODE_REQUIRED: v.optional(v.picklist(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']))
 });
 
 export type Env = v.InferOutput<typeof EnvSchema>;
@@ -73,6 +81,10 @@ export interface Config {
 	attributionWindowDays: number;
 	dormantDays: number;
 	workers: boolean;
+	/** How the client address is read (server/http/client-address.ts). */
+	trustProxy: TrustProxy;
+	/** Tablet enrollment needs a one-time enrollment code as well as a manager's code + PIN. */
+	enrollmentCodeRequired: boolean;
 	/** True when the local stand-ins for LINE and the EC platform are mounted. */
 	sandbox: boolean;
 }
@@ -103,6 +115,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		return demo;
 	};
 	const sandbox = !production;
+	let trustProxy: TrustProxy;
+	try {
+		trustProxy = parseTrustProxy(e.TRUST_PROXY);
+	} catch (err) {
+		throw new ConfigError(`Invalid configuration:\n  ${(err as Error).message}`);
+	}
+	const enrollmentCodeRequired = e.ENROLLMENT_CODE_REQUIRED
+		? ['1', 'true', 'yes', 'on'].includes(e.ENROLLMENT_CODE_REQUIRED)
+		: production;
 	// The bot-sdk keeps only the origin of its baseURL, so the sandbox has its own origin.
 	const lineSandboxPort = e.LINE_SANDBOX_PORT ?? (e.TSUNAGU_MODE === 'test' ? 0 : e.PORT + 1);
 	const lineDefaultBase = production ? 'https://api.line.me' : `http://127.0.0.1:${lineSandboxPort}`;
@@ -132,6 +153,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		attributionWindowDays: e.ATTRIBUTION_WINDOW_DAYS,
 		dormantDays: e.DORMANT_DAYS,
 		workers: e.WORKERS,
+		trustProxy,
+		enrollmentCodeRequired,
 		sandbox
 	};
 }

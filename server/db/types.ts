@@ -31,6 +31,8 @@ export interface StaffTable {
 	pin_hash: string | null;
 	failed_pin_attempts: Generated<number>;
 	pin_locked_until: Timestamp | null;
+	/** bumped by a PIN change/reset: sessions issued under an older generation are ended */
+	session_generation: Generated<number>;
 	active: Generated<boolean>;
 	created_at: GeneratedTimestamp;
 }
@@ -341,6 +343,28 @@ export interface BrandSettingsTable {
 	updated_by: string | null;
 }
 
+/** Shared token buckets with growing lockouts (owner: modules/ratelimit). */
+export interface RateLimitsTable {
+	key: string;
+	tokens: number;
+	updated_at: GeneratedTimestamp;
+	locked_until: Timestamp | null;
+	strikes: Generated<number>;
+	last_allowed: Generated<boolean>;
+	expires_at: Timestamp;
+}
+
+/** One-time tablet enrollment codes, stored as hashes (owner: modules/staff). */
+export interface EnrollmentCodesTable {
+	code_hash: string;
+	store_id: string;
+	issued_by: string;
+	issued_at: GeneratedTimestamp;
+	expires_at: Timestamp;
+	used_at: Timestamp | null;
+	used_by_device: string | null;
+}
+
 export interface Database {
 	stores: StoresTable;
 	staff: StaffTable;
@@ -368,6 +392,8 @@ export interface Database {
 	staff_session_revocations: StaffSessionRevocationsTable;
 	demo_seed: DemoSeedTable;
 	brand_settings: BrandSettingsTable;
+	rate_limits: RateLimitsTable;
+	enrollment_codes: EnrollmentCodesTable;
 }
 
 export type Store = Selectable<StoresTable>;

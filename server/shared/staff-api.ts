@@ -45,6 +45,8 @@ export interface EnrollDeviceRequest {
 	deviceName: string;
 	staffCode: string;
 	pin: string;
+	/** the one-time code a manager/admin issued (required when the server says so) */
+	enrollmentCode?: string;
 }
 
 /** 201 of POST /api/devices/enroll. deviceToken = `<deviceId>.<secret>`; send as `Authorization: Device <deviceToken>`. */
@@ -90,6 +92,8 @@ export interface CreateSessionResponse {
 /** Error codes of the auth endpoints (in `error.code`). */
 export type AuthErrorCode =
 	| 'invalid_credentials'
+	| 'enrollment_locked'
+	| 'session_revoked'
 	| 'not_manager'
 	| 'pin_locked'
 	| 'store_not_found'
@@ -100,7 +104,7 @@ export type AuthErrorCode =
 	| 'unauthorized'
 	| 'forbidden';
 
-/** `error.fields` of 429 pin_locked */
+/** `error.fields` of 429 pin_locked and 429 enrollment_locked */
 export interface PinLockedFields {
 	retryAfterSeconds: number;
 }

@@ -35,7 +35,8 @@ describe.each(testDbKinds())('LINE membership on %s', (kind) => {
 
 	let existingId: string;
 	beforeAll(async () => {
-		rt = await createTestRuntime(kind);
+		// one load balancer in front: X-Forwarded-For's last hop is the client (as in production)
+		rt = await createTestRuntime(kind, { TRUST_PROXY: '1' });
 		const db = rt.deps.db;
 		await db.insertInto('stores').values([{ id: 'shibuya', name: '渋谷店', name_en: 'Shibuya' }]).execute();
 		const staff = await db

@@ -59,3 +59,17 @@ export async function existingCustomerIds(db: DbOrTrx, ids: string[]): Promise<S
 	const rows = await db.selectFrom('customers').select('id').where('id', 'in', ids).execute();
 	return new Set(rows.map((r) => r.id));
 }
+
+/** Security entries (action `security.*`), newest first; keyset-paged by id. */
+export async function listSecurityEntries(db: DbOrTrx, query: { action?: string; beforeId?: number; limit: number }) {
+	let q = db
+		.selectFrom('audit_log')
+		.select(['id', 'at', 'action', 'actor_staff_id', 'device_id', 'details'])
+		.where('action', 'like', 'security.%')
+		.orderBy('at', 'desc')
+		.orderBy('id', 'desc')
+		.limit(query.limit);
+	if (query.action) q = q.where('action', '=', query.action);
+	if (query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
+	return q.execute();
+}

@@ -7,7 +7,7 @@ import * as v from 'valibot';
 import type { AppDeps, AppEnv } from '../../http/context.ts';
 import { validate } from '../../http/validate.ts';
 import { requireStaff } from '../staff/auth.middleware.ts';
-import { recordOfflineProfileViews } from './audit.service.ts';
+import { listSecurityEvents, recordOfflineProfileViews } from './audit.service.ts';
 
 /** A cached copy expires well within this; anything older is a broken clock or a forged entry. */
 const MAX_AGE_MS = 30 * 86_400_000;
@@ -36,10 +36,20 @@ const ProfileViewsBody = v.object({
 	)
 });
 
+const SecurityQuery = v.object({
+	action: v.optional(v.pipe(v.string(), v.regex(/^security\.[a-z_]{1,40}$/, 'Not a security action'))),
+	beforeId: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'Not an id'), v.transform(Number))),
+	limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,3}$/, 'Not a number'), v.transform(Number), v.minValue(1), v.maxValue(200)), '50')
+});
+
 export function auditRoutes(deps: AppDeps) {
 	return new Hono<AppEnv>()
-		.use(requireStaff(deps))
-		.post('/profile-views', validate('json', ProfileViewsBody), async (c) =>
+		.post('/profile-views', requireStaff(deps), validate('json', ProfileViewsBody), async (c) =>
 			c.json(await recordOfflineProfileViews(deps.db, c.get('staff')!, c.req.valid('json').views))
-		);
+		)
+		// lockouts, PIN changes/resets and enrollment codes: admins only
+		.get('/security', requireStaff(deps, ['admin']), validate('query', SecurityQuery), async (c) => {
+			c.header('cache-control', 'no-store');
+			return c.json(await listSecurityEvents(deps.db, c.req.valid('query')));
+		});
 }

@@ -4,16 +4,61 @@
  */
 import type { DbOrTrx } from '../../db/index.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
-import { existingCustomerIds, insertAuditEntries, insertClientAuditEntries } from './audit.repository.ts';
+import { existingCustomerIds, insertAuditEntries, insertClientAuditEntries, listSecurityEntries } from './audit.repository.ts';
 
-export type AuditAction = 'profile.view' | 'profile.prefetch' | 'consultations.view';
+export type AuditAction = 'profile.view' | 'profile.prefetch' | 'consultations.view' | 'followup.view';
+
+/** Security events: lockouts, PIN changes and resets, enrollment codes. Never PINs or tokens. */
+export type SecurityAction =
+	| 'security.enroll_locked'
+	| 'security.pin_locked'
+	| 'security.pin_changed'
+	| 'security.pin_reset'
+	| 'security.enrollment_code_issued';
+
+export async function recordSecurityEvent(
+	db: DbOrTrx,
+	event: { action: SecurityAction; actorStaffId?: string | null; deviceId?: string | null; details: Record<string, unknown> }
+): Promise<void> {
+	await insertAuditEntries(db, [
+		{ actorStaffId: event.actorStaffId ?? null, deviceId: event.deviceId ?? null, action: event.action, customerId: null, details: event.details }
+	]);
+}
+
+export interface SecurityEventOut {
+	id: number;
+	at: string;
+	action: string;
+	actorStaffId: string | null;
+	deviceId: string | null;
+	details: Record<string, unknown>;
+}
+
+/** The security trail, newest first, for admins (the route checks the role). */
+export async function listSecurityEvents(
+	db: DbOrTrx,
+	query: { action?: string; beforeId?: number; limit: number }
+): Promise<{ events: SecurityEventOut[] }> {
+	const rows = await listSecurityEntries(db, query);
+	return {
+		events: rows.map((r) => ({
+			id: Number(r.id),
+			at: new Date(r.at).toISOString(),
+			action: r.action,
+			actorStaffId: r.actor_staff_id,
+			deviceId: r.device_id,
+			details: (typeof r.details === 'string' ? JSON.parse(r.details) : r.details) as Record<string, unknown>
+		}))
+	};
+}
 
 export async function recordCustomerAccess(
 	db: DbOrTrx,
 	actor: StaffPrincipal,
 	action: AuditAction,
 	customerIds: string[],
-	via: string | null
+	via: string | null,
+	extra: Record<string, unknown> = {}
 ): Promise<void> {
 	await insertAuditEntries(
 		db,
@@ -23,7 +68,7 @@ export async function recordCustomerAccess(
 			action,
 			customerId,
 			via,
-			details: { storeId: actor.storeId }
+			details: { storeId: actor.storeId, ...extra }
 		}))
 	);
 }

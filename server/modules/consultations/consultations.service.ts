@@ -10,6 +10,7 @@ import type {
 	CustomerConsultationsResponse,
 	PutConsultationRequest
 } from '../../shared/staff-api.ts';
+import { recordCustomerAccess } from '../audit/audit.service.ts';
 import { findCustomerIdByMemberNo } from '../customers/profile.repository.ts';
 import { isUuid } from '../staff/tokens.ts';
 import * as repo from './consultations.repository.ts';
@@ -95,12 +96,16 @@ function replayed(row: repo.ConsultationWithNames, actor: StaffPrincipal): Consu
 
 const HISTORY_LIMIT = 200;
 
-export async function customerConsultations(db: Db, customerId: string): Promise<CustomerConsultationsResponse> {
+/** A customer's consultation history (notes and sizes: personal data), audited as consultations.view. */
+export async function customerConsultations(db: Db, actor: StaffPrincipal, customerId: string): Promise<CustomerConsultationsResponse> {
 	if (!isUuid(customerId)) throw notFound('customer_not_found', 'No such customer');
 	const found = await repo.customerExists(db, customerId);
 	if (!found) throw notFound('customer_not_found', 'No such customer');
 	const survivor = found.merged_into ?? found.id;
 	const ids = [survivor, ...(await repo.mergedInto(db, survivor))];
-	const rows = await repo.listForCustomers(db, ids, HISTORY_LIMIT);
+	const [rows] = await Promise.all([
+		repo.listForCustomers(db, ids, HISTORY_LIMIT),
+		recordCustomerAccess(db, actor, 'consultations.view', [survivor], null)
+	]);
 	return { consultations: rows.map(toRecord) };
 }

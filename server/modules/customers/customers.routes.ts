@@ -40,6 +40,6 @@ export function customerRoutes(deps: AppDeps) {
 		})
 		.get('/:id/consultations', validate('param', IdParam), async (c) => {
 			c.header('cache-control', 'no-store');
-			return c.json(await customerConsultations(deps.db, c.req.valid('param').id));
+			return c.json(await customerConsultations(deps.db, c.get('staff')!, c.req.valid('param').id));
 		});
 }

@@ -74,7 +74,7 @@ export async function insertFollowUp(db: DbOrTrx, f: NewFollowUp): Promise<boole
 export async function findFollowUp(db: DbOrTrx, id: string) {
 	return db
 		.selectFrom('follow_ups')
-		.select(['id', 'customer_id', 'staff_id', 'status', 'attempts', 'failure_reason', 'created_at', 'sent_at', 'messages', 'body'])
+		.select(['id', 'customer_id', 'staff_id', 'store_id', 'status', 'attempts', 'failure_reason', 'created_at', 'sent_at', 'messages', 'body'])
 		.where('id', '=', id)
 		.executeTakeFirst();
 }

@@ -48,6 +48,6 @@ export function followUpRoutes(deps: AppDeps) {
 			return c.json({ followUp: result.followUp }, result.created ? 201 : 200);
 		})
 		.get('/:id', requireStaff(deps), validate('param', IdParam), async (c) =>
-			c.json({ followUp: await service.getFollowUp(deps.db, c.req.valid('param').id) })
+			c.json({ followUp: await service.getFollowUp(deps.db, c.get('staff'), c.req.valid('param').id) })
 		);
 }

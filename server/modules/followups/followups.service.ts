@@ -4,8 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/index.ts';
-import { badRequest, conflict, notFound } from '../../errors.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
+import { recordCustomerAccess } from '../audit/audit.service.ts';
+import { homeStoreOf } from '../staff/staff.service.ts';
 import { createLinks, mintLinkCode, trackedLinkUrl, type NewTrackedLink } from '../links/links.service.ts';
 import * as repo from './followups.repository.ts';
 import {
@@ -101,10 +103,22 @@ export async function queueFollowUp(db: Db, staff: StaffPrincipal, input: Compos
 	return { created, followUp: publicFollowUp(row) };
 }
 
-export async function getFollowUp(db: Db, id: string) {
+/**
+ * One follow-up in full (message text, customer, links), under the same scope as the reports:
+ * staff read their own, managers those sent from their home store, admins all. Audited.
+ */
+export async function getFollowUp(db: Db, staff: StaffPrincipal, id: string) {
 	const row = await repo.findFollowUp(db, id);
 	if (!row) throw notFound('follow_up_not_found', 'No such follow-up');
+	await checkFollowUpScope(db, staff, row);
+	await recordCustomerAccess(db, staff, 'followup.view', [row.customer_id], null, { followUpId: row.id });
 	return publicFollowUp(row);
+}
+
+async function checkFollowUpScope(db: Db, staff: StaffPrincipal, row: { staff_id: string; store_id: string }): Promise<void> {
+	if (staff.role === 'admin' || row.staff_id === staff.id) return;
+	if (staff.role === 'manager' && (await homeStoreOf(db, staff.id)) === row.store_id) return;
+	throw forbidden('forbidden', 'This follow-up was sent by someone outside your scope');
 }
 
 function publicFollowUp(row: NonNullable<Awaited<ReturnType<typeof repo.findFollowUp>>>) {

@@ -9,7 +9,9 @@ import * as v from 'valibot';
 import { badRequest, unauthorized } from '../../errors.ts';
 import type { AppDeps, AppEnv } from '../../http/context.ts';
 import { validate } from '../../http/validate.ts';
-import { clientAddress, rateLimit, TokenBuckets } from './rate-limit.ts';
+import { clientAddress } from '../../http/client-address.ts';
+import { rateLimit } from '../ratelimit/rate-limit.middleware.ts';
+import type { LimitPolicy } from '../ratelimit/rate-limit.service.ts';
 import * as members from './members.service.ts';
 import type { MemberSession } from './session.ts';
 
@@ -35,12 +37,12 @@ function bearer(header: string | undefined): string | null {
 	return match ? match[1] : null;
 }
 
+/** Before login: per address (a LIFF page opens a handful of sessions a day, not hundreds). */
+const PER_ADDRESS: LimitPolicy = { name: 'member.address', capacity: 30, refillPerSecond: 0.5 };
+/** After login: per LINE user (the card refreshes its QR every 30 s). */
+const PER_MEMBER: LimitPolicy = { name: 'member.user', capacity: 30, refillPerSecond: 1 };
+
 export function memberRoutes(deps: AppDeps) {
-	const guards = members.createMemberGuards();
-	// Before login: per address (a LIFF page opens a handful of sessions a day, not hundreds).
-	const perAddress = new TokenBuckets({ capacity: 30, refillPerSecond: 0.5 });
-	// After login: per LINE user (the card refreshes its QR every 30 s).
-	const perMember = new TokenBuckets({ capacity: 30, refillPerSecond: 1 });
 
 	const requireMember = createMiddleware<MemberEnv>(async (c, next) => {
 		const token = bearer(c.req.header('authorization'));
@@ -48,8 +50,8 @@ export function memberRoutes(deps: AppDeps) {
 		c.set('member', await members.readSession(deps, token));
 		await next();
 	});
-	const limitPerMember = rateLimit(perMember, (c) => `m:${c.get('member').lineUserId}`);
-	const limitPerAddress = rateLimit(perAddress, (c) => `a:${clientAddress(c)}`);
+	const limitPerMember = rateLimit(deps, PER_MEMBER, (c) => c.get('member').lineUserId);
+	const limitPerAddress = rateLimit(deps, PER_ADDRESS, (c) => clientAddress(c, deps.config.trustProxy));
 
 	return new Hono<MemberEnv>()
 		.get('/config', (c) => c.json({ liffId: deps.config.line.liffId, mock: deps.config.sandbox }))
@@ -70,8 +72,7 @@ export function memberRoutes(deps: AppDeps) {
 			}
 			const result = await members.giveConsent(
 				deps,
-				guards,
-				{ ...who, address: clientAddress(c) },
+				{ ...who, address: clientAddress(c, deps.config.trustProxy) },
 				{ messagesOptIn: body.messagesOptIn, link: body.link }
 			);
 			return c.json(result, result.created ? 201 : 200);

@@ -10,22 +10,24 @@ import { MEMBER_QR_ROTATE_SECONDS, verifyMemberQr, type MemberQrFailure } from '
 import { resolveCustomer } from '../customers/customers.service.ts';
 import { adoptEarlierLineStatus } from '../line/line.service.ts';
 import { memberQrSigner, mintMemberQr, publicKeySet, type MintedMemberQr } from './qr-keys.ts';
-import { TokenBuckets } from './rate-limit.ts';
+import * as limits from '../ratelimit/rate-limit.service.ts';
 import * as repo from './members.repository.ts';
 import { issueMemberSession, readMemberSession, type MemberSession } from './session.ts';
 
 export type MemberStatus = 'linked' | 'needs_consent';
 const CARD_PURCHASES = 10;
 
-/** Per-process guards: failed link attempts (guessing member number + birthday) per LINE user and per address. */
-export interface MemberGuards {
-	linkFailures: TokenBuckets;
-}
-
-export function createMemberGuards(): MemberGuards {
-	// 5 wrong attempts, then one more every 3 minutes.
-	return { linkFailures: new TokenBuckets({ capacity: 5, refillPerSecond: 1 / 180 }) };
-}
+/**
+ * Failed link attempts (guessing member number + birthday), per LINE user and per address,
+ * shared by every process: 5 wrong attempts, then a lockout of 3 minutes that doubles per
+ * repeat (up to an hour).
+ */
+const LINK_FAILURES: limits.LimitPolicy = {
+	name: 'member.link_failures',
+	capacity: 5,
+	refillPerSecond: 1 / 180,
+	lockout: { baseSeconds: 180, maxSeconds: 3600 }
+};
 
 const ID_TOKEN_ERRORS: Record<IdTokenFailure, () => AppError> = {
 	expired: () => unauthorized('id_token_expired', 'The LINE ID token has expired; log in again'),
@@ -65,45 +67,52 @@ export interface ConsentInput {
 /** Creates a new member for this LINE user, or links the existing one named by member number + birthday. */
 export async function giveConsent(
 	deps: AppDeps,
-	guards: MemberGuards,
 	who: { lineUserId: string; displayName: string | null; address: string },
 	input: ConsentInput
 ): Promise<{ session: string; status: MemberStatus; memberNo: string; created: boolean }> {
 	const throttleKeys = [`line:${who.lineUserId}`, `ip:${who.address}`];
-	if (input.link && throttleKeys.some((k) => guards.linkFailures.exhausted(k))) {
+	if (input.link && (await limits.lockedFor(deps.db, LINK_FAILURES, throttleKeys)) !== null) {
 		throw tooMany('link_throttled', 'Too many failed attempts; wait a few minutes and try again');
 	}
 	const now = new Date();
-	const outcome = await deps.db.transaction().execute(async (trx) => {
-		const own = await repo.findMemberByLineUser(trx, who.lineUserId);
-		let customerId: string;
-		let created = false;
-		if (input.link) {
-			const target = await repo.findMemberByNoForUpdate(trx, input.link.memberNo.trim());
-			if (!target || target.merged_into || target.birthday !== input.link.birthday) {
-				for (const k of throttleKeys) guards.linkFailures.take(k);
-				// One answer for an unknown number and a wrong birthday: no member-number probing.
-				throw badRequest('link_mismatch', 'The member number and birthday do not match our records');
+	const outcome = await deps.db
+		.transaction()
+		.execute(async (trx) => {
+			const own = await repo.findMemberByLineUser(trx, who.lineUserId);
+			let customerId: string;
+			let created = false;
+			if (input.link) {
+				const target = await repo.findMemberByNoForUpdate(trx, input.link.memberNo.trim());
+				if (!target || target.merged_into || target.birthday !== input.link.birthday) {
+					// One answer for an unknown number and a wrong birthday: no member-number probing.
+					throw badRequest('link_mismatch', 'The member number and birthday do not match our records');
+				}
+				if (target.line_user_id && target.line_user_id !== who.lineUserId) {
+					throw conflict('member_linked_elsewhere', 'This member number is already linked to another LINE account');
+				}
+				if (own && own.id !== target.id) {
+					throw conflict('line_already_linked', 'This LINE account is already linked to another member number');
+				}
+				customerId = target.id;
+			} else if (own) {
+				customerId = own.id;
+			} else {
+				const resolved = await resolveCustomer(trx, { line: who.lineUserId });
+				customerId = resolved!.customerId;
+				created = resolved!.created;
 			}
-			if (target.line_user_id && target.line_user_id !== who.lineUserId) {
-				throw conflict('member_linked_elsewhere', 'This member number is already linked to another LINE account');
+			await repo.linkLineAndConsent(trx, customerId, { lineUserId: who.lineUserId, messagesOptIn: input.messagesOptIn, at: now });
+			await adoptEarlierLineStatus(trx, customerId, who.lineUserId);
+			const member = await repo.findMemberById(trx, customerId);
+			return { customerId, memberNo: member!.member_no, created };
+		})
+		.catch(async (err: unknown) => {
+			// counted after the transaction: the limiter writes on its own connection
+			if (err instanceof AppError && err.code === 'link_mismatch') {
+				await Promise.all(throttleKeys.map((k) => limits.take(deps.db, LINK_FAILURES, k)));
 			}
-			if (own && own.id !== target.id) {
-				throw conflict('line_already_linked', 'This LINE account is already linked to another member number');
-			}
-			customerId = target.id;
-		} else if (own) {
-			customerId = own.id;
-		} else {
-			const resolved = await resolveCustomer(trx, { line: who.lineUserId });
-			customerId = resolved!.customerId;
-			created = resolved!.created;
-		}
-		await repo.linkLineAndConsent(trx, customerId, { lineUserId: who.lineUserId, messagesOptIn: input.messagesOptIn, at: now });
-		await adoptEarlierLineStatus(trx, customerId, who.lineUserId);
-		const member = await repo.findMemberById(trx, customerId);
-		return { customerId, memberNo: member!.member_no, created };
-	});
+			throw err;
+		});
 	deps.logger.info({ customerId: outcome.customerId, created: outcome.created, linked: Boolean(input.link) }, 'member consented');
 	const session = await issueMemberSession(deps.config.sessionSecret, {
 		lineUserId: who.lineUserId,

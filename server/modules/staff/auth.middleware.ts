@@ -33,6 +33,8 @@ export async function authenticateSession(
 	const { claims } = check;
 	const state = await repo.sessionState(deps.db, claims.sub, claims.did, claims.jti);
 	if (!state || !state.active || state.signed_out) throw unauthorized('unauthorized', 'Invalid session');
+	// a PIN change or reset since this session was issued ends it
+	if (state.session_generation !== claims.gen) throw unauthorized('session_revoked', 'The PIN was changed; sign in again');
 	if (state.revoked_at) throw unauthorized('device_revoked', 'This tablet was un-enrolled');
 	return {
 		principal: {

@@ -20,11 +20,19 @@ const STAFF_COLUMNS = [
 	'pin_hash',
 	'active',
 	'failed_pin_attempts',
-	'pin_locked_until'
+	'pin_locked_until',
+	'session_generation'
 ] as const;
 
+/** Staff codes are matched case-insensitively (`s001` is `S001`); the exact spelling wins a tie. */
 export async function findStaffByCode(db: DbOrTrx, staffCode: string) {
-	return db.selectFrom('staff').select(STAFF_COLUMNS).where('staff_code', '=', staffCode).executeTakeFirst();
+	return db
+		.selectFrom('staff')
+		.select(STAFF_COLUMNS)
+		.where(sql`lower(staff_code)`, '=', staffCode.toLowerCase())
+		.orderBy(sql`staff_code = ${staffCode}`, 'desc')
+		.limit(1)
+		.executeTakeFirst();
 }
 
 export async function findStaffById(db: DbOrTrx, staffId: string) {
@@ -62,6 +70,59 @@ export async function lockPin(db: DbOrTrx, staffId: string, seconds: number) {
 
 export async function resetPinAttempts(db: DbOrTrx, staffId: string) {
 	await db.updateTable('staff').set({ failed_pin_attempts: 0, pin_locked_until: null }).where('id', '=', staffId).execute();
+}
+
+/**
+ * Sets a new PIN hash, clears the throttle, and bumps the session generation so that every
+ * session issued before is refused from the next request on. Returns the new generation.
+ */
+export async function replacePin(db: DbOrTrx, staffId: string, pinHash: string): Promise<number> {
+	const row = await db
+		.updateTable('staff')
+		.set({
+			pin_hash: pinHash,
+			failed_pin_attempts: 0,
+			pin_locked_until: null,
+			session_generation: sql`session_generation + 1`
+		})
+		.where('id', '=', staffId)
+		.returning('session_generation')
+		.executeTakeFirstOrThrow();
+	return row.session_generation;
+}
+
+export async function insertEnrollmentCode(
+	db: DbOrTrx,
+	values: { code_hash: string; store_id: string; issued_by: string; expires_at: Date }
+) {
+	await db.insertInto('enrollment_codes').values(values).execute();
+}
+
+/** Uses a one-time enrollment code for this store: at most one caller ever gets true. */
+export async function consumeEnrollmentCode(db: DbOrTrx, codeHash: string, storeId: string, deviceId: string): Promise<boolean> {
+	const used = await db
+		.updateTable('enrollment_codes')
+		.set({ used_at: sql`now()`, used_by_device: deviceId })
+		.where('code_hash', '=', codeHash)
+		.where('store_id', '=', storeId)
+		.where('used_at', 'is', null)
+		.where('expires_at', '>', sql<Date>`now()`)
+		.returning('code_hash')
+		.executeTakeFirst();
+	return used !== undefined;
+}
+
+/** Whether the code is usable for the store right now (the use itself is consumeEnrollmentCode). */
+export async function enrollmentCodeUsable(db: DbOrTrx, codeHash: string, storeId: string): Promise<boolean> {
+	const row = await db
+		.selectFrom('enrollment_codes')
+		.select('code_hash')
+		.where('code_hash', '=', codeHash)
+		.where('store_id', '=', storeId)
+		.where('used_at', 'is', null)
+		.where('expires_at', '>', sql<Date>`now()`)
+		.executeTakeFirst();
+	return row !== undefined;
 }
 
 export async function insertDevice(
@@ -123,6 +184,7 @@ export async function sessionState(db: DbOrTrx, staffId: string, deviceId: strin
 			'staff.role',
 			'staff.display_name',
 			'staff.active',
+			'staff.session_generation',
 			'devices.revoked_at',
 			'devices.store_id',
 			eb

@@ -47,18 +47,20 @@ export interface SessionClaims {
 	sid: string;
 	jti: string;
 	exp: number;
+	/** the staff member's session generation at issue; a PIN change/reset bumps it (0 when absent) */
+	gen: number;
 }
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 
 export async function signSession(
 	secret: string,
-	claims: { staffId: string; role: Role; deviceId: string; storeId: string },
+	claims: { staffId: string; role: Role; deviceId: string; storeId: string; generation?: number },
 	nowSeconds = Math.floor(Date.now() / 1000),
 	ttlSeconds = SESSION_TTL_SECONDS
 ): Promise<{ token: string; expiresAt: Date }> {
 	const exp = nowSeconds + ttlSeconds;
-	const token = await new SignJWT({ role: claims.role, did: claims.deviceId, sid: claims.storeId })
+	const token = await new SignJWT({ role: claims.role, did: claims.deviceId, sid: claims.storeId, gen: claims.generation ?? 0 })
 		.setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
 		.setSubject(claims.staffId)
 		.setJti(randomUUID())
@@ -73,11 +75,12 @@ export type SessionCheck = { ok: true; claims: SessionClaims } | { ok: false; re
 export async function verifySession(secret: string, token: string): Promise<SessionCheck> {
 	try {
 		const { payload } = await jwtVerify(token, key(secret), { algorithms: ['HS256'] });
-		const { sub, role, did, sid, jti, exp } = payload as Partial<SessionClaims>;
+		const { sub, role, did, sid, jti, exp, gen = 0 } = payload as Partial<SessionClaims>;
 		if (!sub || !role || !did || !sid || !jti || !exp || !isUuid(sub) || !isUuid(did) || !isUuid(jti)) {
 			return { ok: false, reason: 'invalid' };
 		}
-		return { ok: true, claims: { sub, role, did, sid, jti, exp } };
+		if (!Number.isInteger(gen)) return { ok: false, reason: 'invalid' };
+		return { ok: true, claims: { sub, role, did, sid, jti, exp, gen } };
 	} catch (err) {
 		return { ok: false, reason: err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
 	}
