@@ -2,7 +2,9 @@
  * Issue 13 (auth): shared rate limits, session generations, enrollment codes, and an index
  * for the security part of the audit log.
  * - `rate_limits`: one row per limited key (token bucket + growing lockout). Every process
- *   updates the same row in one atomic upsert, so N processes enforce one limit.
+ *   updates the same row in one atomic upsert, so N processes enforce one limit. UNLOGGED:
+ *   a check is a write on a hot path (the member card), and without WAL it costs about half
+ *   as much; after a database crash or failover the buckets start full again, which is fine.
  * - `staff.session_generation`: a session token carries the generation it was issued under;
  *   bumping it (PIN change/reset) ends every earlier session of that person at once.
  * - `enrollment_codes`: one-time codes a manager/admin issues for enrolling a tablet (hash only).
@@ -14,7 +16,7 @@ import { runStatements } from './2026-11-23T0900_schema_v1.ts';
 export async function up(db: Kysely<any>): Promise<void> {
 	await runStatements(
 		db,
-		`create table rate_limits (
+		`create unlogged table rate_limits (
 			key text primary key,
 			tokens double precision not null,
 			updated_at timestamptz not null default now(),
