@@ -102,5 +102,6 @@ export async function customerConsultations(db: Db, customerId: string): Promise
 	const survivor = found.merged_into ?? found.id;
 	const ids = [survivor, ...(await repo.mergedInto(db, survivor))];
 	const rows = await repo.listForCustomers(db, ids, HISTORY_LIMIT);
-	return { consultations: rows.map(toRecord) };
+	// a row stored with an impossible date (before input validation) is skipped, not a 500
+	return { consultations: rows.filter((r) => !Number.isNaN(r.occurred_at.getTime())).map(toRecord) };
 }
