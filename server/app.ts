@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppDeps, AppEnv } from './http/context.ts';
 import { errorBody, jsonBodyLimit, onError, rejectUnsafeUrl, requestContext } from './http/middleware.ts';
+import { contentSecurityPolicy } from './http/csp.ts';
 import { mountStatic } from './http/static.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { lineWebhookRoutes } from './modules/line/line.routes.ts';
@@ -60,7 +61,13 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
 	// need (its click is recorded in link_clicks; the 404 page sets its own headers).
 	app.route('/l', linkRoutes(deps));
 	app.use(requestContext(deps.logger));
-	app.use(secureHeaders({ crossOriginEmbedderPolicy: false, crossOriginResourcePolicy: false }));
+	app.use(
+		secureHeaders({
+			crossOriginEmbedderPolicy: false,
+			crossOriginResourcePolicy: false,
+			contentSecurityPolicy: contentSecurityPolicy({ staticDir: options.staticDir })
+		})
+	);
 	app.route('/healthz', healthRoutes(deps));
 	app.route('/api', buildApi(deps));
 	// Vendor-facing endpoints (signed webhooks) and public links; mounted one line each.

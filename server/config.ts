@@ -33,7 +33,7 @@ const EnvSchema = v.object({
 	/** A query whose answer has not arrived by then fails and its connection is dropped (0 = never). */
 	DATABASE_QUERY_TIMEOUT_MS: int(20000),
 	/** Startup waits this long for the database to answer, then exits non-zero. */
-	DATABASE_STARTUP_TIMEOUT_MS: int(20000),
+	DATABASE_STARTUP_TIMEOUT_MS: int(15000),
 	/** Seed demo data automatically when the database is empty (demo mode only). */
 	SEED_ON_START: bool(true),
 	LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),

@@ -226,7 +226,7 @@ async function waitUntil(predicate: () => Promise<boolean>, ms: number): Promise
 
 // ── 2. LINE outbox burst ─────────────────────────────────────────────────────────────────────
 
-const FOLLOW_UPS = 1500;
+const FOLLOW_UPS = 600;
 
 async function startSandboxProcess(): Promise<{ child: ChildProcess; url: string }> {
 	const child = spawn(process.execPath, ['--import', 'tsx', 'tests/chaos/line-sandbox.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
