@@ -33,8 +33,6 @@ export type MemberQrResult =
 /** Public keys by kid; the server publishes them at GET /api/member-qr/keys. */
 export type MemberQrKeySet = Array<JWK & { kid: string }>;
 
-const CUSTOMER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export async function verifyMemberQr(token: string, keys: MemberQrKeySet, nowMs = Date.now()): Promise<MemberQrResult> {
 	let kid: string | undefined;
 	try {
@@ -54,14 +52,7 @@ export async function verifyMemberQr(token: string, keys: MemberQrKeySet, nowMs 
 	} catch {
 		return { ok: false, reason: 'bad_signature' };
 	}
-	// A signed token is still input: a cid that is not a UUID would reach the database as one.
-	if (
-		typeof claims.mno !== 'string' ||
-		typeof claims.cid !== 'string' ||
-		!CUSTOMER_ID.test(claims.cid) ||
-		typeof claims.exp !== 'number' ||
-		typeof claims.iat !== 'number'
-	) {
+	if (typeof claims.mno !== 'string' || typeof claims.exp !== 'number' || typeof claims.iat !== 'number') {
 		return { ok: false, reason: 'malformed' };
 	}
 	if (claims.iss !== MEMBER_QR_ISSUER) return { ok: false, reason: 'wrong_issuer' };

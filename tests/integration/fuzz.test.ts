@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memberQrSigner, mintMemberQr } from '../../server/modules/members/qr-keys.ts';
 import type { Runtime } from '../../server/runtime.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { newConsultation, newCustomer, newStaff, newStore, TEST_PIN } from '../helpers/factories.ts';
@@ -219,6 +220,18 @@ describe.each(testDbKinds())('adversarial input over every route on %s', (kind) 
 		const search = await rt.app.request('/api/customers/search?q=a%00b', { headers: { authorization: admin } });
 		expect((await search.json()).error.code).toBe('invalid_text');
 		expect((await put(valid)).status).toBe(201);
+	});
+
+	it('answers a validly signed member QR whose cid is not a UUID with 422, not 500', async () => {
+		await ensureSignedIn();
+		const token = (await mintMemberQr(await memberQrSigner(undefined), { customerId: "x' or 1=1", memberNo: ids.memberNo })).token;
+		const res = await rt.app.request('/api/member-qr/verify', {
+			method: 'POST',
+			headers: { authorization: admin, 'content-type': 'application/json' },
+			body: JSON.stringify({ token })
+		});
+		expect(res.status).toBe(422);
+		expect((await res.json()).error.code).toBe('qr_unknown_member');
 	});
 
 	it('keeps a profile readable when a stored row has an impossible date', async () => {

@@ -29,14 +29,23 @@ export async function insertInboxRows(
 	return inserted.length;
 }
 
-/** Stores a delivery once per (source, external_id); returns null for a duplicate. */
+/**
+ * Stores a delivery once per (source, external_id); returns null for a duplicate. With
+ * `parkedReason` it is stored parked (never due) with that reason, for a person to look at.
+ */
 export async function insertInboxRow(
 	db: DbOrTrx,
-	row: { source: string; externalId: string; topic: string; payload: unknown }
+	row: { source: string; externalId: string; topic: string; payload: unknown; parkedReason?: string }
 ): Promise<number | null> {
 	const inserted = await db
 		.insertInto('webhook_inbox')
-		.values({ source: row.source, external_id: row.externalId, topic: row.topic, payload: JSON.stringify(row.payload) })
+		.values({
+			source: row.source,
+			external_id: row.externalId,
+			topic: row.topic,
+			payload: JSON.stringify(row.payload),
+			...(row.parkedReason ? { last_error: row.parkedReason, next_attempt_at: sql<Date>`'infinity'::timestamptz` } : {})
+		})
 		.onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
 		.returning('id')
 		.executeTakeFirst();

@@ -113,6 +113,23 @@ export async function receiveWebhook(db: Db, delivery: Delivery): Promise<{ id: 
 	return { id, duplicate: id === null };
 }
 
+/**
+ * A verified delivery that cannot even be read (not JSON, a topic we do not handle): kept as
+ * received, parked with its reason, so that it is answered 200 (the vendor stops redelivering),
+ * nothing signed is lost, and an admin sees it.
+ */
+export async function parkUnreadableWebhook(
+	db: Db,
+	delivery: { source: string; externalId: string; topic: string; body: string },
+	reason: string
+): Promise<{ id: number | null; duplicate: boolean }> {
+	const id = await insertInboxRow(db, {
+		...storable({ source: delivery.source, externalId: delivery.externalId, topic: delivery.topic, payload: { unreadable: delivery.body } }),
+		parkedReason: reason.slice(0, 2000)
+	});
+	return { id, duplicate: id === null };
+}
+
 /** Several deliveries of one callback stored together in one statement; returns how many were new. */
 export async function receiveWebhooks(db: Db, deliveries: Delivery[]): Promise<number> {
 	return insertInboxRows(db, deliveries.map(storable));
