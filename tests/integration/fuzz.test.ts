@@ -127,7 +127,7 @@ describe.each(testDbKinds())('adversarial input over every route on %s', (kind) 
 		admin = `Bearer ${(await session.json()).token}`;
 		};
 		await signInAgain();
-	}, 60_000);
+	}, 180_000);
 	afterAll(async () => rt?.close());
 
 	/** Every concrete route of the app (middleware entries are ALL; duplicates collapse). */

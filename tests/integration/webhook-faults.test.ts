@@ -42,7 +42,7 @@ describe.each(testDbKinds())('webhook faults on %s', (kind) => {
 			body: JSON.stringify({ staffId: boss.id, pin: TEST_PIN })
 		});
 		admin = `Bearer ${(await session.json()).token}`;
-	}, 60_000);
+	}, 180_000);
 	afterAll(async () => {
 		await rt?.lineSandbox?.close();
 		await rt?.close();
