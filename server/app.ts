@@ -5,7 +5,8 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppDeps, AppEnv } from './http/context.ts';
-import { errorBody, jsonBodyLimit, onError, requestContext } from './http/middleware.ts';
+import { errorBody, jsonBodyLimit, onError, rejectUnsafeUrl, requestContext } from './http/middleware.ts';
+import { contentSecurityPolicy } from './http/csp.ts';
 import { mountStatic } from './http/static.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { lineWebhookRoutes } from './modules/line/line.routes.ts';
@@ -16,6 +17,7 @@ import { customerRoutes } from './modules/customers/customers.routes.ts';
 import { productRoutes } from './modules/products/products.routes.ts';
 import { consultationRoutes } from './modules/consultations/consultations.routes.ts';
 import { shopifyWebhookRoutes } from './modules/webhooks/webhooks.routes.ts';
+import { parkedWebhookRoutes } from './modules/webhooks/parked.routes.ts';
 import { reportRoutes } from './modules/reports/reports.routes.ts';
 import { linkRoutes } from './modules/links/links.routes.ts';
 import { refSdkRoutes } from './modules/attribution/ref-sdk.routes.ts';
@@ -42,20 +44,30 @@ export function buildApi(deps: AppDeps) {
 		.route('/consultations', consultationRoutes(deps))
 		.route('/followups', followUpRoutes(deps))
 		.route('/reports', reportRoutes(deps))
-		.route('/audit', auditRoutes(deps));
+		.route('/audit', auditRoutes(deps))
+		.route('/webhooks', parkedWebhookRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.
 }
 
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
 	const app = new Hono<AppEnv>();
+	app.onError(onError);
+	// NUL, lone surrogates, undecodable escapes and impossible dates in a path or query are
+	// refused before any route (the redirect included) can hand them to the database.
+	app.use(rejectUnsafeUrl());
 	// The tracked-link redirect is the hot public path (bench:redirect): mounted ahead of the
 	// request-context/access-log and security-header middleware, which a body-less 302 does not
 	// need (its click is recorded in link_clicks; the 404 page sets its own headers).
 	app.route('/l', linkRoutes(deps));
 	app.use(requestContext(deps.logger));
-	app.use(secureHeaders({ crossOriginEmbedderPolicy: false, crossOriginResourcePolicy: false }));
-	app.onError(onError);
+	app.use(
+		secureHeaders({
+			crossOriginEmbedderPolicy: false,
+			crossOriginResourcePolicy: false,
+			contentSecurityPolicy: contentSecurityPolicy({ staticDir: options.staticDir })
+		})
+	);
 	app.route('/healthz', healthRoutes(deps));
 	app.route('/api', buildApi(deps));
 	// Vendor-facing endpoints (signed webhooks) and public links; mounted one line each.

@@ -2,8 +2,10 @@
  * The environment, parsed once with a schema. Nothing else in the server reads process.env:
  * modules receive the parts of `Config` they need.
  */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import * as v from 'valibot';
 import { parseTrustProxy, type TrustProxy } from './http/client-address.ts';
+import { DEMO_MEMBER_QR_PRIVATE_KEY } from './modules/members/qr-keys.ts';
 
 const bool = (fallback: boolean) =>
 	v.pipe(
@@ -25,6 +27,14 @@ const EnvSchema = v.object({
 	DATABASE_URL: v.optional(v.pipe(v.string(), v.minLength(1))),
 	PGLITE_DIR: v.optional(v.string(), './data/pglite'),
 	DATABASE_POOL_SIZE: int(10),
+	/** Opening a PostgreSQL connection (or waiting for a free one) gives up after this. */
+	DATABASE_CONNECT_TIMEOUT_MS: int(3000),
+	/** PostgreSQL cancels any statement of the server process running longer (0 = never). */
+	DATABASE_STATEMENT_TIMEOUT_MS: int(15000),
+	/** A query whose answer has not arrived by then fails and its connection is dropped (0 = never). */
+	DATABASE_QUERY_TIMEOUT_MS: int(20000),
+	/** Startup waits this long for the database to answer, then exits non-zero. */
+	DATABASE_STARTUP_TIMEOUT_MS: int(15000),
 	/** Seed demo data automatically when the database is empty (demo mode only). */
 	SEED_ON_START: bool(true),
 	LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
@@ -62,7 +72,13 @@ export interface Config {
 	port: number;
 	host: string;
 	publicBaseUrl: string;
-	database: { url?: string; pgliteDir: string; poolSize: number };
+	database: {
+		url?: string;
+		pgliteDir: string;
+		poolSize: number;
+		timeouts: { connectMs: number; statementMs: number; queryMs: number };
+		startupTimeoutMs: number;
+	};
 	seedOnStart: boolean;
 	logLevel: Env['LOG_LEVEL'];
 	sessionSecret: string;
@@ -98,7 +114,52 @@ export const DEMO_SECRETS = {
 	liffId: '1650000000-demo'
 } as const;
 
+const DEMO_SESSION_SECRET = 'demo-session-secret-not-for-production-use-0123456789';
+
 export class ConfigError extends Error {}
+
+/** Minimum lengths in production: what the vendors issue (LINE/Shopify secrets are 32 hex characters). */
+const PRODUCTION_MIN_LENGTH = {
+	SESSION_SECRET: 32,
+	SHOPIFY_WEBHOOK_SECRET: 32,
+	LINE_CHANNEL_SECRET: 32,
+	LINE_CHANNEL_ACCESS_TOKEN: 64
+} as const;
+
+/**
+ * Everything wrong with production secrets at once (an operator fixes them in one go): a value
+ * committed in this repository (the demo ones), one shorter than its minimum, or a member QR
+ * key that is not an Ed25519 PKCS#8 PEM. Values themselves never appear in the message.
+ */
+export function productionSecretProblems(e: Env): string[] {
+	const problems: string[] = [];
+	const demoValues = new Set<string>([...Object.values(DEMO_SECRETS), DEMO_SESSION_SECRET]);
+	for (const [name, min] of Object.entries(PRODUCTION_MIN_LENGTH) as Array<[keyof typeof PRODUCTION_MIN_LENGTH, number]>) {
+		const value = e[name]?.trim();
+		if (!value) continue; // reported as missing by `need`
+		if (demoValues.has(value)) problems.push(`${name} is the public demo value from the repository; set your own`);
+		else if (value.length < min) problems.push(`${name} must be at least ${min} characters (got ${value.length})`);
+	}
+	for (const name of ['LINE_LOGIN_CHANNEL_ID', 'LIFF_ID'] as const) {
+		if (e[name] && demoValues.has(e[name]!.trim())) problems.push(`${name} is the demo value; set your LINE channel's`);
+	}
+	const qrProblem = e.MEMBER_QR_PRIVATE_KEY ? memberQrKeyProblem(e.MEMBER_QR_PRIVATE_KEY) : null;
+	if (qrProblem) problems.push(`MEMBER_QR_PRIVATE_KEY ${qrProblem}`);
+	return problems;
+}
+
+function memberQrKeyProblem(pem: string): string | null {
+	let publicKey: string;
+	try {
+		const key = createPrivateKey({ key: pem.trim(), format: 'pem' });
+		if (key.asymmetricKeyType !== 'ed25519') return `must be an Ed25519 key (got ${key.asymmetricKeyType ?? 'unknown'})`;
+		publicKey = createPublicKey(key).export({ format: 'der', type: 'spki' }).toString('base64');
+	} catch {
+		return 'does not parse as a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)';
+	}
+	const demo = createPublicKey(createPrivateKey(DEMO_MEMBER_QR_PRIVATE_KEY)).export({ format: 'der', type: 'spki' }).toString('base64');
+	return publicKey === demo ? 'is the public demo key from the repository (its key id is public); generate your own' : null;
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
 	const parsed = v.safeParse(EnvSchema, env);
@@ -108,6 +169,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 	}
 	const e = parsed.output;
 	const production = e.TSUNAGU_MODE === 'production';
+	if (production) {
+		const problems = productionSecretProblems(e);
+		if (problems.length > 0) throw new ConfigError(`Refusing to start in production:\n  ${problems.join('\n  ')}`);
+	}
 	const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
 	const need = (name: keyof Env, value: string | undefined, demo: string): string => {
 		if (value) return value;
@@ -132,10 +197,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		port: e.PORT,
 		host: e.HOST,
 		publicBaseUrl,
-		database: { url: e.DATABASE_URL, pgliteDir: e.PGLITE_DIR, poolSize: e.DATABASE_POOL_SIZE },
+		database: {
+			url: e.DATABASE_URL,
+			pgliteDir: e.PGLITE_DIR,
+			poolSize: e.DATABASE_POOL_SIZE,
+			timeouts: {
+				connectMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+				statementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+				queryMs: e.DATABASE_QUERY_TIMEOUT_MS
+			},
+			startupTimeoutMs: e.DATABASE_STARTUP_TIMEOUT_MS
+		},
 		seedOnStart: e.SEED_ON_START && !production,
 		logLevel: e.LOG_LEVEL,
-		sessionSecret: need('SESSION_SECRET', e.SESSION_SECRET, 'demo-session-secret-not-for-production-use-0123456789'),
+		sessionSecret: need('SESSION_SECRET', e.SESSION_SECRET, DEMO_SESSION_SECRET),
 		shopify: { webhookSecret: need('SHOPIFY_WEBHOOK_SECRET', e.SHOPIFY_WEBHOOK_SECRET, DEMO_SECRETS.shopifyWebhookSecret) },
 		line: {
 			channelSecret: need('LINE_CHANNEL_SECRET', e.LINE_CHANNEL_SECRET, DEMO_SECRETS.lineChannelSecret),

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from './config.ts';
+import { DatabaseUnavailableError } from './db/unavailable.ts';
 import { createRuntime } from './runtime.ts';
 import { seedIfEmpty } from './seed/seed.ts';
 
@@ -40,6 +41,8 @@ async function main() {
 main().catch((err) => {
 	if (err instanceof ConfigError) {
 		console.error(err.message);
+	} else if (err instanceof DatabaseUnavailableError) {
+		console.error(`Tsunagu cannot start: ${err.message}`);
 	} else {
 		console.error('Tsunagu failed to start:', err);
 	}

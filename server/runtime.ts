@@ -7,6 +7,7 @@ import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type DatabaseHandle } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { describeDatabaseUrl, waitForDatabase } from './db/ready.ts';
 import type { AppDeps, AppEnv } from './http/context.ts';
 import { startWorker, type RunningWorker } from './jobs/worker.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -35,12 +36,38 @@ export interface RuntimeOptions {
 	handle?: DatabaseHandle;
 }
 
+/**
+ * The process's database: waits (bounded) for it to answer, then migrates. Migrations run on a
+ * connection of their own without statement/read timeouts (an index build may take minutes);
+ * the pool the app uses has them.
+ */
+async function openConfiguredDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
+	const { url, pgliteDir, poolSize, timeouts, startupTimeoutMs } = config.database;
+	const handle = await openDatabase({ url, pgliteDir, poolSize, timeouts });
+	try {
+		if (!url) {
+			await migrateToLatest(handle.db);
+			return handle;
+		}
+		await waitForDatabase(handle.db, describeDatabaseUrl(url), startupTimeoutMs, logger);
+		const migrator = await openDatabase({ url, poolSize: 1, timeouts: { ...timeouts, statementMs: 0, queryMs: 0 } });
+		try {
+			await migrateToLatest(migrator.db);
+		} finally {
+			await migrator.close();
+		}
+		return handle;
+	} catch (err) {
+		// not awaited: closing a pool whose connections hang would hang the exit with it
+		void handle.close().catch(() => {});
+		throw err;
+	}
+}
+
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
 	const logger = options.logger ?? createLogger(config.logLevel);
-	const handle =
-		options.handle ??
-		(await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: config.database.poolSize }));
-	await migrateToLatest(handle.db);
+	const handle = options.handle ?? (await openConfiguredDatabase(config, logger));
+	if (options.handle) await migrateToLatest(handle.db);
 	// EC orders are credited to staff through tracked links (runs inside each order change).
 	registerAttribution(config.attributionWindowDays);
 	// The LINE sandbox delivers its signed webhooks to this app in-process (app is set below).

@@ -19,6 +19,13 @@ export interface RunningWorker {
 	stop(): Promise<void>;
 }
 
+/** After consecutive failed ticks: 1 s, 2 s, 4 s … capped at 30 s (a database outage must not spin). */
+export const WORKER_BACKOFF = { baseMs: 1000, maxMs: 30_000 } as const;
+
+export function failureBackoffMs(failures: number): number {
+	return Math.min(WORKER_BACKOFF.maxMs, WORKER_BACKOFF.baseMs * 2 ** Math.max(0, failures - 1));
+}
+
 export function startWorker(spec: WorkerSpec, logger: Logger): RunningWorker {
 	const idleMs = spec.idleMs ?? 1000;
 	let stopping = false;
@@ -32,12 +39,20 @@ export function startWorker(spec: WorkerSpec, logger: Logger): RunningWorker {
 			};
 		});
 	const loop = (async () => {
+		let failures = 0;
 		while (!stopping) {
 			let handled = 0;
 			try {
 				handled = await spec.tick();
+				if (failures > 0) logger.info({ worker: spec.name, failures }, 'worker recovered');
+				failures = 0;
 			} catch (err) {
-				logger.error({ worker: spec.name, err: { message: (err as Error).message } }, 'worker tick failed');
+				// one line per back-off step, however long the outage lasts at the cap
+				failures++;
+				const retryInMs = failureBackoffMs(failures);
+				logger.error({ worker: spec.name, failures, retryInMs, err: { message: (err as Error).message } }, 'worker tick failed; backing off');
+				if (!stopping) await sleep(retryInMs);
+				continue;
 			}
 			if (!stopping && handled === 0) await sleep(idleMs);
 		}

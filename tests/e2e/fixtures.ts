@@ -21,5 +21,28 @@ export async function expectTouchTargets(page: Page): Promise<void> {
 	expect(small).toEqual([]);
 }
 
-export const test = base;
+/**
+ * Every e2e test runs under the server's Content-Security-Policy and fails on any violation,
+ * so each screen any test opens is checked (`securitypolicyviolation` events, reported from the
+ * page through a binding).
+ */
+export const test = base.extend<{ cspGuard: void }>({
+	cspGuard: [
+		async ({ context }, use) => {
+			const violations: string[] = [];
+			await context.exposeBinding('__tsunaguCspViolation', (_source, text: string) => {
+				violations.push(text);
+			});
+			await context.addInitScript(() => {
+				document.addEventListener('securitypolicyviolation', (e) => {
+					const report = (window as unknown as { __tsunaguCspViolation?: (t: string) => void }).__tsunaguCspViolation;
+					report?.(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber}) on ${location.pathname}`);
+				});
+			});
+			await use();
+			expect(violations, 'Content-Security-Policy violations').toEqual([]);
+		},
+		{ auto: true }
+	]
+});
 export { expect };

@@ -68,13 +68,16 @@ describe.each(testDbKinds())('LINE webhook on %s', (kind) => {
 		expect(await inboxCount()).toBe(before);
 	});
 
-	it('rejects malformed JSON (correctly signed) with 400 and a non-LINE shape with 400', async () => {
+	it('parks malformed JSON and a non-LINE shape (correctly signed) with their reason, answering 200', async () => {
+		const reasons = async () =>
+			(await sql<{ last_error: string }>`select last_error from webhook_inbox where source = 'line' and topic = 'unreadable' order by id`.execute(rt.deps.db)).rows.map((r) => r.last_error);
 		const bad = await post('{"events": [');
-		expect(bad.status).toBe(400);
-		expect((await bad.json()).error.code).toBe('malformed_json');
+		expect(bad.status).toBe(200);
+		expect(await bad.json()).toEqual({ ok: true, parked: true });
 		const shape = await post(JSON.stringify({ hello: 'world' }));
-		expect(shape.status).toBe(400);
-		expect((await shape.json()).error.code).toBe('malformed_webhook');
+		expect(shape.status).toBe(200);
+		expect(await post('{"events": [')).toHaveProperty('status', 200); // a redelivery: still one row
+		expect(await reasons()).toEqual(['malformed_json: not valid JSON', 'malformed_webhook: body must be an object with an events array']);
 	});
 
 	it('rejects a 1 MB body with 413 before looking at it', async () => {

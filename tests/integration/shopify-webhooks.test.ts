@@ -70,18 +70,24 @@ describe.each(testDbKinds())('Shopify webhooks on %s', (kind) => {
 		expect(await inboxRows(webhookId)).toHaveLength(0);
 	});
 
-	it('answers 400 for a signed delivery with an unknown topic, missing id or malformed JSON, storing nothing', async () => {
+	it('parks a signed delivery with an unknown topic or malformed JSON (200, reason kept); a missing id is 400', async () => {
 		const body = shopifyJson(buildOrderPayload({ id: nextId() }));
+		const unknownId = randomUUID();
+		const unknown = await post('products/create', body, unknownId);
+		expect(unknown.status).toBe(200);
+		expect(await unknown.json()).toEqual({ ok: true, parked: true });
 		const webhookId = randomUUID();
-		const unknown = await post('products/create', body, webhookId);
-		expect(unknown.status).toBe(400);
-		expect((await unknown.json()).error.code).toBe('unknown_topic');
 		const noId = await post('orders/create', body, webhookId, { 'x-shopify-webhook-id': '' });
 		expect(noId.status).toBe(400);
-		const malformed = await post('orders/create', '{"id": 1,', webhookId);
-		expect(malformed.status).toBe(400);
-		expect((await malformed.json()).error.code).toBe('malformed_json');
 		expect(await inboxRows(webhookId)).toHaveLength(0);
+		const malformed = await post('orders/create', '{"id": 1,\u0000', webhookId);
+		expect(malformed.status).toBe(200);
+		const [parked] = await inboxRows(webhookId);
+		expect(parked.last_error).toMatch(/^malformed_json/);
+		expect((await inboxRows(unknownId))[0].last_error).toMatch(/^unknown_topic/);
+		// parked rows are never claimed by the worker
+		expect(await drain()).toBe(0);
+		expect((await inboxRows(webhookId))[0].processed_at).toBeNull();
 	});
 
 	it('refuses bodies over 1 MB with 413', async () => {

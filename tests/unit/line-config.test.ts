@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config.ts';
 
@@ -20,12 +21,12 @@ describe('LINE base URLs and the sandbox port', () => {
 		const c = loadConfig({
 			TSUNAGU_MODE: 'production',
 			SESSION_SECRET: 'x'.repeat(40),
-			SHOPIFY_WEBHOOK_SECRET: 'shpss_123456',
-			LINE_CHANNEL_SECRET: 'abcdefgh12',
-			LINE_CHANNEL_ACCESS_TOKEN: 'token-123456',
+			SHOPIFY_WEBHOOK_SECRET: 'shpss_0123456789abcdef0123456789abcdef',
+			LINE_CHANNEL_SECRET: '0123456789abcdef0123456789abcdef',
+			LINE_CHANNEL_ACCESS_TOKEN: 't'.repeat(172),
 			LINE_LOGIN_CHANNEL_ID: '123',
 			LIFF_ID: '123-abc',
-			MEMBER_QR_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----'
+			MEMBER_QR_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
 		});
 		expect(c.line.apiBase).toBe('https://api.line.me');
 		expect(c.line.loginApiBase).toBe('https://api.line.me');

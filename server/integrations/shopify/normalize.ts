@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import type { NormalizedOrder, NormalizedOrderLine, NormalizedRefund } from '../../modules/orders/orders.types.ts';
+import { isSaneDate } from '../../shared/safe-input.ts';
 import { ShopifyPayloadError } from './errors.ts';
 import { requireJpy, yenFromShopifyAmount } from './money.ts';
 import { SHOPIFY_TOPICS, type ShopifyTopic } from './topics.ts';
@@ -17,11 +18,15 @@ const IdLike = v.union([
 	v.pipe(v.number(), v.safeInteger(), v.minValue(0))
 ]);
 const Money = v.union([v.string(), v.number()]);
+// Retrying cannot fix an absurd timestamp or quantity: they fail here and the delivery is parked at once.
 const Timestamp = v.pipe(
 	v.string(),
 	v.transform((s) => new Date(s)),
-	v.check((d) => !Number.isNaN(d.getTime()), 'invalid timestamp')
+	v.check((d) => !Number.isNaN(d.getTime()), 'invalid timestamp'),
+	v.check(isSaneDate, 'timestamp outside 1900–2100')
 );
+/** More of one item on one order line than any shop sells. */
+const MAX_LINE_QUANTITY = 100_000;
 const Text = v.nullish(v.string());
 
 const CustomerSchema = v.object({
@@ -39,7 +44,7 @@ const LineItemSchema = v.object({
 	sku: Text,
 	title: Text,
 	name: Text,
-	quantity: v.pipe(v.number(), v.integer()),
+	quantity: v.pipe(v.number(), v.integer(), v.minValue(0, 'negative quantity'), v.maxValue(MAX_LINE_QUANTITY, 'quantity out of range')),
 	price: Money,
 	total_discount: v.nullish(Money)
 });
@@ -121,8 +126,8 @@ export function normalizeShopifyOrder(payload: unknown): NormalizedOrder {
 		},
 		orderedAt: o.created_at,
 		sourceUpdatedAt: o.updated_at ?? o.created_at,
-		subtotalYen: o.subtotal_price == null ? 0 : yenFromShopifyAmount(o.subtotal_price, 'order.subtotal_price'),
-		totalYen: yenFromShopifyAmount(o.total_price, 'order.total_price'),
+		subtotalYen: o.subtotal_price == null ? 0 : nonNegativeYen(o.subtotal_price, 'order.subtotal_price'),
+		totalYen: nonNegativeYen(o.total_price, 'order.total_price'),
 		status: o.cancelled_at ? 'cancelled' : 'open',
 		cancelledAt: o.cancelled_at ?? null,
 		financialStatus: o.financial_status ?? null,
@@ -142,8 +147,10 @@ export function normalizeShopifyRefund(payload: unknown): NormalizedRefund {
 
 function lineOf(line: v.InferOutput<typeof LineItemSchema>, i: number): NormalizedOrderLine {
 	const field = `line_items.${i}`;
-	const unitPriceYen = yenFromShopifyAmount(line.price, `${field}.price`);
-	const discountYen = line.total_discount == null ? 0 : yenFromShopifyAmount(line.total_discount, `${field}.total_discount`);
+	const unitPriceYen = nonNegativeYen(line.price, `${field}.price`);
+	const discountYen = line.total_discount == null ? 0 : nonNegativeYen(line.total_discount, `${field}.total_discount`);
+	const amountYen = unitPriceYen * line.quantity - discountYen;
+	if (!Number.isSafeInteger(amountYen) || Math.abs(amountYen) > 2_147_483_647) throw new ShopifyPayloadError(`${field}: amount out of range`);
 	return {
 		ecLineId: line.id == null ? null : String(line.id),
 		ecProductId: line.product_id == null ? null : String(line.product_id),
@@ -151,7 +158,7 @@ function lineOf(line: v.InferOutput<typeof LineItemSchema>, i: number): Normaliz
 		name: line.title || line.name || line.sku || '-',
 		quantity: line.quantity,
 		unitPriceYen,
-		amountYen: unitPriceYen * line.quantity - discountYen
+		amountYen
 	};
 }
 
@@ -179,6 +186,13 @@ function refundOf(r: ShopifyRefund, ecOrderId: string): NormalizedRefund {
 		amountYen,
 		refundedAt: r.processed_at ?? r.created_at
 	};
+}
+
+/** Prices and totals of an order are never negative (refunds are separate deliveries). */
+function nonNegativeYen(amount: string | number, field: string): number {
+	const yen = yenFromShopifyAmount(amount, field);
+	if (yen < 0) throw new ShopifyPayloadError(`${field}: negative amount`);
+	return yen;
 }
 
 function idOf(id: string | number | null | undefined, gid: string | null | undefined, what: string): string {

@@ -107,5 +107,6 @@ export async function customerConsultations(db: Db, actor: StaffPrincipal, custo
 		repo.listForCustomers(db, ids, HISTORY_LIMIT),
 		recordCustomerAccess(db, actor, 'consultations.view', [survivor], null)
 	]);
-	return { consultations: rows.map(toRecord) };
+	// a row stored with an impossible date (before input validation) is skipped, not a 500
+	return { consultations: rows.filter((r) => !Number.isNaN(r.occurred_at.getTime())).map(toRecord) };
 }

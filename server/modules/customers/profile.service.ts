@@ -45,7 +45,19 @@ function talkingPointConfig(deps: AppDeps): TalkingPointConfig {
 }
 
 const fullName = (a: string | null, b: string | null) => [a, b].filter(Boolean).join(' ');
-const iso = (d: Date | string | null | undefined) => (d == null ? null : new Date(d).toISOString());
+/** ISO text, or null for a missing or unrenderable stored date (e.g. a year-0 row from before validation). */
+const iso = (d: Date | string | null | undefined) => {
+	const date = d == null ? null : new Date(d);
+	return date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+};
+
+/**
+ * The rows whose date can be rendered. A stored row with an impossible date (written before
+ * the input rule existed) is left out of the profile instead of taking the whole profile down.
+ */
+function renderable<T>(rows: T[], dateOf: (row: T) => Date): T[] {
+	return rows.filter((row) => !Number.isNaN(dateOf(row).getTime()));
+}
 
 function latest(a: Date | null, b: Date | null): Date | null {
 	if (!a) return b;
@@ -80,13 +92,16 @@ async function loadHistory(db: DbOrTrx, ids: string[], page: repo.Page) {
 				first_at: toDateOrNull(et?.first_at)
 			}
 		},
-		store: raw.store.map((p) => ({ ...p, purchased_at: toDate(p.purchased_at) })),
-		ec: raw.ec.map((o) => ({ ...o, ordered_at: toDate(o.ordered_at) })),
-		consultations: raw.consultations.map((c) => ({ ...c, occurred_at: toDate(c.occurred_at) })),
-		followUps: raw.follow_ups.map((f) => ({ ...f, created_at: toDate(f.created_at), sent_at: toDateOrNull(f.sent_at) })),
-		clicks: raw.clicks.map((k) => ({ ...k, clicked_at: toDate(k.clicked_at) })),
-		line: raw.line.map((e) => ({ ...e, occurred_at: toDate(e.occurred_at) })),
-		nextAction: raw.next_action ? { ...raw.next_action, occurred_at: toDate(raw.next_action.occurred_at) } : null
+		store: renderable(raw.store.map((p) => ({ ...p, purchased_at: toDate(p.purchased_at) })), (p) => p.purchased_at),
+		ec: renderable(raw.ec.map((o) => ({ ...o, ordered_at: toDate(o.ordered_at) })), (o) => o.ordered_at),
+		consultations: renderable(raw.consultations.map((c) => ({ ...c, occurred_at: toDate(c.occurred_at) })), (c) => c.occurred_at),
+		followUps: renderable(
+			raw.follow_ups.map((f) => ({ ...f, created_at: toDate(f.created_at), sent_at: toDateOrNull(f.sent_at) })),
+			(f) => f.sent_at ?? f.created_at
+		),
+		clicks: renderable(raw.clicks.map((k) => ({ ...k, clicked_at: toDate(k.clicked_at) })), (k) => k.clicked_at),
+		line: renderable(raw.line.map((e) => ({ ...e, occurred_at: toDate(e.occurred_at) })), (e) => e.occurred_at),
+		nextAction: raw.next_action ? renderable([{ ...raw.next_action, occurred_at: toDate(raw.next_action.occurred_at) }], (n) => n.occurred_at)[0] ?? null : null
 	};
 }
 

@@ -6,7 +6,8 @@
  */
 import type { Db, Trx } from '../../db/index.ts';
 import { toLineEvent, type LineEvent, type ParsedWebhook } from '../../integrations/line/webhook.ts';
-import { notifyInbox, PermanentInboxError, receiveWebhook, type InboxRow } from '../webhooks/inbox.service.ts';
+import { isSaneDate } from '../../shared/safe-input.ts';
+import { notifyInbox, PermanentInboxError, receiveWebhooks, type InboxRow } from '../webhooks/inbox.service.ts';
 import * as repo from './line.repository.ts';
 
 export const LINE_INBOX_SOURCE = 'line';
@@ -16,12 +17,12 @@ export interface LineReceipt {
 	duplicates: number;
 }
 
+/** All events of one callback in one statement: a bad event cannot leave the ones after it unstored. */
 export async function receiveLineEvents(db: Db, parsed: ParsedWebhook): Promise<LineReceipt> {
-	let stored = 0;
-	for (const { event, raw } of parsed.events) {
-		const { duplicate } = await receiveWebhook(db, { source: LINE_INBOX_SOURCE, externalId: event.eventId, topic: event.kind, payload: raw });
-		if (!duplicate) stored++;
-	}
+	const stored = await receiveWebhooks(
+		db,
+		parsed.events.map(({ event, raw }) => ({ source: LINE_INBOX_SOURCE, externalId: event.eventId, topic: event.kind, payload: raw }))
+	);
 	if (stored > 0) notifyInbox(db);
 	return { stored, duplicates: parsed.events.length - stored };
 }
@@ -30,6 +31,8 @@ export async function receiveLineEvents(db: Db, parsed: ParsedWebhook): Promise<
 export async function handleLineInboxRow(trx: Trx, row: InboxRow): Promise<void> {
 	const event = toLineEvent(row.payload);
 	if (!event) throw new PermanentInboxError('not a LINE event Tsunagu handles');
+	// retrying cannot fix a timestamp outside 1900–2100: park it at once
+	if (!isSaneDate(event.at)) throw new PermanentInboxError(`timestamp out of range: ${String((row.payload as { timestamp?: unknown }).timestamp).slice(0, 40)}`);
 	await applyLineEvent(trx, event);
 }
 

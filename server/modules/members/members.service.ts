@@ -11,6 +11,7 @@ import { resolveCustomer } from '../customers/customers.service.ts';
 import { adoptEarlierLineStatus } from '../line/line.service.ts';
 import { memberQrSigner, mintMemberQr, publicKeySet, type MintedMemberQr } from './qr-keys.ts';
 import * as limits from '../ratelimit/rate-limit.service.ts';
+import { isUuid } from '../staff/tokens.ts';
 import * as repo from './members.repository.ts';
 import { issueMemberSession, readMemberSession, type MemberSession } from './session.ts';
 
@@ -217,7 +218,8 @@ export async function verifyMemberToken(deps: AppDeps, token: string, nowMs = Da
 		const { code, message } = QR_ERRORS[result.reason];
 		throw new AppError(result.reason === 'malformed' ? 400 : 422, code, message);
 	}
-	const member = await repo.findMemberById(deps.db, result.claims.cid);
+	// a signed token is still input: a cid that is not a UUID would reach the database as one
+	const member = isUuid(result.claims.cid) ? await repo.findMemberById(deps.db, result.claims.cid) : undefined;
 	if (!member || member.member_no !== result.claims.mno) throw new AppError(422, 'qr_unknown_member', 'No member matches this QR');
 	const survivor = member.merged_into ? await repo.findMemberById(deps.db, member.merged_into) : member;
 	const m = survivor ?? member;

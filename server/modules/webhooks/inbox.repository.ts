@@ -11,14 +11,41 @@ export interface InboxRow {
 	attempts: number;
 }
 
-/** Stores a delivery once per (source, external_id); returns null for a duplicate. */
+/**
+ * Stores deliveries in ONE statement (all or none: the events of one LINE callback are kept
+ * together), once per (source, external_id). Returns how many were new.
+ */
+export async function insertInboxRows(
+	db: DbOrTrx,
+	rows: Array<{ source: string; externalId: string; topic: string; payload: unknown }>
+): Promise<number> {
+	if (rows.length === 0) return 0;
+	const inserted = await db
+		.insertInto('webhook_inbox')
+		.values(rows.map((r) => ({ source: r.source, external_id: r.externalId, topic: r.topic, payload: JSON.stringify(r.payload) })))
+		.onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
+		.returning('id')
+		.execute();
+	return inserted.length;
+}
+
+/**
+ * Stores a delivery once per (source, external_id); returns null for a duplicate. With
+ * `parkedReason` it is stored parked (never due) with that reason, for a person to look at.
+ */
 export async function insertInboxRow(
 	db: DbOrTrx,
-	row: { source: string; externalId: string; topic: string; payload: unknown }
+	row: { source: string; externalId: string; topic: string; payload: unknown; parkedReason?: string }
 ): Promise<number | null> {
 	const inserted = await db
 		.insertInto('webhook_inbox')
-		.values({ source: row.source, external_id: row.externalId, topic: row.topic, payload: JSON.stringify(row.payload) })
+		.values({
+			source: row.source,
+			external_id: row.externalId,
+			topic: row.topic,
+			payload: JSON.stringify(row.payload),
+			...(row.parkedReason ? { last_error: row.parkedReason, next_attempt_at: sql<Date>`'infinity'::timestamptz` } : {})
+		})
 		.onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
 		.returning('id')
 		.executeTakeFirst();
@@ -91,4 +118,50 @@ export async function markFailed(db: DbOrTrx, id: number, error: string, retryIn
 		.where('id', '=', id)
 		.where('processed_at', 'is', null)
 		.execute();
+}
+
+export interface ParkedRow {
+	id: number;
+	source: string;
+	external_id: string;
+	topic: string;
+	attempts: number;
+	received_at: Date;
+	last_error: string | null;
+}
+
+/** Parked: never processed and never due again (next_attempt_at = infinity), newest first. */
+export async function listParked(db: DbOrTrx, limit: number, beforeId?: number): Promise<ParkedRow[]> {
+	let q = db
+		.selectFrom('webhook_inbox')
+		.select(['id', 'source', 'external_id', 'topic', 'attempts', 'received_at', 'last_error'])
+		.where('processed_at', 'is', null)
+		.where('next_attempt_at', '=', sql<Date>`'infinity'::timestamptz`)
+		.orderBy('id', 'desc')
+		.limit(limit);
+	if (beforeId !== undefined) q = q.where('id', '<', beforeId);
+	return q.execute();
+}
+
+export async function countParked(db: DbOrTrx): Promise<number> {
+	const row = await db
+		.selectFrom('webhook_inbox')
+		.select((eb) => eb.fn.countAll<number>().as('n'))
+		.where('processed_at', 'is', null)
+		.where('next_attempt_at', '=', sql<Date>`'infinity'::timestamptz`)
+		.executeTakeFirstOrThrow();
+	return Number(row.n);
+}
+
+/** Makes a parked row due now with a fresh attempt count; false when it is not parked. */
+export async function unpark(db: DbOrTrx, id: number): Promise<boolean> {
+	const row = await db
+		.updateTable('webhook_inbox')
+		.set({ next_attempt_at: sql<Date>`now()`, attempts: 0, locked_until: null })
+		.where('id', '=', id)
+		.where('processed_at', 'is', null)
+		.where('next_attempt_at', '=', sql<Date>`'infinity'::timestamptz`)
+		.returning('id')
+		.executeTakeFirst();
+	return row !== undefined;
 }

@@ -18,7 +18,18 @@ import type { Db, Trx } from '../../db/index.ts';
 import type { AppDeps } from '../../http/context.ts';
 import type { WorkerSpec } from '../../jobs/worker.ts';
 import type { Logger } from '../../logger.ts';
-import { claimDueRows, insertInboxRow, markFailed, markOpenRowsProcessed, type InboxRow } from './inbox.repository.ts';
+import { sanitizeForStorage, storableText } from '../../shared/safe-input.ts';
+import {
+	claimDueRows,
+	countParked,
+	insertInboxRow,
+	insertInboxRows,
+	listParked,
+	markFailed,
+	markOpenRowsProcessed,
+	unpark,
+	type InboxRow
+} from './inbox.repository.ts';
 
 export type { InboxRow };
 
@@ -76,12 +87,76 @@ export function backoffSeconds(attempts: number): number {
 	return Math.min(backoffMaxSeconds, backoffBaseSeconds * 2 ** Math.max(0, attempts - 1));
 }
 
-export async function receiveWebhook(
-	db: Db,
-	delivery: { source: string; externalId: string; topic: string; payload: unknown }
-): Promise<{ id: number | null; duplicate: boolean }> {
-	const id = await insertInboxRow(db, delivery);
+export interface Delivery {
+	source: string;
+	externalId: string;
+	topic: string;
+	payload: unknown;
+}
+
+/**
+ * A verified delivery as it can be stored: we do not control vendor text, so NUL and lone
+ * surrogates (which jsonb refuses) are cleaned rather than refused — refusing would make the
+ * vendor redeliver it forever. Whatever else is wrong with it, the handler parks it.
+ */
+function storable(delivery: Delivery): Delivery {
+	return {
+		...delivery,
+		externalId: storableText(delivery.externalId),
+		topic: storableText(delivery.topic),
+		payload: sanitizeForStorage(delivery.payload).value
+	};
+}
+
+export async function receiveWebhook(db: Db, delivery: Delivery): Promise<{ id: number | null; duplicate: boolean }> {
+	const id = await insertInboxRow(db, storable(delivery));
 	return { id, duplicate: id === null };
+}
+
+/**
+ * A verified delivery that cannot even be read (not JSON, a topic we do not handle): kept as
+ * received, parked with its reason, so that it is answered 200 (the vendor stops redelivering),
+ * nothing signed is lost, and an admin sees it.
+ */
+export async function parkUnreadableWebhook(
+	db: Db,
+	delivery: { source: string; externalId: string; topic: string; body: string },
+	reason: string
+): Promise<{ id: number | null; duplicate: boolean }> {
+	const id = await insertInboxRow(db, {
+		...storable({ source: delivery.source, externalId: delivery.externalId, topic: delivery.topic, payload: { unreadable: delivery.body } }),
+		parkedReason: reason.slice(0, 2000)
+	});
+	return { id, duplicate: id === null };
+}
+
+/** Several deliveries of one callback stored together in one statement; returns how many were new. */
+export async function receiveWebhooks(db: Db, deliveries: Delivery[]): Promise<number> {
+	return insertInboxRows(db, deliveries.map(storable));
+}
+
+/** Deliveries parked for a person (reason in `lastError`), newest first; admins see and retry them. */
+export async function parkedWebhooks(db: Db, limit: number, beforeId?: number) {
+	const [rows, total] = await Promise.all([listParked(db, limit, beforeId), countParked(db)]);
+	return {
+		total,
+		parked: rows.map((r) => ({
+			id: r.id,
+			source: r.source,
+			externalId: r.external_id,
+			topic: r.topic,
+			attempts: r.attempts,
+			receivedAt: new Date(r.received_at).toISOString(),
+			reason: r.last_error ?? ''
+		}))
+	};
+}
+
+/** Puts a parked delivery back in the queue (after a fix); false when there is no such parked row. */
+export async function retryParkedWebhook(db: Db, id: number): Promise<boolean> {
+	const done = await unpark(db, id);
+	if (done) notifyInbox(db);
+	return done;
 }
 
 export interface BatchResult {
@@ -236,14 +311,11 @@ export function createInboxWorker(deps: AppDeps, handlers: InboxHandlers, option
 		idleMs: 0,
 		tick: async () => {
 			const seen = signalOf(deps.db).count;
-			try {
-				const lanes = deps.config.database.url ? INBOX_DEFAULTS.postgresLanes : 1;
-				const results = await Promise.all(Array.from({ length: lanes }, () => processInboxBatch(deps.db, handlers, { ...options, logger })));
-				const claimed = results.reduce((sum, r) => sum + r.claimed, 0);
-				if (claimed > 0) return claimed;
-			} catch (err) {
-				logger.error({ worker: 'webhook-inbox', error: err instanceof Error ? err.name : 'unknown' }, 'inbox claim failed');
-			}
+			// a failed claim (database down) throws: the worker loop backs off exponentially
+			const lanes = deps.config.database.url ? INBOX_DEFAULTS.postgresLanes : 1;
+			const results = await Promise.all(Array.from({ length: lanes }, () => processInboxBatch(deps.db, handlers, { ...options, logger })));
+			const claimed = results.reduce((sum, r) => sum + r.claimed, 0);
+			if (claimed > 0) return claimed;
 			await waitForNotify(deps.db, seen, INBOX_DEFAULTS.idleMs);
 			return 0;
 		}

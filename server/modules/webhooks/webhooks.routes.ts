@@ -7,7 +7,7 @@ import { badRequest, unauthorized } from '../../errors.ts';
 import type { AppDeps, AppEnv } from '../../http/context.ts';
 import { jsonBodyLimit } from '../../http/middleware.ts';
 import { readShopifyDelivery, SHOPIFY_HEADERS } from '../../integrations/shopify/webhook.ts';
-import { notifyInbox, receiveWebhook } from './inbox.service.ts';
+import { notifyInbox, parkUnreadableWebhook, receiveWebhook } from './inbox.service.ts';
 import { SHOPIFY_SOURCE } from './shopify.handler.ts';
 
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -29,7 +29,16 @@ export function shopifyWebhookRoutes(deps: AppDeps) {
 			);
 			if (!read.ok) {
 				if (read.reason === 'invalid_signature') throw unauthorized(read.reason, read.message);
-				throw badRequest(read.reason, read.message);
+				const webhookId = c.req.header(SHOPIFY_HEADERS.webhookId)?.trim();
+				if (read.reason === 'missing_header' || !webhookId) throw badRequest(read.reason, read.message);
+				// signed by Shopify but unusable as it is: parked, answered 200, never refused forever
+				const parked = await parkUnreadableWebhook(
+					deps.db,
+					{ source: SHOPIFY_SOURCE, externalId: webhookId, topic: c.req.header(SHOPIFY_HEADERS.topic)?.trim().slice(0, 100) || 'unknown', body: new TextDecoder().decode(body) },
+					`${read.reason}: ${read.message}`
+				);
+				c.get('log').warn({ inboxId: parked.id, reason: read.reason }, 'shopify webhook parked on receipt');
+				return c.json({ ok: true as const, parked: true as const }, 200);
 			}
 			const { webhookId, topic, payload } = read.delivery;
 			const stored = await receiveWebhook(deps.db, { source: SHOPIFY_SOURCE, externalId: webhookId, topic, payload });

@@ -35,7 +35,7 @@ export function lineDemoRoutes(deps: AppDeps, sandbox: RunningLineSandbox) {
 	 * at login (LIFF's bot prompt) sends a follow webhook, as LINE does.
 	 */
 	app.post('/login', async (c) => {
-		const body = (await c.req.json().catch(() => ({}))) as { userId?: string; name?: string; newUser?: boolean };
+		const body = ((await c.req.json().catch(() => null)) ?? {}) as { userId?: string; name?: string; newUser?: boolean };
 		const userId = body.newUser ? `U${randomBytes(16).toString('hex')}` : body.userId;
 		if (!userId || !LINE_USER_ID.test(userId)) return c.json({ error: { code: 'bad_user', message: 'userId must be U + 32 hex digits' } }, 400);
 		const name = (body.name ?? '').slice(0, 20) || 'LINEユーザー';
@@ -65,7 +65,7 @@ export function lineDemoRoutes(deps: AppDeps, sandbox: RunningLineSandbox) {
 
 	/** Sends a signed webhook (follow / unfollow / message) from a demo user to our server. */
 	app.post('/webhook', async (c) => {
-		const body = (await c.req.json().catch(() => ({}))) as { type?: string; userId?: string; text?: string };
+		const body = ((await c.req.json().catch(() => null)) ?? {}) as { type?: string; userId?: string; text?: string };
 		const res = await sendWebhook(sandbox, body);
 		return c.json(await res.json(), res.status as 200);
 	});

@@ -101,7 +101,7 @@ export function linePlatformApp(opts: LinePlatformOptions) {
 	// ---- control API for the demo pages and tests (not part of LINE) ----
 
 	app.post('/_sandbox/login', async (c) => {
-		const body = (await c.req.json().catch(() => ({}))) as {
+		const body = ((await c.req.json().catch(() => null)) ?? {}) as {
 			userId?: string;
 			name?: string;
 			picture?: string;
@@ -126,7 +126,7 @@ export function linePlatformApp(opts: LinePlatformOptions) {
 	app.get('/_sandbox/inbox/:userId', (c) => c.json({ userId: c.req.param('userId'), messages: state.inboxes.get(c.req.param('userId')) ?? [] }));
 	app.get('/_sandbox/stats', (c) => c.json(state.stats));
 	app.post('/_sandbox/faults', async (c) => {
-		const body = (await c.req.json().catch(() => ({}))) as Partial<Record<keyof typeof state.faults, number>>;
+		const body = ((await c.req.json().catch(() => null)) ?? {}) as Partial<Record<keyof typeof state.faults, number>>;
 		for (const key of ['rate429', 'rate500', 'next429', 'next500'] as const) {
 			if (typeof body[key] === 'number' && body[key]! >= 0) state.faults[key] = body[key]!;
 		}
@@ -138,7 +138,7 @@ export function linePlatformApp(opts: LinePlatformOptions) {
 	});
 
 	app.post('/_sandbox/webhook/send', async (c) => {
-		const body = (await c.req.json().catch(() => ({}))) as {
+		const body = ((await c.req.json().catch(() => null)) ?? {}) as {
 			type?: 'follow' | 'unfollow' | 'message';
 			userId?: string;
 			text?: string;

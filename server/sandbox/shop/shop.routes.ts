@@ -91,7 +91,7 @@ export function shopRoutes(deps: AppDeps, deliver: (req: Request) => Response | 
 
 	// Shopify's AJAX cart API shape: { attributes: { name: value } } merges into the cart.
 	app.post('/cart/update.js', async (c) => {
-		const body = (await c.req.json().catch(() => ({}))) as { attributes?: Record<string, unknown> };
+		const body = ((await c.req.json().catch(() => null)) ?? {}) as { attributes?: Record<string, unknown> };
 		const cart = readCart(c);
 		for (const [k, v] of Object.entries(body.attributes ?? {})) {
 			if (typeof v === 'string' && k.length <= 64 && v.length <= 256) cart.attributes[k] = v;

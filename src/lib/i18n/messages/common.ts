@@ -14,7 +14,12 @@ export const ja = {
 	'home.demo.inbox': 'デモ: LINEの受信箱',
 	'home.demo.shop': 'デモ: オンラインストア',
 	'error.network': 'ネットワークに接続できません',
-	'error.generic': 'エラーが発生しました'
+	'error.generic': 'エラーが発生しました',
+	'error.invalid_text': '入力に使用できない文字が含まれています',
+	'error.invalid_date': '日付が正しくありません (1900年〜2100年の実在する日付を入力してください)',
+	'error.malformed_url': 'URLの形式が正しくありません',
+	'error.database_unavailable': 'サーバーが一時的に応答できません。しばらくしてからもう一度お試しください',
+	'error.webhook_not_found': '保留中のWebhookが見つかりません'
 } as const;
 
 export const en: Record<keyof typeof ja, string> = {
@@ -33,5 +38,10 @@ export const en: Record<keyof typeof ja, string> = {
 	'home.demo.inbox': 'Demo: LINE inbox',
 	'home.demo.shop': 'Demo: online store',
 	'error.network': 'Cannot reach the network',
-	'error.generic': 'Something went wrong'
+	'error.generic': 'Something went wrong',
+	'error.invalid_text': 'The input contains characters that cannot be used',
+	'error.invalid_date': 'Not a valid date (use a real date between 1900 and 2100)',
+	'error.malformed_url': 'The URL is malformed',
+	'error.database_unavailable': 'The server cannot answer right now. Please try again shortly',
+	'error.webhook_not_found': 'No such parked webhook'
 };
