@@ -341,6 +341,17 @@ export interface BrandSettingsTable {
 	updated_by: string | null;
 }
 
+/**
+ * Dirty markers of the daily report rollups, written by triggers in the writer's transaction
+ * (one column set per row); consumed by the rollup refresh. See docs/report-freshness.md.
+ */
+export interface ReportRollupDirtyTable {
+	sales_day: DateString | null;
+	funnel_day: DateString | null;
+	follow_up_id: string | null;
+	link_code: string | null;
+}
+
 export interface Database {
 	stores: StoresTable;
 	staff: StaffTable;
@@ -368,6 +379,7 @@ export interface Database {
 	staff_session_revocations: StaffSessionRevocationsTable;
 	demo_seed: DemoSeedTable;
 	brand_settings: BrandSettingsTable;
+	report_rollup_dirty: ReportRollupDirtyTable;
 }
 
 export type Store = Selectable<StoresTable>;
