@@ -441,7 +441,7 @@ describe.each(testDbKinds())('report freshness on %s', (kind) => {
 		expect(result.ops.order).toBeGreaterThan(COMMITS / 5);
 		expect(result.ops['commit racing a report']).toBeGreaterThan(COMMITS / 20);
 		expect(summary(result)).toEqual({ commits: COMMITS, checks: result.checks, checksWithMismatches: 0, byReport: {} });
-	}, 600_000);
+	}, 900_000);
 
 	it('writes committed one at a time between worker refreshes: every report equals the raw rows', async () => {
 		const result = await runScript(rt, fx, 40, false, 17);
