@@ -25,10 +25,13 @@ const dayEnd = sql`((d.day + 1)::timestamp at time zone 'Asia/Tokyo')`;
  * COMMITTED transaction sees everything committed before it started, so the markers the
  * refresh takes after the lock include every write committed before the refresh began; under
  * REPEATABLE READ the snapshot would date from before the wait for the lock: refused.
+ * JIT is off for the refresh: a day's rebuild is estimated at tens of thousands of rows (the
+ * day comes as a parameter) and JIT compiling it took seconds for a few hundred rows.
  */
 export async function lockForRefresh(trx: Trx, lock: string): Promise<void> {
 	const { rows } = await sql<{ isolation: string }>`
-		select pg_advisory_xact_lock(hashtext(${lock})), current_setting('transaction_isolation') as isolation`.execute(trx);
+		select pg_advisory_xact_lock(hashtext(${lock})), current_setting('transaction_isolation') as isolation,
+			set_config('jit', 'off', true)`.execute(trx);
 	if (rows[0].isolation !== 'read committed') throw new Error(`${lock}: a refresh needs a READ COMMITTED transaction, not ${rows[0].isolation}`);
 }
 
