@@ -21,6 +21,7 @@ import * as customerTriggersAlways from './2026-11-24T1400_customer_triggers_alw
 import * as customerPartialIndexes from './2026-11-24T1500_customer_partial_indexes.ts';
 import * as ownerAndBrandSettings from './2026-12-04T0900_owner_and_brand_settings.ts';
 import * as authHardening from './2026-12-04T1100_auth_hardening.ts';
+import * as reportRollupDirty from './2026-12-04T1200_report_rollup_dirty.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -40,5 +41,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-11-24T1400_customer_triggers_always': customerTriggersAlways,
 	'2026-11-24T1500_customer_partial_indexes': customerPartialIndexes,
 	'2026-12-04T0900_owner_and_brand_settings': ownerAndBrandSettings,
-	'2026-12-04T1100_auth_hardening': authHardening
+	'2026-12-04T1100_auth_hardening': authHardening,
+	'2026-12-04T1200_report_rollup_dirty': reportRollupDirty
 };

@@ -365,6 +365,17 @@ export interface EnrollmentCodesTable {
 	used_by_device: string | null;
 }
 
+/**
+ * Dirty markers of the daily report rollups, written by triggers in the writer's transaction
+ * (one column set per row); consumed by the rollup refresh. See docs/report-freshness.md.
+ */
+export interface ReportRollupDirtyTable {
+	sales_day: DateString | null;
+	funnel_day: DateString | null;
+	follow_up_id: string | null;
+	link_code: string | null;
+}
+
 export interface Database {
 	stores: StoresTable;
 	staff: StaffTable;
@@ -394,6 +405,7 @@ export interface Database {
 	brand_settings: BrandSettingsTable;
 	rate_limits: RateLimitsTable;
 	enrollment_codes: EnrollmentCodesTable;
+	report_rollup_dirty: ReportRollupDirtyTable;
 }
 
 export type Store = Selectable<StoresTable>;

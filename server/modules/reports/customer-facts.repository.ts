@@ -10,15 +10,18 @@
  * `purchaseIntervals`), which the tests compare on random data and after changes.
  *
  * Triggers (migration 2026-11-24T0900) write the ids of customers whose purchases or record
- * changed into report_customer_dirty; a refresh takes those rows and recomputes the customers
- * from the raw rows, adjusting the gap histogram by the difference. Recomputing is idempotent.
+ * changed into report_customer_dirty, in the writer's transaction; a refresh takes those rows
+ * and recomputes the customers from the raw rows, adjusting the gap histogram by the
+ * difference. Recomputing is idempotent. Freshness works as for the daily rollups
+ * (docs/report-freshness.md): a marker becomes visible when its change commits, and is taken
+ * under the lock by a statement that also sees the change.
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import { CUSTOMER_STATES, type CustomerState } from '../customers/state.ts';
 import { jstDate } from './period.ts';
 import type { KpiCell, Range } from './reports.repository.ts';
-import { JST_DAY } from './rollup.repository.ts';
+import { JST_DAY, lockForRefresh } from './rollup.repository.ts';
 
 const STATE = 'customer_facts';
 /** Customers recomputed per statement (ids travel as one array parameter). */
@@ -31,9 +34,20 @@ export interface FactsRefresh {
 	customers: number;
 }
 
+/**
+ * True when the facts already include every change committed before this call: built, and no
+ * marker visible (a refresh in progress still shows the markers it took until it commits).
+ */
+export async function factsAreFresh(db: DbOrTrx): Promise<boolean> {
+	const { rows } = await sql<{ fresh: boolean }>`
+		select not exists (select 1 from report_customer_dirty)
+			and exists (select 1 from report_rollup_state where name = ${STATE}) as fresh`.execute(db);
+	return rows[0].fresh;
+}
+
 /** Brings the facts up to date; serialised by an advisory lock so two refreshers never interleave. */
 export async function refreshCustomerFacts(trx: Trx): Promise<FactsRefresh> {
-	await sql`select pg_advisory_xact_lock(hashtext('tsunagu.customer_facts'))`.execute(trx);
+	await lockForRefresh(trx, 'tsunagu.customer_facts');
 	const built = (await sql`select 1 from report_rollup_state where name = ${STATE}`.execute(trx)).rows.length > 0;
 	// taking the markers first: a change committed after this statement leaves its marker for next time
 	const { rows } = await sql<{ id: string }>`

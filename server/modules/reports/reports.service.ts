@@ -16,11 +16,21 @@ import * as rollup from './rollup.repository.ts';
 import * as facts from './customer-facts.repository.ts';
 
 /**
- * Sales and funnel figures come from the daily rollups, refreshed (dirty days only) first, so
- * a report always equals a direct query over the raw rows at that moment.
+ * Sales and funnel figures come from the daily rollups. Before reading them a report makes
+ * sure they include every order, refund, cancellation, click and follow-up committed before the
+ * request started: nothing to do when no dirty marker is visible, otherwise it rebuilds the
+ * marked days itself (waiting for a refresh already running). Writes that commit while the
+ * report runs may or may not be in it; the next request has them (docs/report-freshness.md).
  */
 async function freshRollups(db: Db): Promise<void> {
+	if (await rollup.rollupsAreFresh(db)) return;
 	await db.transaction().execute((trx) => rollup.refreshRollups(trx));
+}
+
+/** The same for the per-customer facts behind the KPIs (receipts, orders, customers). */
+async function freshCustomerFacts(db: Db): Promise<void> {
+	if (await facts.factsAreFresh(db)) return;
+	await db.transaction().execute((trx) => facts.refreshCustomerFacts(trx));
 }
 
 export type Who = Pick<StaffPrincipal, 'id' | 'role'>;
@@ -201,7 +211,7 @@ export async function kpiReport(db: Db, who: Who, dormantDays: number, query: { 
 	if (who.role === 'staff') throw forbidden('forbidden', 'Customer KPIs are for managers and admins');
 	const scope = await scopeFor(db, who, { storeId: query.storeId });
 	const period = parsePeriod(query, now);
-	await db.transaction().execute((trx) => facts.refreshCustomerFacts(trx));
+	await freshCustomerFacts(db);
 	const [cells, intervals] = await Promise.all([
 		db.transaction().execute(async (trx) => {
 			// one row per customer grouped into a few dozen cells: the planner cannot see that

@@ -1,12 +1,14 @@
 /**
  * The daily report rollups: refresh (dirty JST days only) and reads.
  *
- * A day is dirty for sales when an attribution of that order day changed (updated_at), and
- * for the funnel when one of its follow-ups was created / sent, is still pending (queued or
- * sending: it will settle later), got a click, or an attribution pointing at it changed.
- * A report request looks at changes since the last refresh only (cheap); the background
- * worker also looks back a margin, so a transaction that committed late with an earlier
- * timestamp (or click id) is picked up within a minute. Rebuilding a day is idempotent.
+ * Every write that can change a rollup row leaves a marker in report_rollup_dirty from a
+ * trigger, in its own transaction (migration 2026-12-04T1200): the sales day of a changed
+ * attribution, the funnel day of a changed follow-up, the follow-up of a changed attribution
+ * or tracked link, the link of a new click. A refresh takes the lock, deletes the markers it
+ * sees and rebuilds the days they name from the raw rows; a marker it cannot see yet belongs to
+ * a transaction that has not committed, and stays for the next refresh. So once a write has
+ * committed, a refresh that starts afterwards includes it (docs/report-freshness.md).
+ * Rebuilding a day is idempotent.
  */
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
@@ -14,71 +16,89 @@ import type { Range, Scope, SalesTotals } from './reports.repository.ts';
 import { jstDate, type Bucket } from './period.ts';
 
 const STATE = 'daily';
-const LOOK_BACK_MS = 10 * 60_000;
-/** Clicks are append-only with an identity id; ids are handed out before commit, so the worker looks back a little. */
-const CLICK_ID_LOOK_BACK = 1_000;
 export const JST_DAY = (col: string) => sql`(${sql.ref(col)} at time zone 'Asia/Tokyo')::date`;
 const dayStart = sql`(d.day::timestamp at time zone 'Asia/Tokyo')`;
 const dayEnd = sql`((d.day + 1)::timestamp at time zone 'Asia/Tokyo')`;
 
-interface RefreshState {
-	refreshed_until: Date;
-	last_click_id: number;
+/**
+ * Takes the refresh lock (held until the transaction ends). Each later statement of a READ
+ * COMMITTED transaction sees everything committed before it started, so the markers the
+ * refresh takes after the lock include every write committed before the refresh began; under
+ * REPEATABLE READ the snapshot would date from before the wait for the lock: refused.
+ * JIT is off for the refresh: a day's rebuild is estimated at tens of thousands of rows (the
+ * day comes as a parameter) and JIT compiling it took seconds for a few hundred rows.
+ */
+export async function lockForRefresh(trx: Trx, lock: string): Promise<void> {
+	const { rows } = await sql<{ isolation: string }>`
+		select pg_advisory_xact_lock(hashtext(${lock})), current_setting('transaction_isolation') as isolation,
+			set_config('jit', 'off', true)`.execute(trx);
+	if (rows[0].isolation !== 'read committed') throw new Error(`${lock}: a refresh needs a READ COMMITTED transaction, not ${rows[0].isolation}`);
 }
 
 /**
- * Brings both rollups up to date; serialised by an advisory lock so two refreshers never interleave.
- * `full` rebuilds every day: for writers of back-dated history (the demo seed), whose rows carry
- * past timestamps that a refresh already run by the worker would never see as changed.
+ * True when the rollups already include every change committed before this call: built, and
+ * no marker visible. A refresh in progress has not committed the deletion of the markers it
+ * took, so they are still visible here; once it commits, its rebuilt days are too.
  */
-export async function refreshRollups(trx: Trx, options: { lookBack?: boolean; full?: boolean } = {}): Promise<{ salesDays: number; funnelDays: number }> {
-	await sql`select pg_advisory_xact_lock(hashtext('tsunagu.report_rollups'))`.execute(trx);
-	const { rows: clock } = await sql<{ now: Date; max_click: number }>`
-		select clock_timestamp() as now, coalesce((select max(id) from link_clicks), 0)::int8 as max_click`.execute(trx);
-	const { now, max_click: maxClick } = clock[0];
-	const found = options.full
-		? undefined
-		: (await sql<RefreshState>`select refreshed_until, last_click_id from report_rollup_state where name = ${STATE}`.execute(trx)).rows[0];
-	const state = found && options.lookBack
-		? { refreshed_until: new Date(found.refreshed_until.getTime() - LOOK_BACK_MS), last_click_id: found.last_click_id - CLICK_ID_LOOK_BACK }
-		: found;
+export async function rollupsAreFresh(db: DbOrTrx): Promise<boolean> {
+	const { rows } = await sql<{ fresh: boolean }>`
+		select not exists (select 1 from report_rollup_dirty)
+			and exists (select 1 from report_rollup_state where name = ${STATE}) as fresh`.execute(db);
+	return rows[0].fresh;
+}
 
-	const salesDays = state ? await dirtySalesDays(trx, state) : await allDays(trx, sql`select ordered_at as at from attributions`);
-	const funnelDays = state ? await dirtyFunnelDays(trx, state) : await allDays(trx, sql`select created_at as at from follow_ups`);
+/**
+ * Brings both rollups up to date with every change committed before it started; serialised by
+ * an advisory lock so two refreshers never interleave. `full` rebuilds every day (the first
+ * build does too): for a database whose rollups may be stale for other reasons.
+ */
+export async function refreshRollups(trx: Trx, options: { full?: boolean } = {}): Promise<{ salesDays: number; funnelDays: number }> {
+	await lockForRefresh(trx, 'tsunagu.report_rollups');
+	const built = !options.full && (await sql`select 1 from report_rollup_state where name = ${STATE}`.execute(trx)).rows.length > 0;
+	const dirty = await takeDirtyDays(trx);
+	const salesDays = built
+		? dirty.sales
+		: await allDays(trx, sql`select ordered_at as at from attributions`, sql`select day from report_daily_staff_sales`);
+	const funnelDays = built
+		? dirty.funnel
+		: await allDays(trx, sql`select created_at as at from follow_ups`, sql`select day from report_daily_followups`);
 	if (salesDays.length > 0) await rebuildSalesDays(trx, salesDays);
 	if (funnelDays.length > 0) await rebuildFunnelDays(trx, funnelDays);
 	await sql`
-		insert into report_rollup_state (name, refreshed_until, last_click_id) values (${STATE}, ${now}, ${maxClick})
-		on conflict (name) do update set refreshed_until = excluded.refreshed_until, last_click_id = excluded.last_click_id`.execute(trx);
+		insert into report_rollup_state (name, refreshed_until) values (${STATE}, clock_timestamp())
+		on conflict (name) do update set refreshed_until = excluded.refreshed_until`.execute(trx);
 	return { salesDays: salesDays.length, funnelDays: funnelDays.length };
 }
 
-async function allDays(trx: Trx, source: ReturnType<typeof sql>): Promise<string[]> {
-	const { rows } = await sql<{ day: string }>`select distinct ${JST_DAY('s.at')}::text as day from (${source}) s`.execute(trx);
+/** Every day with raw rows, and every day the rollup has a row for (it may have none left). */
+async function allDays(trx: Trx, source: ReturnType<typeof sql>, rolledUp: ReturnType<typeof sql>): Promise<string[]> {
+	const { rows } = await sql<{ day: string }>`
+		select ${JST_DAY('s.at')}::text as day from (${source}) s
+		union select r.day::text from (${rolledUp}) r`.execute(trx);
 	return rows.map((r) => r.day);
 }
 
-async function dirtySalesDays(trx: Trx, state: RefreshState): Promise<string[]> {
-	const { rows } = await sql<{ day: string }>`
-		select distinct ${JST_DAY('a.ordered_at')}::text as day
-		from attributions a where a.updated_at >= ${state.refreshed_until}::timestamptz`.execute(trx);
-	return rows.map((r) => r.day);
-}
-
-async function dirtyFunnelDays(trx: Trx, state: RefreshState): Promise<string[]> {
-	const since = sql`${state.refreshed_until}::timestamptz`;
-	const { rows } = await sql<{ day: string }>`
-		select ${JST_DAY('f.created_at')}::text as day from follow_ups f where f.created_at >= ${since}
-		union select ${JST_DAY('f.created_at')}::text from follow_ups f where f.sent_at >= ${since}
-		union select ${JST_DAY('f.created_at')}::text from follow_ups f where f.status in ('queued', 'sending')
-		union select day::text from report_daily_followups where pending > 0
-		union select ${JST_DAY('f.created_at')}::text
-			from link_clicks lc join tracked_links tl on tl.code = lc.code join follow_ups f on f.id = tl.follow_up_id
-			where lc.id > ${state.last_click_id}
-		union select ${JST_DAY('f.created_at')}::text
-			from attributions a join follow_ups f on f.id = a.follow_up_id
-			where a.updated_at >= ${since}`.execute(trx);
-	return rows.map((r) => r.day);
+/**
+ * Deletes the visible markers and returns the days they name, in one statement (one
+ * snapshot): follow-ups and links are turned into the follow-ups' funnel days as they are now;
+ * a later change to a follow-up's day or a link's follow-up leaves markers of its own.
+ */
+async function takeDirtyDays(trx: Trx): Promise<{ sales: string[]; funnel: string[] }> {
+	const { rows } = await sql<{ rollup: 'sales' | 'funnel'; day: string }>`
+		with taken as (delete from report_rollup_dirty returning sales_day, funnel_day, follow_up_id, link_code),
+		follow_up as (
+			select follow_up_id as id from taken where follow_up_id is not null
+			union
+			select tl.follow_up_id from tracked_links tl
+			where tl.code in (select link_code from taken where link_code is not null) and tl.follow_up_id is not null
+		)
+		select 'sales' as rollup, sales_day::text as day from taken where sales_day is not null
+		union select 'funnel', funnel_day::text from taken where funnel_day is not null
+		union select 'funnel', ${JST_DAY('f.created_at')}::text from follow_ups f where f.id in (select id from follow_up)`.execute(trx);
+	return {
+		sales: rows.filter((r) => r.rollup === 'sales').map((r) => r.day),
+		funnel: rows.filter((r) => r.rollup === 'funnel').map((r) => r.day)
+	};
 }
 
 async function rebuildSalesDays(trx: Trx, days: string[]): Promise<void> {

@@ -1,4 +1,7 @@
-/** Keeps the report rollups and customer facts warm so a report request's own refresh finds little to do. */
+/**
+ * Keeps the report rollups and customer facts warm so a report request's own refresh finds
+ * little to do. Freshness does not depend on it: every report request refreshes what is dirty.
+ */
 import type { AppDeps } from '../../http/context.ts';
 import type { WorkerSpec } from '../../jobs/worker.ts';
 import { refreshRollups } from './rollup.repository.ts';
@@ -9,7 +12,7 @@ export function reportRollupWorker(deps: AppDeps): WorkerSpec {
 		name: 'report-rollups',
 		idleMs: 60_000,
 		tick: async () => {
-			const changed = await deps.db.transaction().execute((trx) => refreshRollups(trx, { lookBack: true }));
+			const changed = await deps.db.transaction().execute((trx) => refreshRollups(trx));
 			if (changed.salesDays + changed.funnelDays > 0) deps.logger.debug(changed, 'report rollups refreshed');
 			const customers = await deps.db.transaction().execute((trx) => refreshCustomerFacts(trx));
 			if (customers.customers > 0) deps.logger.debug(customers, 'customer facts refreshed');
