@@ -21,6 +21,7 @@ import { linkRoutes } from './modules/links/links.routes.ts';
 import { refSdkRoutes } from './modules/attribution/ref-sdk.routes.ts';
 import { followUpRoutes } from './modules/followups/followups.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { conversationRoutes } from './modules/conversations/conversations.routes.ts';
 
 export interface AppOptions {
 	/** Directory of the built SPA; omitted in API-only tests. */
@@ -42,7 +43,8 @@ export function buildApi(deps: AppDeps) {
 		.route('/consultations', consultationRoutes(deps))
 		.route('/followups', followUpRoutes(deps))
 		.route('/reports', reportRoutes(deps))
-		.route('/audit', auditRoutes(deps));
+		.route('/audit', auditRoutes(deps))
+		.route('/conversations', conversationRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.
 }

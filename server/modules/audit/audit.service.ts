@@ -6,7 +6,7 @@ import type { DbOrTrx } from '../../db/index.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import { existingCustomerIds, insertAuditEntries, insertClientAuditEntries } from './audit.repository.ts';
 
-export type AuditAction = 'profile.view' | 'profile.prefetch' | 'consultations.view';
+export type AuditAction = 'profile.view' | 'profile.prefetch' | 'consultations.view' | 'conversation.view';
 
 export async function recordCustomerAccess(
 	db: DbOrTrx,
