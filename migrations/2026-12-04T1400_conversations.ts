@@ -32,8 +32,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 			created_at timestamptz not null default now(),
 			updated_at timestamptz not null default now()
 		);
-		create index conversations_staff_idx on conversations (assigned_staff_id, (unread_count > 0) desc, last_message_at desc) where assigned_staff_id is not null;
-		create index conversations_store_idx on conversations (store_id, (unread_count > 0) desc, last_message_at desc);
+		create index conversations_staff_idx on conversations (assigned_staff_id, (unread_count > 0) desc, last_message_at desc nulls last) where assigned_staff_id is not null;
+		create index conversations_store_idx on conversations (store_id, (unread_count > 0) desc, last_message_at desc nulls last);
+		create index conversations_queue_idx on conversations (store_id, (unread_count > 0) desc, last_message_at desc nulls last) where assigned_staff_id is null;
 		create index conversations_customer_idx on conversations (customer_id) where customer_id is not null;
 		create table conversation_messages (
 			id bigint generated always as identity primary key,
