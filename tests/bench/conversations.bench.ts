@@ -188,7 +188,7 @@ async function main() {
 		// staff (half), their store queues (the rest) with a few in the brand queue
 		await sql`insert into conversations (line_user_id, customer_id, assigned_staff_id, store_id, status, unread_count, last_message_at, last_message_preview)
 			select c.line_user_id, c.id,
-				case when n % 2 = 0 then (select id from staff where staff_code = 'B' || (1 + n % ${STREAMS})) end,
+				case when n % 2 = 0 then (select id from staff where staff_code = 'B' || (1 + (n / 2) % ${STREAMS})) end,
 				case when n % 97 = 0 then null else c.home_store_id end,
 				case when n % 3 = 0 then 'done' else 'open' end,
 				case when n % 5 = 0 then 1 + n % 4 else 0 end,

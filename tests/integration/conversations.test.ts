@@ -214,11 +214,13 @@ describe.each(testDbKinds())('LINE conversations on %s', (kind) => {
 
 	it('puts a LINE user who is not a member in the brand queue and links them when they join', async () => {
 		const userId = lineId();
+		sandbox().state.rememberProfile({ userId, displayName: 'はなちゃん' });
 		await customerWrites(userId, '会員じゃないですが質問です');
 		const conv = await conversationOf(userId);
 		expect(conv).toMatchObject({ customer_id: null, assigned_staff_id: null, store_id: null });
 		const queue = await call('GET', '/conversations?tab=unassigned', 'manager');
-		expect(queue.body.conversations.map((c: Json) => c.id)).toContain(conv.id);
+		// listed under their LINE display name (from LINE's profile API)
+		expect(queue.body.conversations.find((c: Json) => c.id === conv.id)).toMatchObject({ name: 'はなちゃん', isMember: false });
 		// a push to a non-member is impossible (no customer to push to): only a free reply works
 		clock = new Date(Date.now() + 55_000);
 		const push = await call('POST', `/conversations/${conv.id}/replies`, 'manager', { clientId: randomUUID(), text: 'どうぞ' });

@@ -7,7 +7,7 @@ import { HTTPFetchError, type messagingApi } from '@line/bot-sdk';
 
 export type ConversationApiClient = Pick<
 	messagingApi.MessagingApiClient,
-	'replyMessageWithHttpInfo' | 'markMessagesAsReadByToken' | 'getMessageQuota' | 'getMessageQuotaConsumption'
+	'replyMessageWithHttpInfo' | 'markMessagesAsReadByToken' | 'getMessageQuota' | 'getMessageQuotaConsumption' | 'getProfile'
 >;
 
 export type ReplyOutcome =
@@ -41,6 +41,16 @@ export async function markAsRead(client: ConversationApiClient, markAsReadToken:
 		return true;
 	} catch {
 		return false;
+	}
+}
+
+/** The LINE display name of a user who is not a member yet (null when LINE does not say). */
+export async function displayNameOf(client: ConversationApiClient, userId: string): Promise<string | null> {
+	try {
+		const profile = await withTimeout(client.getProfile(userId), TIMEOUT_MS);
+		return typeof profile.displayName === 'string' && profile.displayName ? profile.displayName.slice(0, 100) : null;
+	} catch {
+		return null;
 	}
 }
 

@@ -58,7 +58,7 @@ export function conversationRoutes(deps: AppDeps) {
 	const ctx = conversationContext(deps);
 	return new Hono<AppEnv>()
 		.get('/', requireStaff(deps), validate('query', ListQuery), async (c) =>
-			c.json({ conversations: await service.listConversations(deps.db, c.get('staff'), c.req.valid('query').tab) })
+			c.json({ conversations: await service.listConversations(ctx, c.get('staff'), c.req.valid('query').tab) })
 		)
 		.get('/unread', requireStaff(deps), async (c) => c.json(await service.unreadBadge(deps.db, c.get('staff'))))
 		.get('/events', requireStaff(deps), (c) => badgeStream(deps, c.get('staff'), c))

@@ -10,7 +10,7 @@ import type { Db, DbOrTrx, Trx } from '../../db/index.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import type { Logger } from '../../logger.ts';
-import { markAsRead, readQuota, replyWithToken, type ConversationApiClient } from '../../integrations/line/conversation-api.ts';
+import { displayNameOf, markAsRead, readQuota, replyWithToken, type ConversationApiClient } from '../../integrations/line/conversation-api.ts';
 import type { InboundContent } from '../../integrations/line/message-content.ts';
 import { recordCustomerAccess } from '../audit/audit.service.ts';
 import {
@@ -154,11 +154,21 @@ async function visibleConversation(db: DbOrTrx, staff: StaffPrincipal, id: strin
 
 export type ListTab = 'mine' | 'store' | 'unassigned';
 
-export async function listConversations(db: Db, staff: StaffPrincipal, tab: ListTab) {
+/** Names LINE users who wrote before becoming members (a few per list, from LINE's profile API). */
+const NAMES_PER_LIST = 5;
+
+export async function listConversations(ctx: ConversationContext, staff: StaffPrincipal, tab: ListTab) {
 	if (tab === 'unassigned' && staff.role === 'staff') throw forbidden('forbidden', 'The unassigned queue is for managers');
 	const scope = scopeOf(staff);
 	const managerMine = staff.role !== 'staff' ? { staffId: staff.id, storeId: staff.storeId } : null;
-	const rows = await repo.listConversations(db, scope, tab, 100, managerMine);
+	const rows = await repo.listConversations(ctx.db, scope, tab, 100, managerMine);
+	for (const r of rows.filter((r) => !r.customer_id && !r.display_name).slice(0, NAMES_PER_LIST)) {
+		const name = await displayNameOf(ctx.client, r.line_user_id);
+		if (name) {
+			await repo.setDisplayName(ctx.db, r.id, name);
+			r.display_name = name;
+		}
+	}
 	return rows.map((r) => ({
 		id: r.id,
 		customerId: r.customer_id,
