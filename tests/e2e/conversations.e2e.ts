@@ -92,4 +92,14 @@ test('customer writes in LINE → badge → free reply inside the window → pus
 	expect(entries.filter((e) => e.delivery === 'push').map((e) => e.message.text)).toContain('近隣のコインパーキングをご利用ください。');
 	expect(entries.filter((e) => e.delivery === 'reply')).toHaveLength(1);
 	await line.screenshot({ path: 'test-results/conv-4-line-inbox.png', fullPage: true });
+
+	// the same conversation sits on her profile, beside the timeline
+	const token = await page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
+	const list = await (await page.request.get('/api/conversations?tab=store', { headers: { authorization: `Bearer ${token}` } })).json();
+	const customerId = list.conversations.find((c: { name: string }) => c.name === '山田 花子').customerId;
+	await page.setViewportSize({ width: 1180, height: 820 });
+	await page.goto(`/staff/customers/${customerId}`);
+	await expect(page.getByTestId('conversation')).toContainText('近隣のコインパーキングをご利用ください。');
+	await expect(page.getByTestId('timeline')).toBeVisible();
+	await page.screenshot({ path: 'test-results/conv-5-profile.png', fullPage: true });
 });
