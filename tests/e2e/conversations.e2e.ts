@@ -102,4 +102,13 @@ test('customer writes in LINE → badge → free reply inside the window → pus
 	await expect(page.getByTestId('conversation')).toContainText('近隣のコインパーキングをご利用ください。');
 	await expect(page.getByTestId('timeline')).toBeVisible();
 	await page.screenshot({ path: 'test-results/conv-5-profile.png', fullPage: true });
+
+	// offline: the answer waits in the tablet's outbox and goes out (as a push) when the network is back
+	await context.setOffline(true);
+	const onProfile = page.getByTestId('conversation');
+	await onProfile.getByLabel('返信').fill('オフラインで書いた返信です');
+	await onProfile.getByRole('button', { name: '送信', exact: true }).click();
+	await expect(onProfile.getByTestId('compose-notice')).toHaveText('オフラインです。接続が戻ると通常メッセージとして送信します');
+	await context.setOffline(false);
+	await expect.poll(async () => (await hanakosInbox(page)).filter((e) => e.delivery === 'push').map((e) => e.message.text), { timeout: 30_000 }).toContain('オフラインで書いた返信です');
 });
