@@ -22,6 +22,7 @@ import * as customerPartialIndexes from './2026-11-24T1500_customer_partial_inde
 import * as ownerAndBrandSettings from './2026-12-04T0900_owner_and_brand_settings.ts';
 import * as authHardening from './2026-12-04T1100_auth_hardening.ts';
 import * as reportRollupDirty from './2026-12-04T1200_report_rollup_dirty.ts';
+import * as conversations from './2026-12-04T1400_conversations.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -42,5 +43,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-11-24T1500_customer_partial_indexes': customerPartialIndexes,
 	'2026-12-04T0900_owner_and_brand_settings': ownerAndBrandSettings,
 	'2026-12-04T1100_auth_hardening': authHardening,
-	'2026-12-04T1200_report_rollup_dirty': reportRollupDirty
+	'2026-12-04T1200_report_rollup_dirty': reportRollupDirty,
+	'2026-12-04T1400_conversations': conversations
 };

@@ -23,6 +23,7 @@ import { linkRoutes } from './modules/links/links.routes.ts';
 import { refSdkRoutes } from './modules/attribution/ref-sdk.routes.ts';
 import { followUpRoutes } from './modules/followups/followups.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { conversationRoutes } from './modules/conversations/conversations.routes.ts';
 
 export interface AppOptions {
 	/** Directory of the built SPA; omitted in API-only tests. */
@@ -45,7 +46,8 @@ export function buildApi(deps: AppDeps) {
 		.route('/followups', followUpRoutes(deps))
 		.route('/reports', reportRoutes(deps))
 		.route('/audit', auditRoutes(deps))
-		.route('/webhooks', parkedWebhookRoutes(deps));
+		.route('/webhooks', parkedWebhookRoutes(deps))
+		.route('/conversations', conversationRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.
 }

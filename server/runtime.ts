@@ -17,6 +17,7 @@ import type { RunningLineSandbox } from './sandbox/line/server.ts';
 import { closeLinks } from './modules/links/links.service.ts';
 import { registerAttribution } from './modules/attribution/attribution.service.ts';
 import { shopRoutes } from './sandbox/shop/shop.routes.ts';
+import { startConversationEvents } from './modules/conversations/events.ts';
 
 export interface Runtime {
 	config: Config;
@@ -73,7 +74,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 	// The LINE sandbox delivers its signed webhooks to this app in-process (app is set below).
 	const lineSandbox = config.sandbox ? await startLineSandboxFor(config, (req) => app.fetch(req)) : undefined;
 	if (lineSandbox) config = pointLineAtSandbox(config, lineSandbox);
-	const deps: AppDeps = { config, db: handle.db, logger };
+	// conversation changes from every process reach this process's event streams
+	const conversationEvents = await startConversationEvents(handle, logger);
+	const deps: AppDeps = { config, db: handle.db, logger, conversationEvents };
 	const extraRoutes = config.sandbox
 		? [
 				{ path: '/sandbox', app: sandboxRoutes(deps, lineSandbox) },
@@ -96,6 +99,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 			// buffered link clicks reach the database before it closes (SIGTERM path)
 			await closeLinks(deps);
 			await lineSandbox?.close();
+			await conversationEvents.close();
 			await handle.close();
 		}
 	};

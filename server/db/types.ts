@@ -218,6 +218,8 @@ export interface FollowUpsTable {
 	line_request_id: string | null;
 	created_at: GeneratedTimestamp;
 	sent_at: Timestamp | null;
+	/** 'conversation': a staff answer to the customer's own message (service reply, no consent needed). */
+	kind: ColumnType<'followup' | 'conversation', 'followup' | 'conversation' | undefined, 'followup' | 'conversation'>;
 }
 
 export interface TrackedLinksTable {
@@ -376,6 +378,65 @@ export interface ReportRollupDirtyTable {
 	link_code: string | null;
 }
 
+export interface ConversationsTable {
+	id: Generated<string>;
+	line_user_id: string;
+	customer_id: string | null;
+	display_name: string | null;
+	assigned_staff_id: string | null;
+	store_id: string | null;
+	status: Generated<'open' | 'done'>;
+	unread_count: Generated<number>;
+	last_message_at: Timestamp | null;
+	last_message_preview: string | null;
+	last_inbound_at: Timestamp | null;
+	created_at: GeneratedTimestamp;
+	updated_at: GeneratedTimestamp;
+}
+
+export interface ConversationMessagesTable {
+	id: Generated<number>;
+	conversation_id: string;
+	direction: 'in' | 'out';
+	kind: string;
+	text: string;
+	details: Json<unknown> | null;
+	webhook_event_id: string | null;
+	reply_token: string | null;
+	reply_token_at: Timestamp | null;
+	reply_token_used_at: Timestamp | null;
+	mark_as_read_token: string | null;
+	read_marked_at: Timestamp | null;
+	client_id: string | null;
+	staff_id: string | null;
+	store_id: string | null;
+	delivery: 'reply' | 'push' | null;
+	state: 'sending' | 'sent' | 'queued' | 'failed' | 'refused' | null;
+	follow_up_id: string | null;
+	failure_reason: string | null;
+	messages: Json<unknown[]> | null;
+	occurred_at: Timestamp;
+	created_at: GeneratedTimestamp;
+}
+
+export interface ConversationHandoversTable {
+	id: Generated<number>;
+	conversation_id: string;
+	from_staff_id: string;
+	to_staff_id: string | null;
+	to_store_id: string | null;
+	note: Generated<string>;
+	created_at: GeneratedTimestamp;
+}
+
+export interface LineQuotaSnapshotsTable {
+	id: Generated<number>;
+	taken_at: GeneratedTimestamp;
+	plan_type: string;
+	plan_limit: number | null;
+	total_usage: number;
+}
+
 export interface Database {
 	stores: StoresTable;
 	staff: StaffTable;
@@ -406,6 +467,10 @@ export interface Database {
 	rate_limits: RateLimitsTable;
 	enrollment_codes: EnrollmentCodesTable;
 	report_rollup_dirty: ReportRollupDirtyTable;
+	conversations: ConversationsTable;
+	conversation_messages: ConversationMessagesTable;
+	conversation_handovers: ConversationHandoversTable;
+	line_quota_snapshots: LineQuotaSnapshotsTable;
 }
 
 export type Store = Selectable<StoresTable>;

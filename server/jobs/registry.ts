@@ -6,6 +6,7 @@ import { handleLineInboxRow } from '../modules/line/line.service.ts';
 import { affinityRefreshWorker } from '../modules/talking-points/affinities.worker.ts';
 import { createOutboxWorker } from '../modules/followups/outbox.ts';
 import { reportRollupWorker } from '../modules/reports/rollup.worker.ts';
+import { quotaPollWorker } from '../modules/conversations/quota.worker.ts';
 
 /** Every background loop the server runs; each module contributes its own. */
 export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
@@ -17,6 +18,8 @@ export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
 		// LINE follow-ups: the push outbox (safe to run in several processes)
 		createOutboxWorker(deps),
 		// manager reports: daily sales / funnel rollups kept warm (requests refresh dirty days too)
-		reportRollupWorker(deps)
+		reportRollupWorker(deps),
+		// LINE conversations: the monthly message quota, read every 10 minutes
+		quotaPollWorker(deps)
 	];
 }

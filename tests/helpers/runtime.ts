@@ -12,5 +12,5 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export async function createTestRuntime(kind: TestDbKind, env: Record<string, string> = {}): Promise<Runtime> {
 	const database = await createTestDatabase(kind, { migrate: false });
 	const runtime = await createRuntime(testConfig(env), { handle: database, logger: createLogger('silent') });
-	return { ...runtime, close: async () => { await Promise.all(runtime.workers.map((w) => w.stop())); await database.dispose(); } };
+	return { ...runtime, close: async () => { await Promise.all(runtime.workers.map((w) => w.stop())); await runtime.deps.conversationEvents.close(); await database.dispose(); } };
 }

@@ -32,7 +32,9 @@ describe('database unavailable', () => {
 	});
 	afterAll(async () => handle?.close());
 
-	const app = () => createApp({ config: testConfig(), db: handle.db, logger: createLogger('silent') });
+	// no conversation streams are opened here: an inert event source stands in for LISTEN
+	const noEvents = { subscribe: () => () => {}, listeners: 0, close: async () => {} };
+	const app = () => createApp({ config: testConfig(), db: handle.db, logger: createLogger('silent'), conversationEvents: noEvents });
 
 	it('answers /healthz 503 within 2 s and the API 503 database_unavailable', async () => {
 		const t0 = performance.now();

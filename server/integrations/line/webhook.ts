@@ -3,11 +3,22 @@
  * server sees `LineEvent` only.
  */
 import type { webhook } from '@line/bot-sdk';
+import { readInboundContent, type InboundContent } from './message-content.ts';
 
 export type LineEvent =
 	| { kind: 'follow'; eventId: string; userId: string; at: Date; isUnblocked: boolean }
 	| { kind: 'unfollow'; eventId: string; userId: string; at: Date }
-	| { kind: 'message'; eventId: string; userId: string; at: Date; messageType: string; text: string | null };
+	| {
+			kind: 'message';
+			eventId: string;
+			userId: string;
+			at: Date;
+			messageType: string;
+			text: string | null;
+			/** Single use, valid about a minute from `at` (free reply). */
+			replyToken: string | null;
+			content: InboundContent;
+	  };
 
 export interface ParsedWebhook {
 	destination: string | null;
@@ -53,7 +64,8 @@ export function toLineEvent(raw: unknown): LineEvent | null {
 			const message = (e as webhook.MessageEvent).message as { type?: unknown; text?: unknown } | undefined;
 			const messageType = typeof message?.type === 'string' ? message.type : 'unknown';
 			const text = messageType === 'text' && typeof message?.text === 'string' ? message.text : null;
-			return { kind: 'message', ...base, messageType, text };
+			const replyToken = typeof (e as { replyToken?: unknown }).replyToken === 'string' ? (e as { replyToken: string }).replyToken : null;
+			return { kind: 'message', ...base, messageType, text, replyToken, content: readInboundContent(message) };
 		}
 		default:
 			return null;

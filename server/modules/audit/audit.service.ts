@@ -6,7 +6,7 @@ import type { DbOrTrx } from '../../db/index.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import { existingCustomerIds, insertAuditEntries, insertClientAuditEntries, listSecurityEntries } from './audit.repository.ts';
 
-export type AuditAction = 'profile.view' | 'profile.prefetch' | 'consultations.view' | 'followup.view';
+export type AuditAction = 'profile.view' | 'profile.prefetch' | 'consultations.view' | 'followup.view' | 'conversation.view';
 
 /** Security events: lockouts, PIN changes and resets, enrollment codes. Never PINs or tokens. */
 export type SecurityAction =

@@ -50,6 +50,45 @@ export async function findProducts(db: DbOrTrx, ids: number[]) {
 	return db.selectFrom('products').select(['id', 'sku', 'name', 'price_yen', 'ec_url', 'image_url', 'active']).where('id', 'in', ids).execute();
 }
 
+/**
+ * A staff answer in a conversation that must go as a push: queued in the same outbox (and so
+ * sent with its own fixed retry key), marked 'conversation' so consent and contact limits,
+ * which govern proactive follow-ups only, do not apply.
+ */
+export async function insertConversationPush(
+	db: DbOrTrx,
+	f: { id: string; customer_id: string; staff_id: string; store_id: string; body: string; messages: unknown[] }
+): Promise<void> {
+	await db
+		.insertInto('follow_ups')
+		.values({ ...f, template_key: null, kind: 'conversation', messages: JSON.stringify(f.messages) })
+		.onConflict((oc) => oc.column('id').doNothing())
+		.execute();
+}
+
+/** The staff member who last sent this customer a follow-up (queued or sent), with when. */
+export async function lastSender(db: DbOrTrx, customerId: string) {
+	return db
+		.selectFrom('follow_ups')
+		.select(['staff_id', 'store_id', 'created_at'])
+		.where('customer_id', '=', customerId)
+		.where('status', 'in', ['queued', 'sending', 'sent'])
+		.orderBy('created_at', 'desc')
+		.limit(1)
+		.executeTakeFirst();
+}
+
+/** Pushes that went out (or are on their way) since a time: our own count of quota use. */
+export async function pushesSince(db: DbOrTrx, since: Date): Promise<number> {
+	const row = await db
+		.selectFrom('follow_ups')
+		.select(sql<number>`count(*)::int`.as('n'))
+		.where('created_at', '>=', since)
+		.where('status', 'in', ['queued', 'sending', 'sent'])
+		.executeTakeFirstOrThrow();
+	return row.n;
+}
+
 export interface NewFollowUp {
 	id: string;
 	customer_id: string;
@@ -92,6 +131,7 @@ export interface ClaimedFollowUp {
 	line_blocked_at: Date | null;
 	consent_messages: boolean;
 	merged_into: string | null;
+	kind: 'followup' | 'conversation';
 }
 
 /**
@@ -115,7 +155,7 @@ export async function claimDue(db: DbOrTrx, limit: number, leaseSeconds: number)
 		set status = 'sending', attempts = f.attempts + 1, locked_until = now() + make_interval(secs => ${leaseSeconds})
 		from due, customers c
 		where f.id = due.id and c.id = f.customer_id
-		returning f.id, f.messages, f.retry_key, f.attempts, f.created_at,
+		returning f.id, f.messages, f.retry_key, f.attempts, f.created_at, f.kind,
 			c.line_user_id, c.line_friend, c.line_blocked_at, c.consent_messages, c.merged_into`.execute(db);
 	return result.rows;
 }

@@ -3,7 +3,7 @@
  * (follow-up + its tracked links in one transaction). Delivery is the outbox's job (outbox.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../db/index.ts';
+import type { Db, DbOrTrx } from '../../db/index.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import { recordCustomerAccess } from '../audit/audit.service.ts';
@@ -170,3 +170,47 @@ function varsFor(
 	const customerName = [recipient.family_name, recipient.given_name].filter(Boolean).join(' ') || 'お客';
 	return { customerName, staffName: sender.display_name, storeName: sender.store_name ?? '' };
 }
+
+/** For conversations: queue a staff answer as a push (see repo.insertConversationPush). */
+export async function queueConversationPush(
+	db: DbOrTrx,
+	push: { id: string; customerId: string; staffId: string; storeId: string; body: string; messages: unknown[] }
+): Promise<void> {
+	await repo.insertConversationPush(db, {
+		id: push.id,
+		customer_id: push.customerId,
+		staff_id: push.staffId,
+		store_id: push.storeId,
+		body: push.body,
+		messages: push.messages
+	});
+}
+
+export async function lastFollowUpSender(db: DbOrTrx, customerId: string) {
+	return repo.lastSender(db, customerId);
+}
+
+export async function pushesSince(db: DbOrTrx, since: Date): Promise<number> {
+	return repo.pushesSince(db, since);
+}
+
+/** The sender and product cards of a staff message, shared by follow-ups and conversation answers. */
+export async function senderAndProducts(db: DbOrTrx, staff: StaffPrincipal, productIds: number[]) {
+	const senderRow = await repo.findSender(db, staff.id, staff.storeId);
+	if (!senderRow) throw notFound('staff_not_found', 'No such staff member');
+	const sender = checkSender(senderRow.sender_name, senderRow.sender_icon_url);
+	if (!sender.sender) throw badRequest(sender.problem!, 'The staff member\'s LINE sender name is not valid (1–20 characters, not "LINE")');
+	const ids = [...new Set(productIds)];
+	if (ids.length > MAX_PRODUCTS) throw badRequest('too_many_products', `At most ${MAX_PRODUCTS} products`, { productIds: `max ${MAX_PRODUCTS}` });
+	const found = await repo.findProducts(db, ids);
+	const byId = new Map(found.map((p) => [p.id, p]));
+	const products = ids.map((id) => {
+		const p = byId.get(id);
+		if (!p || !p.active) throw badRequest('unknown_product', `No active product ${id}`, { productIds: String(id) });
+		if (!p.ec_url) throw badRequest('product_not_on_ec', `Product ${p.sku} is not sold online`, { productIds: String(id) });
+		return p;
+	});
+	return { sender: sender.sender, senderRow, products };
+}
+
+export { card as productCard };

@@ -67,7 +67,8 @@ export async function processOutboxBatch(db: Db, client: PushClient, options: Ou
 }
 
 async function deliver(client: PushClient, row: repo.ClaimedFollowUp, timeoutMs: number): Promise<Outcome | { kind: 'cancelled'; reason: string }> {
-	const eligibility = followUpEligibility(row);
+	// An answer to the customer's own message is a service reply: no marketing consent needed.
+	const eligibility = followUpEligibility(row.kind === 'conversation' ? { ...row, consent_messages: true } : row);
 	if (!eligibility.allowed) return { kind: 'cancelled', reason: eligibility.reason! };
 	if (Date.now() - new Date(row.created_at).getTime() > RETRY_WINDOW_MS) {
 		return { kind: 'failed', reason: 'retry_window_expired: not accepted by LINE within 24 hours' };

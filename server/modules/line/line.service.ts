@@ -8,6 +8,7 @@ import type { Db, Trx } from '../../db/index.ts';
 import { toLineEvent, type LineEvent, type ParsedWebhook } from '../../integrations/line/webhook.ts';
 import { isSaneDate } from '../../shared/safe-input.ts';
 import { notifyInbox, PermanentInboxError, receiveWebhooks, type InboxRow } from '../webhooks/inbox.service.ts';
+import { linkMember, receiveMessage } from '../conversations/conversations.service.ts';
 import * as repo from './line.repository.ts';
 
 export const LINE_INBOX_SOURCE = 'line';
@@ -43,9 +44,13 @@ export async function applyLineEvent(trx: Trx, event: LineEvent): Promise<void> 
 		lineUserId: event.userId,
 		customerId,
 		type: event.kind === 'message' ? `message:${event.messageType}` : event.kind,
-		text: event.kind === 'message' ? event.text : null,
+		text: event.kind === 'message' ? (event.text ?? event.content.text) : null,
 		at: event.at
 	});
+	// Every message also lands in the sender's conversation (members and not-yet-members alike).
+	if (fresh && event.kind === 'message') {
+		await receiveMessage(trx, { eventId: event.eventId, lineUserId: event.userId, at: event.at, replyToken: event.replyToken, content: event.content }, customerId, new Date());
+	}
 	// Already in the timeline: this exact event was applied before.
 	if (!fresh || !customerId) return;
 	if (event.kind === 'follow') {
@@ -59,6 +64,7 @@ export async function applyLineEvent(trx: Trx, event: LineEvent): Promise<void> 
 
 /** Applies what LINE told us about a user before they linked (follow/unfollow) to their new record. */
 export async function adoptEarlierLineStatus(trx: Trx, customerId: string, lineUserId: string): Promise<void> {
+	await linkMember(trx, lineUserId, customerId);
 	const latest = await repo.latestFollowEvent(trx, lineUserId);
 	if (!latest) return;
 	const friend = latest.type === 'follow';

@@ -85,7 +85,7 @@ export function linePlatformApp(opts: LinePlatformOptions) {
 			const receivedAt = new Date().toISOString();
 			const sentMessages = messages.map((message) => {
 				const id = state.nextId();
-				state.deliver(to, { id, receivedAt, retryKey, requestId, message });
+				state.deliver(to, { id, receivedAt, retryKey, requestId, message, from: 'bot', delivery: 'push' });
 				return { id, quoteToken: randomUUID() };
 			});
 			if (retryKey) {
@@ -98,7 +98,72 @@ export function linePlatformApp(opts: LinePlatformOptions) {
 		}
 	);
 
+	/** Reply: free, with a token that is single use and valid about a minute after its event. */
+	app.post('/v2/bot/message/reply', async (c) => {
+		const requestId = randomUUID();
+		c.header('x-line-request-id', requestId);
+		const denied = checkBearer(c, opts.channelAccessToken);
+		if (denied) return denied;
+		const body = (await c.req.json().catch(() => null)) as { replyToken?: unknown; messages?: unknown } | null;
+		const token = typeof body?.replyToken === 'string' ? state.replyTokens.get(body.replyToken) : undefined;
+		if (!token || token.used || Date.now() - token.issuedAt > state.replyTokenTtlMs) {
+			state.stats.repliesRefused += 1;
+			return c.json({ message: 'Invalid reply token' }, 400);
+		}
+		const problems = pushProblems({ to: token.userId, messages: body?.messages });
+		if (problems.length > 0) {
+			state.stats.rejected += 1;
+			return c.json({ message: `The request body has ${problems.length} error(s)`, details: problems }, 400);
+		}
+		token.used = true;
+		const receivedAt = new Date().toISOString();
+		const sentMessages = (body!.messages as Array<Record<string, unknown>>).map((message) => {
+			const id = state.nextId();
+			state.deliver(token.userId, { id, receivedAt, retryKey: null, requestId, message, from: 'bot', delivery: 'reply' });
+			return { id, quoteToken: randomUUID() };
+		});
+		state.stats.replies += 1;
+		return c.json({ sentMessages });
+	});
+
+	app.post('/v2/bot/chat/markAsRead', async (c) => {
+		const denied = checkBearer(c, opts.channelAccessToken);
+		if (denied) return denied;
+		const body = (await c.req.json().catch(() => null)) as { markAsReadToken?: unknown } | null;
+		const mark = typeof body?.markAsReadToken === 'string' ? state.readTokens.get(body.markAsReadToken) : undefined;
+		if (!mark) return c.json({ message: 'Invalid mark as read token' }, 400);
+		const now = new Date().toISOString();
+		for (const entry of state.inboxes.get(mark.userId) ?? []) {
+			if (entry.from === 'user' && !entry.readAt) entry.readAt = now;
+			if (entry.id === mark.entryId) break;
+		}
+		state.stats.readMarks += 1;
+		return c.json({});
+	});
+
+	app.get('/v2/bot/message/quota', (c) => {
+		const denied = checkBearer(c, opts.channelAccessToken);
+		if (denied) return denied;
+		return c.json(state.plan.type === 'limited' ? { type: 'limited', value: state.plan.value } : { type: 'none' });
+	});
+
+	app.get('/v2/bot/message/quota/consumption', (c) => {
+		const denied = checkBearer(c, opts.channelAccessToken);
+		if (denied) return denied;
+		return c.json({ totalUsage: state.totalUsage() });
+	});
+
 	// ---- control API for the demo pages and tests (not part of LINE) ----
+
+	/** The plan the quota endpoints report, the reply token lifetime, and earlier usage. */
+	app.post('/_sandbox/quota', async (c) => {
+		const body = (await c.req.json().catch(() => ({}))) as { type?: 'limited' | 'none'; value?: number; extraUsage?: number; replyTokenTtlMs?: number };
+		if (body.type === 'limited' || body.type === 'none') state.plan = { type: body.type, value: body.value ?? state.plan.value };
+		else if (typeof body.value === 'number' && body.value >= 0) state.plan = { ...state.plan, value: body.value };
+		if (typeof body.extraUsage === 'number' && body.extraUsage >= 0) state.extraUsage = body.extraUsage;
+		if (typeof body.replyTokenTtlMs === 'number' && body.replyTokenTtlMs > 0) state.replyTokenTtlMs = body.replyTokenTtlMs;
+		return c.json({ plan: state.plan, extraUsage: state.extraUsage, replyTokenTtlMs: state.replyTokenTtlMs, totalUsage: state.totalUsage() });
+	});
 
 	app.post('/_sandbox/login', async (c) => {
 		const body = ((await c.req.json().catch(() => null)) ?? {}) as {
@@ -145,11 +210,13 @@ export function linePlatformApp(opts: LinePlatformOptions) {
 			timestamp?: number;
 			webhookEventId?: string;
 			isUnblocked?: boolean;
+			messageType?: string;
 		};
 		if (!body.type || !['follow', 'unfollow', 'message'].includes(body.type) || typeof body.userId !== 'string') {
 			return c.json({ message: 'type (follow|unfollow|message) and userId are required' }, 400);
 		}
 		const event = webhookEvent(body as Required<Pick<typeof body, 'type' | 'userId'>> & typeof body);
+		if (event.type === 'message') rememberUserMessage(state, body.userId, event as unknown as { timestamp: number; replyToken: string; message: Record<string, unknown> });
 		const payload = JSON.stringify({ destination: 'Usandboxbot0000000000000000000000', events: [event] });
 		const result = await opts.deliverWebhook(payload, signLikeLine(payload, opts.channelSecret));
 		return c.json({ delivered: result.status, webhookEventId: event.webhookEventId });
@@ -163,7 +230,9 @@ export function signLikeLine(body: string, channelSecret: string): string {
 	return createHmac('sha256', channelSecret).update(body).digest('base64');
 }
 
-function webhookEvent(input: { type: 'follow' | 'unfollow' | 'message'; userId: string; text?: string; timestamp?: number; webhookEventId?: string; isUnblocked?: boolean }) {
+type WebhookInput = { type: 'follow' | 'unfollow' | 'message'; userId: string; text?: string; timestamp?: number; webhookEventId?: string; isUnblocked?: boolean; messageType?: string };
+
+function webhookEvent(input: WebhookInput) {
 	const base = {
 		type: input.type,
 		mode: 'active',
@@ -174,11 +243,31 @@ function webhookEvent(input: { type: 'follow' | 'unfollow' | 'message'; userId: 
 	};
 	if (input.type === 'follow') return { ...base, replyToken: randomUUID().replace(/-/g, ''), follow: { isUnblocked: input.isUnblocked ?? false } };
 	if (input.type === 'unfollow') return base;
-	return {
-		...base,
-		replyToken: randomUUID().replace(/-/g, ''),
-		message: { id: String(Date.now()), type: 'text', quoteToken: randomUUID(), text: input.text ?? '' }
+	return messageEvent(base, input);
+}
+
+/** A message event as LINE sends it: reply token, and in the message a mark-as-read token. */
+function messageEvent<B extends { timestamp: number }>(base: B, input: WebhookInput) {
+	const common = { id: `${Date.now()}${Math.floor(Math.random() * 1000)}`, quoteToken: randomUUID(), markAsReadToken: randomUUID().replace(/-/g, '') };
+	const type = input.messageType ?? 'text';
+	const bodies: Record<string, Record<string, unknown>> = {
+		text: { type: 'text', text: input.text ?? '' },
+		sticker: { type: 'sticker', packageId: '446', stickerId: '1988', stickerResourceType: 'STATIC' },
+		image: { type: 'image', contentProvider: { type: 'line' } },
+		video: { type: 'video', duration: 8000, contentProvider: { type: 'line' } },
+		audio: { type: 'audio', duration: 4000, contentProvider: { type: 'line' } },
+		file: { type: 'file', fileName: 'receipt.pdf', fileSize: 20480 },
+		location: { type: 'location', title: '渋谷店', address: '東京都渋谷区', latitude: 35.659, longitude: 139.7 }
 	};
+	return { ...base, replyToken: randomUUID().replace(/-/g, ''), message: { ...common, ...(bodies[type] ?? { type }) } };
+}
+
+/** The user's own side of the chat, with the tokens our server will use to answer and mark it read. */
+function rememberUserMessage(state: LineSandboxState, userId: string, event: { timestamp: number; replyToken: string; message: Record<string, unknown> }) {
+	const message = event.message as Record<string, unknown> & { id: string; markAsReadToken: string };
+	state.replyTokens.set(event.replyToken, { userId, issuedAt: Number(event.timestamp), used: false });
+	state.readTokens.set(message.markAsReadToken, { userId, entryId: message.id });
+	state.deliver(userId, { id: message.id, receivedAt: new Date(Number(event.timestamp)).toISOString(), retryKey: null, requestId: '', message, from: 'user' });
 }
 
 function checkBearer(c: Context, token: string): Response | null {

@@ -17,6 +17,22 @@ export interface InboxEntry {
 	requestId: string;
 	/** The message object exactly as pushed (text, flex, template…). */
 	message: Record<string, unknown>;
+	/** Who wrote it: the official account (push or reply) or the user (sent as a webhook). Absent = bot push. */
+	from?: 'bot' | 'user';
+	delivery?: 'push' | 'reply';
+	/** A user's message the account has marked read (LINE shows 既読). */
+	readAt?: string;
+}
+
+export interface ReplyTokenState {
+	userId: string;
+	issuedAt: number;
+	used: boolean;
+}
+
+export interface QuotaPlan {
+	type: 'limited' | 'none';
+	value: number;
 }
 
 export interface PushStats {
@@ -31,6 +47,10 @@ export interface PushStats {
 	rejected: number;
 	/** Accepted requests per retry key: a value above 1 would mean a double send. */
 	acceptedByRetryKey: Record<string, number>;
+	/** Reply API: accepted requests, and tokens refused (unknown, used or expired). */
+	replies: number;
+	repliesRefused: number;
+	readMarks: number;
 }
 
 export interface Faults {
@@ -49,6 +69,14 @@ export class LineSandboxState {
 	acceptedRetryKeys = new Map<string, string>();
 	stats: PushStats = emptyStats();
 	faults: Faults = { rate429: 0, rate500: 0, next429: 0, next500: 0 };
+	replyTokens = new Map<string, ReplyTokenState>();
+	/** markAsReadToken → the user message it marks (and everything before it). */
+	readTokens = new Map<string, { userId: string; entryId: string }>();
+	/** LINE keeps a reply token about a minute. */
+	replyTokenTtlMs = 60_000;
+	plan: QuotaPlan = { type: 'limited', value: 200 };
+	/** Messages pushed this month before the sandbox started (to demo the cap). */
+	extraUsage = 0;
 	private seq = 0;
 
 	nextId(): string {
@@ -82,7 +110,17 @@ export class LineSandboxState {
 		return null;
 	}
 
+	/** Pushed messages count against the plan; replies are free. */
+	totalUsage(): number {
+		return this.stats.messagesAccepted + this.extraUsage;
+	}
+
 	reset(): void {
+		this.replyTokens.clear();
+		this.readTokens.clear();
+		this.replyTokenTtlMs = 60_000;
+		this.plan = { type: 'limited', value: 200 };
+		this.extraUsage = 0;
 		this.inboxes.clear();
 		this.acceptedRetryKeys.clear();
 		this.stats = emptyStats();
@@ -91,5 +129,5 @@ export class LineSandboxState {
 }
 
 function emptyStats(): PushStats {
-	return { accepted: 0, messagesAccepted: 0, conflicts: 0, rateLimited: 0, serverErrors: 0, rejected: 0, acceptedByRetryKey: {} };
+	return { accepted: 0, messagesAccepted: 0, conflicts: 0, rateLimited: 0, serverErrors: 0, rejected: 0, acceptedByRetryKey: {}, replies: 0, repliesRefused: 0, readMarks: 0 };
 }

@@ -22,7 +22,10 @@ export interface CachedProfile {
 export interface OutboxEntry extends OutboxState {
 	/** client-generated UUID: the server's idempotency key */
 	id: string;
-	request: PutConsultationRequest;
+	/** a consultation record (the default) … */
+	request: PutConsultationRequest | null;
+	/** … or a LINE answer typed offline (sent when back online; by then usually a push) */
+	conversationReply?: { conversationId: string; text: string; templateKey: string | null; productIds: number[] };
 	/** who wrote it: replays must go out under the author's own session */
 	authorId: string;
 	authorName: string;

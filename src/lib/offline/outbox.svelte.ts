@@ -62,9 +62,35 @@ export async function refreshStatus(): Promise<void> {
 	syncStatus.lastSyncAt = typeof last === 'number' ? last : null;
 }
 
+/** A LINE answer typed offline waits here like a consultation; the server keeps one message per id. */
+export async function enqueueConversationReply(reply: NonNullable<OutboxEntry['conversationReply']>, customerLabel: string, id: string): Promise<OutboxEntry> {
+	const session = credentials.session;
+	if (!session) throw new ApiError(401, 'unauthorized', 'not signed in');
+	const entry: OutboxEntry = {
+		id,
+		request: null,
+		conversationReply: reply,
+		authorId: session.staff.id,
+		authorName: session.staff.displayName,
+		authToken: session.token,
+		customerLabel,
+		createdAt: Date.now(),
+		...newOutboxState(Date.now())
+	};
+	await (await db()).put('outbox', entry);
+	await refreshStatus();
+	return entry;
+}
+
 async function send(entry: OutboxEntry): Promise<SendOutcome> {
 	try {
-		const res = await api(`/api/consultations/${entry.id}`, { method: 'PUT', body: entry.request, auth: { bearer: entry.authToken } });
+		const res = entry.conversationReply
+			? await api(`/api/conversations/${entry.conversationReply.conversationId}/replies`, {
+					method: 'POST',
+					body: { clientId: entry.id, text: entry.conversationReply.text, templateKey: entry.conversationReply.templateKey, productIds: entry.conversationReply.productIds },
+					auth: { bearer: entry.authToken }
+				})
+			: await api(`/api/consultations/${entry.id}`, { method: 'PUT', body: entry.request, auth: { bearer: entry.authToken } });
 		return outcomeForStatus(res.status, '', '');
 	} catch (err) {
 		if (err instanceof ApiError) return outcomeForStatus(err.status, err.code, err.message);
@@ -109,7 +135,7 @@ async function syncPass(force: boolean): Promise<void> {
 }
 
 /** Staff pressed retry on a failed record (optionally after editing it). */
-export async function retryEntry(id: string, request?: PutConsultationRequest): Promise<void> {
+export async function retryEntry(id: string, request?: PutConsultationRequest | null): Promise<void> {
 	const database = await db();
 	const entry = await database.get('outbox', id);
 	if (!entry) return;
