@@ -20,6 +20,7 @@ import * as purchaseLinesProductIdxDropped from './2026-11-24T1300_purchase_line
 import * as customerTriggersAlways from './2026-11-24T1400_customer_triggers_always.ts';
 import * as customerPartialIndexes from './2026-11-24T1500_customer_partial_indexes.ts';
 import * as ownerAndBrandSettings from './2026-12-04T0900_owner_and_brand_settings.ts';
+import * as orderStatedRefunds from './2026-12-04T1000_order_stated_refunds.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -38,5 +39,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-11-24T1300_purchase_lines_product_idx_dropped': purchaseLinesProductIdxDropped,
 	'2026-11-24T1400_customer_triggers_always': customerTriggersAlways,
 	'2026-11-24T1500_customer_partial_indexes': customerPartialIndexes,
-	'2026-12-04T0900_owner_and_brand_settings': ownerAndBrandSettings
+	'2026-12-04T0900_owner_and_brand_settings': ownerAndBrandSettings,
+	'2026-12-04T1000_order_stated_refunds': orderStatedRefunds
 };

@@ -14,7 +14,7 @@ import { backgroundWorkers } from './jobs/registry.ts';
 import { pointLineAtSandbox, sandboxRoutes, startLineSandboxFor } from './sandbox/index.ts';
 import type { RunningLineSandbox } from './sandbox/line/server.ts';
 import { closeLinks } from './modules/links/links.service.ts';
-import { registerAttribution } from './modules/attribution/attribution.service.ts';
+import { composeModules } from './compose.ts';
 import { shopRoutes } from './sandbox/shop/shop.routes.ts';
 
 export interface Runtime {
@@ -41,12 +41,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 		options.handle ??
 		(await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: config.database.poolSize }));
 	await migrateToLatest(handle.db);
-	// EC orders are credited to staff through tracked links (runs inside each order change).
-	registerAttribution(config.attributionWindowDays);
 	// The LINE sandbox delivers its signed webhooks to this app in-process (app is set below).
 	const lineSandbox = config.sandbox ? await startLineSandboxFor(config, (req) => app.fetch(req)) : undefined;
 	if (lineSandbox) config = pointLineAtSandbox(config, lineSandbox);
-	const deps: AppDeps = { config, db: handle.db, logger };
+	const deps: AppDeps = { config, db: handle.db, logger, ...composeModules(config) };
 	const extraRoutes = config.sandbox
 		? [
 				{ path: '/sandbox', app: sandboxRoutes(deps, lineSandbox) },

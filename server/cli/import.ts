@@ -13,6 +13,7 @@ import { openDatabase } from '../db/index.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { CsvFileError, runImport, type ImportProgress, type ImportSummary } from '../modules/ingest/ingest.service.ts';
 import { IMPORT_KINDS, type ImportKind } from '../modules/ingest/row-schemas.ts';
+import { composeModules } from '../compose.ts';
 
 const USAGE = `usage: npm run import -- <${IMPORT_KINDS.join('|')}> <file.csv> [options]
   --encoding utf-8|shift_jis   file encoding (default utf-8; a BOM is accepted)
@@ -68,6 +69,7 @@ try {
 		encoding,
 		batchSize,
 		platform: opts.platform,
+		orders: composeModules(config).orders,
 		errorsFile,
 		onProgress: progress?.update,
 		pool: handle.pool

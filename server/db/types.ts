@@ -136,6 +136,9 @@ export interface EcOrdersTable {
 	note_attributes: Json<Array<{ name: string; value: string }>>;
 	source_updated_at: Timestamp;
 	source: Generated<string>;
+	/** The largest refunded total a CSV export stated (see migration 2026-12-04T1000). */
+	stated_refunded_yen: number | null;
+	stated_refunded_at: Timestamp | null;
 	created_at: GeneratedTimestamp;
 	updated_at: GeneratedTimestamp;
 }

@@ -1,12 +1,15 @@
 import type { Logger } from '../logger.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
+import type { Orders } from '../modules/orders/orders.service.ts';
 
 /** Everything a request handler may use; built once in main.ts (or a test) and passed in. */
 export interface AppDeps {
 	config: Config;
 	db: Db;
 	logger: Logger;
+	/** EC orders with their change hooks (attribution), composed in runtime.ts (`composeModules`). */
+	orders: Orders;
 }
 
 /** Who is calling: a staff session on an enrolled store tablet. */

@@ -1,12 +1,12 @@
 /**
- * Attribution as an `afterOrderChange` hook: after any change to orders (new state, new
+ * Attribution as the orders module's change hook (`createAttribution`, composed in runtime.ts): after any change to orders (new state, new
  * refund), recompute their attribution from what the database holds now and write that. The
  * orders are locked by the orders service, so recomputes of one order never interleave. A batch
  * of orders costs the same few statements as one: facts + last-touch candidates, ref links,
  * the upsert, the delete.
  */
 import type { Trx, DbOrTrx } from '../../db/index.ts';
-import { registerAfterOrderChange, type AfterOrderChangeHook, type OrderKey } from '../orders/orders.service.ts';
+import type { OrderChange, OrderKey, OrdersChangeHook } from '../orders/orders.service.ts';
 import {
 	deleteAttributions,
 	findAttribution,
@@ -71,18 +71,16 @@ function safeJson(text: string): unknown {
 	}
 }
 
-const hooks = new Map<number, AfterOrderChangeHook>();
+export interface Attribution {
+	/** The orders module's change hook: recomputes the changed orders' credit (composed in runtime.ts). */
+	onOrdersChange: OrdersChangeHook;
+}
 
-/** Registers the hook for this window (once per window length; re-registering is a no-op). */
-export function registerAttribution(windowDays: number): () => void {
-	let hook = hooks.get(windowDays);
-	if (!hook) {
-		hook = Object.assign((trx: Trx, key: OrderKey) => recomputeAttribution(trx, key, windowDays), {
-			many: (trx: Trx, keys: OrderKey[]) => recomputeAttributions(trx, keys, windowDays)
-		});
-		hooks.set(windowDays, hook);
-	}
-	return registerAfterOrderChange(hook);
+/** Attribution with its window (days of last touch), composed into the orders module by runtime.ts. */
+export function createAttribution(options: { windowDays: number }): Attribution {
+	return {
+		onOrdersChange: (trx: Trx, changes: OrderChange[]) => recomputeAttributions(trx, changes.map((c) => c.key), options.windowDays)
+	};
 }
 
 export { findAttribution };
