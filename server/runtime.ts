@@ -8,12 +8,13 @@ import type { Config } from './config.ts';
 import { openDatabase, type DatabaseHandle } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { AppDeps, AppEnv } from './http/context.ts';
+import { workerWakeups } from './jobs/wakeups.ts';
 import { startWorker, type RunningWorker } from './jobs/worker.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { backgroundWorkers } from './jobs/registry.ts';
 import { pointLineAtSandbox, sandboxRoutes, startLineSandboxFor } from './sandbox/index.ts';
 import type { RunningLineSandbox } from './sandbox/line/server.ts';
-import { closeLinks } from './modules/links/links.service.ts';
+import { closeLinks, createLinkState } from './modules/links/links.service.ts';
 import { composeModules } from './compose.ts';
 import { shopRoutes } from './sandbox/shop/shop.routes.ts';
 
@@ -24,6 +25,8 @@ export interface Runtime {
 	app: Hono<AppEnv>;
 	workers: RunningWorker[];
 	logger: Logger;
+	/** Pokes the workers by name; tests attach workers they start themselves. */
+	wake: ReturnType<typeof workerWakeups>;
 	/** The local LINE Platform (demo/test only), on its own port. */
 	lineSandbox?: RunningLineSandbox;
 	close(): Promise<void>;
@@ -44,7 +47,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 	// The LINE sandbox delivers its signed webhooks to this app in-process (app is set below).
 	const lineSandbox = config.sandbox ? await startLineSandboxFor(config, (req) => app.fetch(req)) : undefined;
 	if (lineSandbox) config = pointLineAtSandbox(config, lineSandbox);
-	const deps: AppDeps = { config, db: handle.db, logger, ...composeModules(config) };
+	const wake = workerWakeups();
+	const links = createLinkState(handle.db, logger);
+	const deps: AppDeps = { config, db: handle.db, logger, wake, links, ...composeModules(config) };
 	const extraRoutes = config.sandbox
 		? [
 				{ path: '/sandbox', app: sandboxRoutes(deps, lineSandbox) },
@@ -54,12 +59,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 		: [];
 	const app = createApp(deps, { staticDir: options.staticDir, extraRoutes });
 	const workers = config.workers ? backgroundWorkers(deps).map((w) => startWorker(w, logger)) : [];
+	wake.attach(workers);
 	return {
 		config,
 		handle,
 		deps,
 		app,
 		workers,
+		wake,
 		logger,
 		lineSandbox,
 		close: async () => {

@@ -1,6 +1,8 @@
 import type { Logger } from '../logger.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
+import type { Wakeups } from '../jobs/wakeups.ts';
+import type { LinkState } from '../modules/links/links.service.ts';
 import type { Orders } from '../modules/orders/orders.service.ts';
 
 /** Everything a request handler may use; built once in main.ts (or a test) and passed in. */
@@ -10,6 +12,10 @@ export interface AppDeps {
 	logger: Logger;
 	/** EC orders with their change hooks (attribution), composed in runtime.ts (`composeModules`). */
 	orders: Orders;
+	/** Pokes this process's workers when work was stored (runtime.ts attaches the running workers). */
+	wake: Wakeups;
+	/** The redirect's link cache and click buffer (links.service.ts `createLinkState`). */
+	links: LinkState;
 }
 
 /** Who is calling: a staff session on an enrolled store tablet. */

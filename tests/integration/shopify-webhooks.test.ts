@@ -321,6 +321,7 @@ describe.each(testDbKinds())('Shopify webhooks on %s', (kind) => {
 
 	it('processes deliveries in the background when the worker runs, woken by the receipt', async () => {
 		const worker = startWorker(createInboxWorker(rt.deps, HANDLERS), rt.logger);
+		rt.wake.attach([worker]);
 		try {
 			const id = nextId();
 			await deliverOrder('orders/create', { id });

@@ -17,7 +17,6 @@ import {
 	type ProductCard,
 	type TemplateVars
 } from './messages.ts';
-import { notifyOutbox } from './outbox.ts';
 
 export interface ComposeInput {
 	id?: string;
@@ -60,9 +59,10 @@ export async function preview(db: Db, staff: StaffPrincipal, input: Omit<Compose
 
 /**
  * Queues a follow-up. Idempotent on `input.id` (the tablet's key), so a retried request never
- * queues twice. Refused (409) when the customer may not be messaged.
+ * queues twice. Refused (409) when the customer may not be messaged. `wakeOutbox` pokes the
+ * push worker (`deps.wake.outbox`).
  */
-export async function queueFollowUp(db: Db, staff: StaffPrincipal, input: ComposeInput, publicBaseUrl: string) {
+export async function queueFollowUp(db: Db, staff: StaffPrincipal, input: ComposeInput, publicBaseUrl: string, wakeOutbox: () => void) {
 	const prepared = await prepare(db, staff, input);
 	if (!prepared.eligibility.allowed) {
 		throw conflict(`not_allowed_${prepared.eligibility.reason}`, `This customer cannot receive LINE follow-ups (${prepared.eligibility.reason})`);
@@ -97,7 +97,7 @@ export async function queueFollowUp(db: Db, staff: StaffPrincipal, input: Compos
 	if (!created && (row.customer_id !== input.customerId || row.staff_id !== staff.id)) {
 		throw conflict('id_in_use', 'This id belongs to another follow-up');
 	}
-	if (created) notifyOutbox(db);
+	if (created) wakeOutbox();
 	return { created, followUp: publicFollowUp(row) };
 }
 

@@ -36,7 +36,7 @@ export function lineWebhookRoutes(deps: AppDeps) {
 				if (err instanceof MalformedWebhook) throw badRequest('malformed_webhook', err.message);
 				throw err;
 			}
-			const receipt = await receiveLineEvents(deps.db, parsed);
+			const receipt = await receiveLineEvents(deps.db, parsed, deps.wake.inbox);
 			c.get('log').info({ events: parsed.events.length, stored: receipt.stored, ignored: parsed.ignored }, 'line webhook');
 			return c.json({ ok: true });
 		}

@@ -6,7 +6,7 @@
  */
 import type { Db, Trx } from '../../db/index.ts';
 import { toLineEvent, type LineEvent, type ParsedWebhook } from '../../integrations/line/webhook.ts';
-import { notifyInbox, PermanentInboxError, receiveWebhook, type InboxRow } from '../webhooks/inbox.service.ts';
+import { PermanentInboxError, receiveWebhook, type InboxRow } from '../webhooks/inbox.service.ts';
 import * as repo from './line.repository.ts';
 
 export const LINE_INBOX_SOURCE = 'line';
@@ -16,13 +16,13 @@ export interface LineReceipt {
 	duplicates: number;
 }
 
-export async function receiveLineEvents(db: Db, parsed: ParsedWebhook): Promise<LineReceipt> {
+export async function receiveLineEvents(db: Db, parsed: ParsedWebhook, wakeInbox: () => void): Promise<LineReceipt> {
 	let stored = 0;
 	for (const { event, raw } of parsed.events) {
 		const { duplicate } = await receiveWebhook(db, { source: LINE_INBOX_SOURCE, externalId: event.eventId, topic: event.kind, payload: raw });
 		if (!duplicate) stored++;
 	}
-	if (stored > 0) notifyInbox(db);
+	if (stored > 0) wakeInbox();
 	return { stored, duplicates: parsed.events.length - stored };
 }
 

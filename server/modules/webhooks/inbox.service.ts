@@ -5,17 +5,15 @@
  * transaction together with marking the row processed, and backs off exponentially on errors.
  * Delivery is at least once; handlers must be idempotent.
  *
- * Adding a source (e.g. LINE, in server/modules/line…):
- *   1. receipt: after verifying the signature, `await receiveWebhook(db, { source: 'line',
- *      externalId: event.webhookEventId, topic: event.type, payload: event })`, then
- *      `notifyInbox(db)`;
- *   2. processing: write an `InboxHandler` `(trx, row) => Promise<void>` and add it to the handler
- *      map in server/jobs/registry.ts: `createInboxWorker(deps, { shopify: …, line: yourHandler })`.
- *   Throw `PermanentInboxError` for payloads that can never succeed (parked with last_error);
- *   any other error is retried with backoff.
+ * Sources today: 'shopify' (webhooks.routes.ts → shopify.handler.ts) and 'line' (line.routes.ts →
+ * line.service.ts). Each receipt stores with `receiveWebhook` and pokes the worker with
+ * `deps.wake.inbox()`; each handler is listed in server/jobs/registry.ts. A handler throws
+ * `PermanentInboxError` for payloads that can never succeed (parked with last_error); any other
+ * error is retried with backoff.
  */
 import type { Db, Trx } from '../../db/index.ts';
 import type { AppDeps } from '../../http/context.ts';
+import { INBOX_WORKER } from '../../jobs/wakeups.ts';
 import type { WorkerSpec } from '../../jobs/worker.ts';
 import type { Logger } from '../../logger.ts';
 import { claimDueRows, insertInboxRow, markFailed, markOpenRowsProcessed, type InboxRow } from './inbox.repository.ts';
@@ -188,54 +186,16 @@ async function processRow(db: Db, handler: InboxHandler, row: InboxRow, logger?:
 	}
 }
 
-// Wake-ups from the receipt path to the worker of the same database, in this process. Other
-// processes find the row on their next poll. The counter catches a notification that lands
-// between a claim that found nothing and the start of the wait.
-interface Signal {
-	count: number;
-	waiters: Set<() => void>;
-}
-const signals = new WeakMap<Db, Signal>();
-
-function signalOf(db: Db): Signal {
-	let signal = signals.get(db);
-	if (!signal) signals.set(db, (signal = { count: 0, waiters: new Set() }));
-	return signal;
-}
-
-/** Tells this process's inbox worker that a delivery was just stored. */
-export function notifyInbox(db: Db): void {
-	const signal = signalOf(db);
-	signal.count++;
-	for (const wake of signal.waiters) wake();
-}
-
-function waitForNotify(db: Db, seen: number, ms: number): Promise<void> {
-	const signal = signalOf(db);
-	if (signal.count !== seen) return Promise.resolve();
-	return new Promise((resolve) => {
-		const done = () => {
-			clearTimeout(timer);
-			signal.waiters.delete(done);
-			resolve();
-		};
-		const timer = setTimeout(done, ms);
-		signal.waiters.add(done);
-	});
-}
-
 /**
- * The background worker for every registered source. It waits inside its tick (woken by
- * notifyInbox or after idleMs) because the receipt route cannot reach the RunningWorker's poke;
- * stopping therefore takes at most idleMs.
+ * The background worker for every registered source. The receipt routes wake it through
+ * `deps.wake.inbox()` (jobs/wakeups.ts); otherwise it looks again after idleMs.
  */
 export function createInboxWorker(deps: AppDeps, handlers: InboxHandlers, options: InboxOptions = {}): WorkerSpec {
 	const logger = options.logger ?? deps.logger;
 	return {
-		name: 'webhook-inbox',
-		idleMs: 0,
+		name: INBOX_WORKER,
+		idleMs: INBOX_DEFAULTS.idleMs,
 		tick: async () => {
-			const seen = signalOf(deps.db).count;
 			try {
 				const lanes = deps.config.database.url ? INBOX_DEFAULTS.postgresLanes : 1;
 				const results = await Promise.all(Array.from({ length: lanes }, () => processInboxBatch(deps.db, handlers, { ...options, logger })));
@@ -244,7 +204,6 @@ export function createInboxWorker(deps: AppDeps, handlers: InboxHandlers, option
 			} catch (err) {
 				logger.error({ worker: 'webhook-inbox', error: err instanceof Error ? err.name : 'unknown' }, 'inbox claim failed');
 			}
-			await waitForNotify(deps.db, seen, INBOX_DEFAULTS.idleMs);
 			return 0;
 		}
 	};
