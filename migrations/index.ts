@@ -21,6 +21,7 @@ import * as customerTriggersAlways from './2026-11-24T1400_customer_triggers_alw
 import * as customerPartialIndexes from './2026-11-24T1500_customer_partial_indexes.ts';
 import * as ownerAndBrandSettings from './2026-12-04T0900_owner_and_brand_settings.ts';
 import * as orderStatedRefunds from './2026-12-04T1000_order_stated_refunds.ts';
+import * as attributionChanges from './2026-12-04T1010_attribution_changes.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -40,5 +41,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-11-24T1400_customer_triggers_always': customerTriggersAlways,
 	'2026-11-24T1500_customer_partial_indexes': customerPartialIndexes,
 	'2026-12-04T0900_owner_and_brand_settings': ownerAndBrandSettings,
-	'2026-12-04T1000_order_stated_refunds': orderStatedRefunds
+	'2026-12-04T1000_order_stated_refunds': orderStatedRefunds,
+	'2026-12-04T1010_attribution_changes': attributionChanges
 };

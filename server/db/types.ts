@@ -344,6 +344,25 @@ export interface BrandSettingsTable {
 	updated_by: string | null;
 }
 
+/** The attribution ledger (append-only): every change of an order's credit, with its cause. */
+export interface AttributionChangesTable {
+	id: Generated<number>;
+	platform: string;
+	ec_order_id: string;
+	staff_id: string | null;
+	store_id: string | null;
+	status: 'active' | 'void' | 'none';
+	gross_yen: number;
+	refunded_yen: number;
+	net_yen: number;
+	previous_staff_id: string | null;
+	previous_net_yen: number | null;
+	cause: AttributionCause;
+	via: 'webhook' | 'csv' | 'merge' | 'backfill';
+	changed_at: GeneratedTimestamp;
+}
+export type AttributionCause = 'created' | 'updated' | 'refunded' | 'cancelled' | 'reattributed' | 'backfill';
+
 export interface Database {
 	stores: StoresTable;
 	staff: StaffTable;
@@ -371,6 +390,7 @@ export interface Database {
 	staff_session_revocations: StaffSessionRevocationsTable;
 	demo_seed: DemoSeedTable;
 	brand_settings: BrandSettingsTable;
+	attribution_changes: AttributionChangesTable;
 }
 
 export type Store = Selectable<StoresTable>;

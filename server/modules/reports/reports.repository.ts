@@ -93,6 +93,7 @@ export async function salesByTime(db: DbOrTrx, range: Range, scope: Scope, bucke
 }
 
 export interface AttributedOrderRow {
+	platform: string;
 	ecOrderId: string;
 	orderName: string | null;
 	orderedAt: Date;
@@ -112,7 +113,7 @@ export interface AttributedOrderRow {
 /** The orders behind a staff member's figures, newest first, with the click and message that led to each. */
 export async function attributedOrders(db: DbOrTrx, range: Range, scope: Scope, limit: number): Promise<AttributedOrderRow[]> {
 	const { rows } = await sql<AttributedOrderRow>`
-		select a.ec_order_id as "ecOrderId", o.order_name as "orderName", a.ordered_at as "orderedAt",
+		select a.platform, a.ec_order_id as "ecOrderId", o.order_name as "orderName", a.ordered_at as "orderedAt",
 			a.staff_id::text as "staffId", a.store_id as "storeId", a.rule, a.link_code as "linkCode", a.click_id as "clickId",
 			lc.clicked_at as "clickedAt", a.follow_up_id::text as "followUpId", left(f.body, 60) as "followUpExcerpt",
 			f.sent_at as "followUpSentAt", a.gross_yen as "grossYen", a.refunded_yen as "refundedYen"
@@ -312,4 +313,30 @@ export async function findStaff(db: DbOrTrx, staffId: string) {
 
 export async function storeExists(db: DbOrTrx, storeId: string): Promise<boolean> {
 	return (await db.selectFrom('stores').select('id').where('id', '=', storeId).executeTakeFirst()) !== undefined;
+}
+
+export interface CreditSplitRow {
+	staffId: string;
+	confirmedOrders: number;
+	confirmedNetYen: number;
+	pendingOrders: number;
+	pendingNetYen: number;
+}
+
+/**
+ * Active credit per staff member split at the holding period: orders placed before
+ * `confirmedBefore` are 確定 (past the return window), later ones 未確定.
+ */
+export async function creditSplitByStaff(db: DbOrTrx, range: Range, scope: Scope, confirmedBefore: Date): Promise<CreditSplitRow[]> {
+	const { rows } = await sql<CreditSplitRow>`
+		select a.staff_id::text as "staffId",
+			count(*) filter (where a.ordered_at < ${ts(confirmedBefore)})::int as "confirmedOrders",
+			coalesce(sum(greatest(0, a.gross_yen - a.refunded_yen)) filter (where a.ordered_at < ${ts(confirmedBefore)}), 0)::int as "confirmedNetYen",
+			count(*) filter (where a.ordered_at >= ${ts(confirmedBefore)})::int as "pendingOrders",
+			coalesce(sum(greatest(0, a.gross_yen - a.refunded_yen)) filter (where a.ordered_at >= ${ts(confirmedBefore)}), 0)::int as "pendingNetYen"
+		from attributions a
+		where a.status = 'active' and a.ordered_at >= ${ts(range.start)} and a.ordered_at < ${ts(range.end)}
+			and ${attributionScope(scope)}
+		group by a.staff_id`.execute(db);
+	return rows;
 }
