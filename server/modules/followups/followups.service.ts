@@ -3,7 +3,7 @@
  * (follow-up + its tracked links in one transaction). Delivery is the outbox's job (outbox.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../db/index.ts';
+import type { Db, Trx } from '../../db/index.ts';
 import { badRequest, conflict, notFound } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import { createLinks, mintLinkCode, trackedLinkUrl, type NewTrackedLink } from '../links/links.service.ts';
@@ -155,4 +155,12 @@ function varsFor(
 ): TemplateVars {
 	const customerName = [recipient.family_name, recipient.given_name].filter(Boolean).join(' ') || 'お客';
 	return { customerName, staffName: sender.display_name, storeName: sender.store_name ?? '' };
+}
+
+/**
+ * The customer blocked the account (or was blocked before they linked): nothing queued for them
+ * may go out. Runs in the caller's transaction; returns how many were cancelled.
+ */
+export async function cancelQueuedForBlocked(trx: Trx, customerId: string): Promise<number> {
+	return repo.cancelQueuedFollowUps(trx, customerId);
 }

@@ -5,6 +5,7 @@
  * cancelling queued follow-ups on a block).
  */
 import type { Db, Trx } from '../../db/index.ts';
+import { cancelQueuedForBlocked } from '../followups/followups.service.ts';
 import { toLineEvent, type LineEvent, type ParsedWebhook } from '../../integrations/line/webhook.ts';
 import { PermanentInboxError, receiveWebhook, type InboxRow } from '../webhooks/inbox.service.ts';
 import * as repo from './line.repository.ts';
@@ -49,7 +50,7 @@ export async function applyLineEvent(trx: Trx, event: LineEvent): Promise<void> 
 		await repo.applyLineStatus(trx, customerId, true, event.at);
 	} else if (event.kind === 'unfollow') {
 		if (await repo.applyLineStatus(trx, customerId, false, event.at)) {
-			await repo.cancelQueuedFollowUps(trx, customerId);
+			await cancelQueuedForBlocked(trx, customerId);
 		}
 	}
 }
@@ -60,6 +61,6 @@ export async function adoptEarlierLineStatus(trx: Trx, customerId: string, lineU
 	if (!latest) return;
 	const friend = latest.type === 'follow';
 	if ((await repo.applyLineStatus(trx, customerId, friend, latest.occurred_at)) && !friend) {
-		await repo.cancelQueuedFollowUps(trx, customerId);
+		await cancelQueuedForBlocked(trx, customerId);
 	}
 }
