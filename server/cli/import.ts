@@ -1,6 +1,6 @@
 /**
  * `npm run import -- <pos|ec|customers|products> <file.csv> [options]`: loads a CSV export into
- * DATABASE_URL (or the local PGlite). See README "Importing CSV" for the formats.
+ * DATABASE_URL (or the local PGlite). See docs/import.md for the formats.
  *
  * Exit codes: 0 when rows loaded (or the file had no data rows), 1 when every row was bad,
  * 2 when the file or the arguments cannot be used, 3 on a database failure.
