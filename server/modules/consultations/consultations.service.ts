@@ -11,7 +11,7 @@ import type {
 	PutConsultationRequest
 } from '../../shared/staff-api.ts';
 import { findCustomerIdByMemberNo } from '../customers/profile.repository.ts';
-import { isUuid } from '../staff/tokens.ts';
+import { isUuid } from '../../shared/ids.ts';
 import * as repo from './consultations.repository.ts';
 
 export function toRecord(row: repo.ConsultationWithNames): ConsultationRecord {
