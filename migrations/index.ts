@@ -20,6 +20,8 @@ import * as purchaseLinesProductIdxDropped from './2026-11-24T1300_purchase_line
 import * as customerTriggersAlways from './2026-11-24T1400_customer_triggers_always.ts';
 import * as customerPartialIndexes from './2026-11-24T1500_customer_partial_indexes.ts';
 import * as ownerAndBrandSettings from './2026-12-04T0900_owner_and_brand_settings.ts';
+import * as orderStatedRefunds from './2026-12-04T1000_order_stated_refunds.ts';
+import * as attributionChanges from './2026-12-04T1010_attribution_changes.ts';
 import * as authHardening from './2026-12-04T1100_auth_hardening.ts';
 import * as reportRollupDirty from './2026-12-04T1200_report_rollup_dirty.ts';
 import * as conversations from './2026-12-04T1400_conversations.ts';
@@ -42,6 +44,8 @@ export const migrations: Record<string, Migration> = {
 	'2026-11-24T1400_customer_triggers_always': customerTriggersAlways,
 	'2026-11-24T1500_customer_partial_indexes': customerPartialIndexes,
 	'2026-12-04T0900_owner_and_brand_settings': ownerAndBrandSettings,
+	'2026-12-04T1000_order_stated_refunds': orderStatedRefunds,
+	'2026-12-04T1010_attribution_changes': attributionChanges,
 	'2026-12-04T1100_auth_hardening': authHardening,
 	'2026-12-04T1200_report_rollup_dirty': reportRollupDirty,
 	'2026-12-04T1400_conversations': conversations

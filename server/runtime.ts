@@ -9,13 +9,14 @@ import { openDatabase, type DatabaseHandle } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { describeDatabaseUrl, waitForDatabase } from './db/ready.ts';
 import type { AppDeps, AppEnv } from './http/context.ts';
+import { workerWakeups } from './jobs/wakeups.ts';
 import { startWorker, type RunningWorker } from './jobs/worker.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { backgroundWorkers } from './jobs/registry.ts';
 import { pointLineAtSandbox, sandboxRoutes, startLineSandboxFor } from './sandbox/index.ts';
 import type { RunningLineSandbox } from './sandbox/line/server.ts';
-import { closeLinks } from './modules/links/links.service.ts';
-import { registerAttribution } from './modules/attribution/attribution.service.ts';
+import { closeLinks, createLinkState } from './modules/links/links.service.ts';
+import { composeModules } from './compose.ts';
 import { shopRoutes } from './sandbox/shop/shop.routes.ts';
 import { startConversationEvents } from './modules/conversations/events.ts';
 
@@ -26,6 +27,8 @@ export interface Runtime {
 	app: Hono<AppEnv>;
 	workers: RunningWorker[];
 	logger: Logger;
+	/** Pokes the workers by name; tests attach workers they start themselves. */
+	wake: ReturnType<typeof workerWakeups>;
 	/** The local LINE Platform (demo/test only), on its own port. */
 	lineSandbox?: RunningLineSandbox;
 	close(): Promise<void>;
@@ -69,14 +72,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 	const logger = options.logger ?? createLogger(config.logLevel);
 	const handle = options.handle ?? (await openConfiguredDatabase(config, logger));
 	if (options.handle) await migrateToLatest(handle.db);
-	// EC orders are credited to staff through tracked links (runs inside each order change).
-	registerAttribution(config.attributionWindowDays);
 	// The LINE sandbox delivers its signed webhooks to this app in-process (app is set below).
 	const lineSandbox = config.sandbox ? await startLineSandboxFor(config, (req) => app.fetch(req)) : undefined;
 	if (lineSandbox) config = pointLineAtSandbox(config, lineSandbox);
 	// conversation changes from every process reach this process's event streams
 	const conversationEvents = await startConversationEvents(handle, logger);
-	const deps: AppDeps = { config, db: handle.db, logger, conversationEvents };
+	const wake = workerWakeups();
+	const links = createLinkState(handle.db, logger);
+	const deps: AppDeps = { config, db: handle.db, logger, conversationEvents, wake, links, ...composeModules(config) };
 	const extraRoutes = config.sandbox
 		? [
 				{ path: '/sandbox', app: sandboxRoutes(deps, lineSandbox) },
@@ -86,12 +89,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 		: [];
 	const app = createApp(deps, { staticDir: options.staticDir, extraRoutes });
 	const workers = config.workers ? backgroundWorkers(deps).map((w) => startWorker(w, logger)) : [];
+	wake.attach(workers);
 	return {
 		config,
 		handle,
 		deps,
 		app,
 		workers,
+		wake,
 		logger,
 		lineSandbox,
 		close: async () => {

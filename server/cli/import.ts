@@ -1,6 +1,6 @@
 /**
  * `npm run import -- <pos|ec|customers|products> <file.csv> [options]`: loads a CSV export into
- * DATABASE_URL (or the local PGlite). See README "Importing CSV" for the formats.
+ * DATABASE_URL (or the local PGlite). See docs/import.md for the formats.
  *
  * Exit codes: 0 when rows loaded (or the file had no data rows), 1 when every row was bad,
  * 2 when the file or the arguments cannot be used, 3 on a database failure.
@@ -13,6 +13,7 @@ import { openDatabase } from '../db/index.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { CsvFileError, runImport, type ImportProgress, type ImportSummary } from '../modules/ingest/ingest.service.ts';
 import { IMPORT_KINDS, type ImportKind } from '../modules/ingest/row-schemas.ts';
+import { composeModules } from '../compose.ts';
 
 const USAGE = `usage: npm run import -- <${IMPORT_KINDS.join('|')}> <file.csv> [options]
   --encoding utf-8|shift_jis   file encoding (default utf-8; a BOM is accepted)
@@ -68,6 +69,7 @@ try {
 		encoding,
 		batchSize,
 		platform: opts.platform,
+		orders: composeModules(config).orders,
 		errorsFile,
 		onProgress: progress?.update,
 		pool: handle.pool

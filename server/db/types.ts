@@ -138,6 +138,9 @@ export interface EcOrdersTable {
 	note_attributes: Json<Array<{ name: string; value: string }>>;
 	source_updated_at: Timestamp;
 	source: Generated<string>;
+	/** The largest refunded total a CSV export stated (see migration 2026-12-04T1000). */
+	stated_refunded_yen: number | null;
+	stated_refunded_at: Timestamp | null;
 	created_at: GeneratedTimestamp;
 	updated_at: GeneratedTimestamp;
 }
@@ -437,6 +440,25 @@ export interface LineQuotaSnapshotsTable {
 	total_usage: number;
 }
 
+/** The attribution ledger (append-only): every change of an order's credit, with its cause. */
+export interface AttributionChangesTable {
+	id: Generated<number>;
+	platform: string;
+	ec_order_id: string;
+	staff_id: string | null;
+	store_id: string | null;
+	status: 'active' | 'void' | 'none';
+	gross_yen: number;
+	refunded_yen: number;
+	net_yen: number;
+	previous_staff_id: string | null;
+	previous_net_yen: number | null;
+	cause: AttributionCause;
+	via: 'webhook' | 'csv' | 'merge' | 'backfill';
+	changed_at: GeneratedTimestamp;
+}
+export type AttributionCause = 'created' | 'updated' | 'refunded' | 'cancelled' | 'reattributed' | 'backfill';
+
 export interface Database {
 	stores: StoresTable;
 	staff: StaffTable;
@@ -471,6 +493,7 @@ export interface Database {
 	conversation_messages: ConversationMessagesTable;
 	conversation_handovers: ConversationHandoversTable;
 	line_quota_snapshots: LineQuotaSnapshotsTable;
+	attribution_changes: AttributionChangesTable;
 }
 
 export type Store = Selectable<StoresTable>;

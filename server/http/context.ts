@@ -2,6 +2,9 @@ import type { Logger } from '../logger.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import type { ConversationEvents } from '../modules/conversations/events.ts';
+import type { Wakeups } from '../jobs/wakeups.ts';
+import type { LinkState } from '../modules/links/links.service.ts';
+import type { Orders } from '../modules/orders/orders.service.ts';
 
 /** Everything a request handler may use; built once in main.ts (or a test) and passed in. */
 export interface AppDeps {
@@ -12,6 +15,12 @@ export interface AppDeps {
 	conversationEvents: ConversationEvents;
 	/** The clock of rules that tests move (conversation reply windows); Date.now in production. */
 	now?: () => Date;
+	/** EC orders with their change hooks (attribution), composed in runtime.ts (`composeModules`). */
+	orders: Orders;
+	/** Pokes this process's workers when work was stored (runtime.ts attaches the running workers). */
+	wake: Wakeups;
+	/** The redirect's link cache and click buffer (links.service.ts `createLinkState`). */
+	links: LinkState;
 }
 
 /** Who is calling: a staff session on an enrolled store tablet. */

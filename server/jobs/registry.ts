@@ -1,7 +1,7 @@
 import type { AppDeps } from '../http/context.ts';
 import type { WorkerSpec } from './worker.ts';
 import { createInboxWorker } from '../modules/webhooks/inbox.service.ts';
-import { handleShopifyInboxRow } from '../modules/webhooks/shopify.handler.ts';
+import { shopifyInboxHandler } from '../modules/webhooks/shopify.handler.ts';
 import { handleLineInboxRow } from '../modules/line/line.service.ts';
 import { affinityRefreshWorker } from '../modules/talking-points/affinities.worker.ts';
 import { createOutboxWorker } from '../modules/followups/outbox.ts';
@@ -11,8 +11,8 @@ import { quotaPollWorker } from '../modules/conversations/quota.worker.ts';
 /** Every background loop the server runs; each module contributes its own. */
 export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
 	return [
-		// webhook inbox: one worker, one handler per source (add `line: …` here)
-		createInboxWorker(deps, { shopify: handleShopifyInboxRow, line: handleLineInboxRow }),
+		// webhook inbox: one worker, one handler per source
+		createInboxWorker(deps, { shopify: shopifyInboxHandler(deps.orders), line: handleLineInboxRow }),
 		// staff tablet suggestions: co-purchase affinities, refreshed daily
 		affinityRefreshWorker(deps),
 		// LINE follow-ups: the push outbox (safe to run in several processes)

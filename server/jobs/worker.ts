@@ -8,7 +8,8 @@ export interface WorkerSpec {
 	name: string;
 	/** Processes one batch; returns how many items it handled (0 → sleep `idleMs`). */
 	tick: () => Promise<number>;
-	idleMs?: number;
+	/** How long to sleep after an empty tick (asked after each tick when a function). */
+	idleMs?: number | (() => number);
 }
 
 export interface RunningWorker {
@@ -27,8 +28,10 @@ export function failureBackoffMs(failures: number): number {
 }
 
 export function startWorker(spec: WorkerSpec, logger: Logger): RunningWorker {
-	const idleMs = spec.idleMs ?? 1000;
+	const idleMs = typeof spec.idleMs === 'function' ? spec.idleMs : () => (spec.idleMs as number | undefined) ?? 1000;
 	let stopping = false;
+	// a poke during a tick is kept, so work stored meanwhile is not left until the next poll
+	let poked = false;
 	let wake: (() => void) | undefined;
 	const sleep = (ms: number) =>
 		new Promise<void>((resolve) => {
@@ -54,12 +57,16 @@ export function startWorker(spec: WorkerSpec, logger: Logger): RunningWorker {
 				if (!stopping) await sleep(retryInMs);
 				continue;
 			}
-			if (!stopping && handled === 0) await sleep(idleMs);
+			if (!stopping && handled === 0 && !poked) await sleep(idleMs());
+			poked = false;
 		}
 	})();
 	return {
 		name: spec.name,
-		poke: () => wake?.(),
+		poke: () => {
+			poked = true;
+			wake?.();
+		},
 		stop: async () => {
 			stopping = true;
 			wake?.();

@@ -11,10 +11,10 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { createLogger } from '../../server/logger.ts';
-import { registerAttribution } from '../../server/modules/attribution/attribution.service.ts';
+import { createOrders } from '../../server/modules/orders/orders.service.ts';
 import { createLinks, mintLinkCode } from '../../server/modules/links/links.service.ts';
 import { processInboxBatch } from '../../server/modules/webhooks/inbox.service.ts';
-import { handleShopifyInboxRow } from '../../server/modules/webhooks/shopify.handler.ts';
+import { shopifyInboxHandler } from '../../server/modules/webhooks/shopify.handler.ts';
 import { createRuntime } from '../../server/runtime.ts';
 import { buildOrderPayload, shopifyHeaders, shopifyJson } from '../../server/sandbox/shopify.ts';
 import { createTestDatabase } from '../helpers/db.ts';
@@ -30,7 +30,7 @@ async function main() {
 	const rt = await createRuntime(testConfig({ DATABASE_POOL_SIZE: String(WORKERS + 4) }), { handle: database, logger: createLogger('silent') });
 	const db = rt.deps.db;
 	// baseline for comparison: the same ingestion without the attribution hook
-	if (values['no-attribution']) registerAttribution(rt.config.attributionWindowDays)();
+	const ordersModule = values["no-attribution"] ? createOrders() : rt.deps.orders;
 	try {
 		await db.insertInto('stores').values({ id: 'bench', name: 'ベンチ店', name_en: 'Bench' }).execute();
 		const staff = await db.insertInto('staff').values({ staff_code: 'B001', display_name: 'ベンチ', sender_name: 'ベンチ', role: 'staff', home_store_id: 'bench' }).returning('id').executeTakeFirstOrThrow();
@@ -65,7 +65,7 @@ async function main() {
 		const started = performance.now();
 		await Promise.all(
 			Array.from({ length: WORKERS }, async () => {
-				for (;;) if ((await processInboxBatch(db, { shopify: handleShopifyInboxRow })).claimed === 0) return;
+				for (;;) if ((await processInboxBatch(db, { shopify: shopifyInboxHandler(ordersModule) })).claimed === 0) return;
 			})
 		);
 		const seconds = (performance.now() - started) / 1000;

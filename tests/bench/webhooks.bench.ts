@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { createLogger } from '../../server/logger.ts';
 import { processInboxBatch } from '../../server/modules/webhooks/inbox.service.ts';
-import { handleShopifyInboxRow } from '../../server/modules/webhooks/shopify.handler.ts';
+import { shopifyInboxHandler } from '../../server/modules/webhooks/shopify.handler.ts';
 import { createRuntime } from '../../server/runtime.ts';
 import { buildOrderPayload, shopifyHeaders, shopifyJson } from '../../server/sandbox/shopify.ts';
 import { createTestDatabase } from '../helpers/db.ts';
@@ -84,7 +84,7 @@ async function main() {
 		await Promise.all(
 			Array.from({ length: WORKERS }, async () => {
 				for (;;) {
-					const batch = await processInboxBatch(rt.deps.db, { shopify: handleShopifyInboxRow }, { batchSize: 20 });
+					const batch = await processInboxBatch(rt.deps.db, { shopify: shopifyInboxHandler(rt.deps.orders) }, { batchSize: 20 });
 					if (batch.claimed === 0) return;
 					processed += batch.processed;
 				}

@@ -1,4 +1,5 @@
 import { loadConfig, type Config } from '../../server/config.ts';
+import { composeModules } from '../../server/compose.ts';
 import { createRuntime, type Runtime } from '../../server/runtime.ts';
 import { createLogger } from '../../server/logger.ts';
 import { createTestDatabase, type TestDbKind } from './db.ts';
@@ -14,3 +15,6 @@ export async function createTestRuntime(kind: TestDbKind, env: Record<string, st
 	const runtime = await createRuntime(testConfig(env), { handle: database, logger: createLogger('silent') });
 	return { ...runtime, close: async () => { await Promise.all(runtime.workers.map((w) => w.stop())); await runtime.deps.conversationEvents.close(); await database.dispose(); } };
 }
+
+/** The orders module wired as the server wires it (attribution on), for tests that need no app. */
+export const testOrders = composeModules(testConfig()).orders;

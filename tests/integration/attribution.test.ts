@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAttribution } from '../../server/modules/attribution/attribution.service.ts';
 import { closeLinks, createLinks, mintLinkCode } from '../../server/modules/links/links.service.ts';
 import { processInboxBatch, type InboxHandlers } from '../../server/modules/webhooks/inbox.service.ts';
-import { handleShopifyInboxRow } from '../../server/modules/webhooks/shopify.handler.ts';
+import { shopifyInboxHandler } from '../../server/modules/webhooks/shopify.handler.ts';
 import type { Runtime } from '../../server/runtime.ts';
 import { buildOrderPayload, buildRefundPayload, shopifyHeaders, shopifyJson, type OrderPayloadInput } from '../../server/sandbox/shopify.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { newCustomer, newStaff, newStore } from '../helpers/factories.ts';
-import { createTestRuntime } from '../helpers/runtime.ts';
+import { createTestRuntime, testOrders } from '../helpers/runtime.ts';
 
-const HANDLERS: InboxHandlers = { shopify: handleShopifyInboxRow };
+const HANDLERS: InboxHandlers = { shopify: shopifyInboxHandler(testOrders) };
 let seq = 0;
 const nextId = () => String(7400000000000000000n + BigInt(++seq) * 1000n + 7n);
 const DAY = 86_400_000;

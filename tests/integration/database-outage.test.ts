@@ -13,6 +13,9 @@ import { DatabaseUnavailableError, isDatabaseUnavailable } from '../../server/db
 import { failureBackoffMs, startWorker } from '../../server/jobs/worker.ts';
 import { createLogger, type Logger } from '../../server/logger.ts';
 import { testConfig } from '../helpers/runtime.ts';
+import { composeModules } from '../../server/compose.ts';
+import { workerWakeups } from '../../server/jobs/wakeups.ts';
+import { createLinkState } from '../../server/modules/links/links.service.ts';
 
 async function closedPort(): Promise<number> {
 	return new Promise((resolve) => {
@@ -34,7 +37,11 @@ describe('database unavailable', () => {
 
 	// no conversation streams are opened here: an inert event source stands in for LISTEN
 	const noEvents = { subscribe: () => () => {}, listeners: 0, close: async () => {} };
-	const app = () => createApp({ config: testConfig(), db: handle.db, logger: createLogger('silent'), conversationEvents: noEvents });
+	const app = () => {
+		const config = testConfig();
+		const logger = createLogger('silent');
+		return createApp({ config, db: handle.db, logger, conversationEvents: noEvents, wake: workerWakeups(), links: createLinkState(handle.db, logger), ...composeModules(config) });
+	};
 
 	it('answers /healthz 503 within 2 s and the API 503 database_unavailable', async () => {
 		const t0 = performance.now();

@@ -15,6 +15,7 @@ import type { Db } from '../../server/db/index.ts';
 import { runImport, type ImportSummary } from '../../server/modules/ingest/ingest.service.ts';
 import { canSkipPurchaseFkTriggers } from '../../server/modules/ingest/ingest.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { testOrders } from '../helpers/runtime.ts';
 
 const FIXTURES = new URL('../fixtures/csv/', import.meta.url).pathname;
 
@@ -123,8 +124,8 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 		for (const tdb of [copyDb, chunkDb, batchDb]) {
 			await seed(tdb.db);
 			// products and customers go through the same (batch) writers on both
-			await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null });
-			await runImport(tdb.db, { kind: 'customers', file: join(FIXTURES, 'customers.csv'), errorsFile: null });
+			await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null, orders: testOrders });
+			await runImport(tdb.db, { kind: 'customers', file: join(FIXTURES, 'customers.csv'), errorsFile: null, orders: testOrders });
 		}
 	});
 	afterAll(async () => {
@@ -133,7 +134,7 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 	});
 
 	const both = async (file: string) => {
-		const options = { kind: 'pos' as const, file, errorsFile: null, keepErrors: 1000, batchSize: 50 };
+		const options = { kind: 'pos' as const, file, errorsFile: null, orders: testOrders, keepErrors: 1000, batchSize: 50 };
 		const viaCopy = await runImport(copyDb.db, { ...options, pool: copyDb.pool });
 		const viaChunks = await runImport(chunkDb.db, { ...options, pool: chunkDb.pool, copyChunkLines: 7 });
 		const viaBatch = await runImport(batchDb.db, options);
@@ -177,8 +178,8 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 		try {
 			for (const tdb of [checked, reference]) {
 				await seed(tdb.db);
-				await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null });
-				await runImport(tdb.db, { kind: 'customers', file: join(FIXTURES, 'customers.csv'), errorsFile: null });
+				await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null, orders: testOrders });
+				await runImport(tdb.db, { kind: 'customers', file: join(FIXTURES, 'customers.csv'), errorsFile: null, orders: testOrders });
 			}
 			// an ordinary (not ALWAYS) trigger on store_purchases, as a brand's own audit trigger might be
 			await sql`create function tsunagu_test_noop() returns trigger language plpgsql as $$ begin return null; end $$`.execute(checked.db);
@@ -186,7 +187,7 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 			expect(await canSkipPurchaseFkTriggers(checked.db)).toBe(false);
 			expect(await canSkipPurchaseFkTriggers(reference.db)).toBe(true);
 
-			const options = { kind: 'pos' as const, file: join(tmp, 'pos-a.csv'), errorsFile: null, keepErrors: 1000, batchSize: 50 };
+			const options = { kind: 'pos' as const, file: join(tmp, 'pos-a.csv'), errorsFile: null, orders: testOrders, keepErrors: 1000, batchSize: 50 };
 			const viaChecked = await runImport(checked.db, { ...options, pool: checked.pool, copyChunkLines: 7 });
 			const viaBatch = await runImport(reference.db, options);
 			expect(viaChecked.phaseMs?.fk_triggers_skipped).toBe(0);
@@ -204,9 +205,9 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 		try {
 			for (const tdb of [small, reference]) {
 				await seed(tdb.db);
-				await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null });
+				await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null, orders: testOrders });
 			}
-			const options = { kind: 'pos' as const, file: join(tmp, 'pos-a.csv'), errorsFile: null, keepErrors: 1000, batchSize: 50 };
+			const options = { kind: 'pos' as const, file: join(tmp, 'pos-a.csv'), errorsFile: null, orders: testOrders, keepErrors: 1000, batchSize: 50 };
 			const viaSmallPool = await runImport(small.db, { ...options, pool, copyChunkLines: 7 });
 			const viaBatch = await runImport(reference.db, options);
 			expect(comparable(viaSmallPool)).toEqual(comparable(viaBatch));
@@ -222,7 +223,7 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 		try {
 			for (const tdb of [long, reference]) {
 				await seed(tdb.db);
-				await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null });
+				await runImport(tdb.db, { kind: 'products', file: join(FIXTURES, 'products.csv'), errorsFile: null, orders: testOrders });
 			}
 			const header = 'store_code,receipt_no,line_no,purchased_at,customer_code,member_no,email,phone,staff_code,sku,quantity,unit_price_yen,amount_yen';
 			const lines = Array.from({ length: 1500 }, (_, i) => `shibuya,BIG1,${i + 1},2026-10-01 10:00:00,P-BIG,,,,S003,KS-TEE-001,1,100,100`);
@@ -230,7 +231,7 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 			lines.push('shibuya,BIG1,40,2026-10-01 10:00:00,P-BIG,,,,S003,KS-TEE-001,1,999,999'); // comes back: line 40 again
 			const file = join(tmp, 'pos-long.csv');
 			await writeFile(file, [header, ...lines].join('\n') + '\n');
-			const options = { kind: 'pos' as const, file, errorsFile: null, keepErrors: 1000, batchSize: 5000 };
+			const options = { kind: 'pos' as const, file, errorsFile: null, orders: testOrders, keepErrors: 1000, batchSize: 5000 };
 			const viaCopy = await runImport(long.db, { ...options, pool: long.pool, copyChunkLines: 7 });
 			const viaBatch = await runImport(reference.db, options);
 			expect(viaCopy.counts.lines_new).toBe(1501);
@@ -243,11 +244,11 @@ describe.skipIf(!process.env.DATABASE_URL)('POS import: COPY path = batch path o
 
 	it('re-importing through the COPY path changes nothing', async () => {
 		const before = await dump(copyDb.db);
-		const again = await runImport(copyDb.db, { kind: 'pos', file: join(tmp, 'pos-a.csv'), errorsFile: null, pool: copyDb.pool, batchSize: 50 });
+		const again = await runImport(copyDb.db, { kind: 'pos', file: join(tmp, 'pos-a.csv'), errorsFile: null, orders: testOrders, pool: copyDb.pool, batchSize: 50 });
 		expect(again.counts).toMatchObject({ receipts_new: 0, lines_new: 0, customers_new: 0 });
 		expect(await dump(copyDb.db)).toEqual(before);
 		const chunksBefore = await dump(chunkDb.db);
-		const chunksAgain = await runImport(chunkDb.db, { kind: 'pos', file: join(tmp, 'pos-a.csv'), errorsFile: null, pool: chunkDb.pool, batchSize: 50, copyChunkLines: 7 });
+		const chunksAgain = await runImport(chunkDb.db, { kind: 'pos', file: join(tmp, 'pos-a.csv'), errorsFile: null, orders: testOrders, pool: chunkDb.pool, batchSize: 50, copyChunkLines: 7 });
 		expect(chunksAgain.counts).toMatchObject({ receipts_new: 0, lines_new: 0, customers_new: 0 });
 		expect(await dump(chunkDb.db)).toEqual(chunksBefore);
 	});

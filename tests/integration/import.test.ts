@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../server/db/index.ts';
 import { runImport, type ImportOptions } from '../../server/modules/ingest/ingest.service.ts';
 import { createTestDatabase, testDbKinds, type TestDatabase } from '../helpers/db.ts';
+import { testOrders } from '../helpers/runtime.ts';
 
 const FIXTURES = new URL('../fixtures/csv/', import.meta.url).pathname;
 const TABLES = [
@@ -53,7 +54,7 @@ describe.each(testDbKinds())('CSV import on %s', (kind) => {
 	let tmp: string;
 	const load = (k: ImportOptions['kind'], file: string, extra: Partial<ImportOptions> = {}) =>
 		// with the pool, PostgreSQL takes the COPY path for POS files (PGlite has no pool)
-		runImport(tdb.db, { kind: k, file: join(FIXTURES, file), errorsFile: null, pool: tdb.pool, ...extra });
+		runImport(tdb.db, { kind: k, file: join(FIXTURES, file), errorsFile: null, orders: testOrders, pool: tdb.pool, ...extra });
 	const customerByMemberNo = (memberNo: string) =>
 		tdb.db.selectFrom('customers').selectAll().where('member_no', '=', memberNo).executeTakeFirstOrThrow();
 	const receipt = (txn: string) =>

@@ -15,9 +15,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db, Trx } from '../../server/db/index.ts';
-import { applyDeliveries, type NormalizedOrder, type OrderDelivery } from '../../server/modules/orders/orders.service.ts';
+import { type NormalizedOrder, type OrderDelivery } from '../../server/modules/orders/orders.service.ts';
+import { composeModules } from '../../server/compose.ts';
 import { jstMonth, parsePeriod } from '../../server/modules/reports/period.ts';
-import * as raw from '../../server/modules/reports/reports.repository.ts';
+import * as raw from '../helpers/report-reference.ts';
 import * as reports from '../../server/modules/reports/reports.service.ts';
 import { reportRollupWorker } from '../../server/modules/reports/rollup.worker.ts';
 import type { Runtime } from '../../server/runtime.ts';
@@ -76,8 +77,9 @@ function orderOf(v: { id: string; ec: string; at: Date; total: number; ref: stri
 }
 
 /** The one place the test writes orders: the order path with its attribution in the same transaction. */
+const { orders } = composeModules({ attributionWindowDays: 30 });
 async function deliver(trx: Trx, delivery: OrderDelivery): Promise<void> {
-	await applyDeliveries(trx, [delivery]);
+	await orders.applyDeliveries(trx, [delivery]);
 }
 
 async function createFixtures(rt: Runtime): Promise<Fixtures> {

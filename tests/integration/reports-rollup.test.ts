@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../server/db/index.ts';
-import * as raw from '../../server/modules/reports/reports.repository.ts';
+import * as raw from '../helpers/report-reference.ts';
 import * as rollup from '../../server/modules/reports/rollup.repository.ts';
 import { testDbKinds, createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { newCustomer, newStaff, newStore } from '../helpers/factories.ts';

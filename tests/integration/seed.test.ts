@@ -8,7 +8,7 @@ import { seedBulk } from '../../server/seed/bulk.ts';
 import { memberStates, seedDemo, seedIfEmpty, tableCounts, type SeedReport } from '../../server/seed/seed.ts';
 import type { DbOrTrx } from '../../server/db/index.ts';
 import { createTestDatabase, testDbKinds, type TestDatabase } from '../helpers/db.ts';
-import * as raw from '../../server/modules/reports/reports.repository.ts';
+import * as raw from '../helpers/report-reference.ts';
 import * as rollup from '../../server/modules/reports/rollup.repository.ts';
 import * as facts from '../../server/modules/reports/customer-facts.repository.ts';
 import { parsePeriod } from '../../server/modules/reports/period.ts';

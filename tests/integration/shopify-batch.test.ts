@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../server/db/index.ts';
 import { closeLinks } from '../../server/modules/links/links.service.ts';
 import { processInboxBatch, type InboxHandlers } from '../../server/modules/webhooks/inbox.service.ts';
-import { handleShopifyInboxRow } from '../../server/modules/webhooks/shopify.handler.ts';
+import { shopifyInboxHandler } from '../../server/modules/webhooks/shopify.handler.ts';
 import type { Runtime } from '../../server/runtime.ts';
 import { buildOrderPayload, buildRefundPayload, shopifyHeaders, shopifyJson, type OrderPayloadInput, type RefundPayloadInput } from '../../server/sandbox/shopify.ts';
 import { testDbKinds } from '../helpers/db.ts';
-import { createTestRuntime } from '../helpers/runtime.ts';
+import { createTestRuntime, testOrders } from '../helpers/runtime.ts';
 
-const HANDLERS: InboxHandlers = { shopify: handleShopifyInboxRow };
+const HANDLERS: InboxHandlers = { shopify: shopifyInboxHandler(testOrders) };
 const DAY = 86_400_000;
 const ORDERED = '2026-11-20T10:00:00+09:00';
 const at = (offsetMs: number) => new Date(new Date(ORDERED).getTime() + offsetMs).toISOString();

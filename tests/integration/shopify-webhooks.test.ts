@@ -3,16 +3,17 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker } from '../../server/jobs/worker.ts';
 import { resolveCustomer } from '../../server/modules/customers/customers.service.ts';
-import { orderNet, registerAfterOrderChange } from '../../server/modules/orders/orders.service.ts';
+import { createOrders, orderNet } from '../../server/modules/orders/orders.service.ts';
 import { claimDueRows } from '../../server/modules/webhooks/inbox.repository.ts';
 import { createInboxWorker, INBOX_DEFAULTS, processInboxBatch, type InboxHandlers } from '../../server/modules/webhooks/inbox.service.ts';
-import { handleShopifyInboxRow } from '../../server/modules/webhooks/shopify.handler.ts';
+import { shopifyInboxHandler } from '../../server/modules/webhooks/shopify.handler.ts';
 import type { Runtime } from '../../server/runtime.ts';
 import { buildOrderPayload, buildRefundPayload, shopifyHeaders, shopifyJson, type OrderPayloadInput } from '../../server/sandbox/shopify.ts';
 import { testDbKinds } from '../helpers/db.ts';
-import { createTestRuntime } from '../helpers/runtime.ts';
+import { createTestRuntime, testOrders } from '../helpers/runtime.ts';
 
-const HANDLERS: InboxHandlers = { shopify: handleShopifyInboxRow };
+const HANDLERS: InboxHandlers = { shopify: shopifyInboxHandler(testOrders) };
+const handleShopifyInboxRow = HANDLERS.shopify;
 
 // Distinct order ids per test (all above 2^53, as real Shopify ids are).
 let seq = 0;
@@ -230,23 +231,26 @@ describe.each(testDbKinds())('Shopify webhooks on %s', (kind) => {
 		expect((await order(guest))?.customer_id).toBeNull();
 	});
 
-	it('runs the afterOrderChange hooks in the same transaction, only when something changed', async () => {
+	it('runs the composed change hooks in the same transaction, only when something changed', async () => {
 		const seen: string[] = [];
-		const unregister = registerAfterOrderChange(async (trx, key) => {
-			seen.push(`${key.ecOrderId}:${await orderNet(trx, key.platform, key.ecOrderId)}`);
+		const orders = createOrders({
+			onChange: [
+				async (trx, changes) => {
+					for (const { key } of changes) seen.push(`${key.ecOrderId}:${await orderNet(trx, key.platform, key.ecOrderId)}`);
+				}
+			]
 		});
-		try {
+		const drainHooked = () => drain({ shopify: shopifyInboxHandler(orders) });
+		{
 			const id = nextId();
 			const webhookId = randomUUID();
 			await deliverOrder('orders/create', { id, lines: [{ sku: 'H', quantity: 1, price: 5000 }] }, webhookId);
-			await drain();
+			await drainHooked();
 			await deliverOrder('orders/create', { id, lines: [{ sku: 'H', quantity: 1, price: 5000 }] }); // same state, new webhook id
-			await drain();
+			await drainHooked();
 			await deliverRefund({ id: nextId(), orderId: id, amount: 1000 });
-			await drain();
+			await drainHooked();
 			expect(seen).toEqual([`${id}:5000`, `${id}:4000`]);
-		} finally {
-			unregister();
 		}
 	});
 
@@ -323,6 +327,7 @@ describe.each(testDbKinds())('Shopify webhooks on %s', (kind) => {
 
 	it('processes deliveries in the background when the worker runs, woken by the receipt', async () => {
 		const worker = startWorker(createInboxWorker(rt.deps, HANDLERS), rt.logger);
+		rt.wake.attach([worker]);
 		try {
 			const id = nextId();
 			await deliverOrder('orders/create', { id });

@@ -8,7 +8,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleLineInboxRow } from '../../server/modules/line/line.service.ts';
 import { processInboxBatch, type InboxHandlers } from '../../server/modules/webhooks/inbox.service.ts';
-import { handleShopifyInboxRow } from '../../server/modules/webhooks/shopify.handler.ts';
+import { shopifyInboxHandler } from '../../server/modules/webhooks/shopify.handler.ts';
+import { composeModules } from '../../server/compose.ts';
 import type { Runtime } from '../../server/runtime.ts';
 import { signLikeLine } from '../../server/sandbox/line/platform.ts';
 import { buildOrderPayload, shopifyHeaders, shopifyJson } from '../../server/sandbox/shopify.ts';
@@ -16,7 +17,7 @@ import { testDbKinds } from '../helpers/db.ts';
 import { newStaff, newStore, TEST_PIN } from '../helpers/factories.ts';
 import { createTestRuntime } from '../helpers/runtime.ts';
 
-const HANDLERS: InboxHandlers = { shopify: handleShopifyInboxRow, line: handleLineInboxRow };
+const HANDLERS: InboxHandlers = { shopify: shopifyInboxHandler(composeModules({ attributionWindowDays: 30 }).orders), line: handleLineInboxRow };
 let seq = 0;
 const nextId = () => String(7400000000000000000n + BigInt(++seq) * 1000n + 1n);
 const USER = `U${'d'.repeat(32)}`;

@@ -4,6 +4,7 @@
  * (big integers quoted by parseJsonKeepingBigInts) or as safe numbers; `admin_graphql_api_id`
  * ("gid://shopify/Order/7300000000000000001") is always a string and is preferred when present.
  */
+import { refFromAttributes, refFromUrl } from '../../shared/ref-code.ts';
 import * as v from 'valibot';
 import type { NormalizedOrder, NormalizedOrderLine, NormalizedRefund } from '../../modules/orders/orders.types.ts';
 import { isSaneDate } from '../../shared/safe-input.ts';
@@ -92,8 +93,6 @@ const OrderSchema = v.object({
 
 type ShopifyRefund = v.InferOutput<typeof RefundSchema>;
 
-/** Note attributes (cart attributes) that carry a tracked-link ref through checkout. */
-const REF_ATTRIBUTES = ['tsunagu_ref', 'ref'];
 
 export type NormalizedShopifyPayload =
 	| { kind: 'order'; order: NormalizedOrder }
@@ -204,17 +203,9 @@ function idOf(id: string | number | null | undefined, gid: string | null | undef
 	return result;
 }
 
+/** The tracked-link ref: cart attributes first, then the landing URL (server/shared/ref-code.ts). */
 function refCodeOf(notes: Array<{ name: string; value: string }>, landingSite: string | null): string | null {
-	for (const name of REF_ATTRIBUTES) {
-		const value = notes.find((n) => n.name === name)?.value.trim();
-		if (value) return value;
-	}
-	if (!landingSite) return null;
-	try {
-		return new URL(landingSite, 'https://shop.invalid').searchParams.get('ref') || null;
-	} catch {
-		return null;
-	}
+	return refFromAttributes(notes) ?? refFromUrl(landingSite);
 }
 
 function parse<S extends v.GenericSchema>(schema: S, payload: unknown, what: string): v.InferOutput<S> {

@@ -1,5 +1,6 @@
 /** Kysely queries for attribution: the orders' facts, candidate links and clicks, the writes — each for a batch of orders. */
-import { sql } from 'kysely';
+import { sql, type Insertable } from 'kysely';
+import type { AttributionChangesTable } from '../../db/types.ts';
 import type { DbOrTrx } from '../../db/index.ts';
 import type { OrderKey } from '../orders/orders.types.ts';
 import type { AttributionDecision, ClickFacts, RefLink } from './rules.ts';
@@ -151,4 +152,55 @@ export async function findAttribution(db: DbOrTrx, platform: string, ecOrderId: 
 		.where('platform', '=', platform)
 		.where('ec_order_id', '=', ecOrderId)
 		.executeTakeFirst();
+}
+
+export interface StoredCredit {
+	platform: string;
+	ec_order_id: string;
+	staff_id: string;
+	store_id: string;
+	status: 'active' | 'void';
+	gross_yen: number;
+	refunded_yen: number;
+}
+
+/** The stored credit of each of the given orders that has one (before a recompute changes it). */
+export async function findCredits(db: DbOrTrx, keys: OrderKey[]): Promise<StoredCredit[]> {
+	if (keys.length === 0) return [];
+	const { rows } = await sql<StoredCredit>`
+		select a.platform, a.ec_order_id, a.staff_id, a.store_id, a.status, a.gross_yen, a.refunded_yen
+		from unnest(${keys.map((k) => k.platform)}::text[], ${keys.map((k) => k.ecOrderId)}::text[]) as u(platform, ec_order_id)
+		join attributions a on a.platform = u.platform and a.ec_order_id = u.ec_order_id`.execute(db);
+	return rows;
+}
+
+export type CreditChangeInsert = Omit<Insertable<AttributionChangesTable>, 'id' | 'changed_at'>;
+
+/** Appends entries to the attribution ledger (never updated, never deleted). */
+export async function appendCreditChanges(db: DbOrTrx, changes: CreditChangeInsert[]): Promise<void> {
+	if (changes.length === 0) return;
+	await db.insertInto('attribution_changes').values(changes).execute();
+}
+
+export interface CreditHistoryRow {
+	ecOrderId: string;
+	changedAt: Date;
+	cause: AttributionChangesTable['cause'];
+	via: AttributionChangesTable['via'];
+	status: AttributionChangesTable['status'];
+	staffId: string | null;
+	netYen: number;
+	previousNetYen: number | null;
+}
+
+/** Every ledger entry of the given orders (of one platform), oldest first. */
+export async function findCreditHistory(db: DbOrTrx, platform: string, ecOrderIds: string[]): Promise<CreditHistoryRow[]> {
+	if (ecOrderIds.length === 0) return [];
+	const { rows } = await sql<CreditHistoryRow>`
+		select c.ec_order_id as "ecOrderId", c.changed_at as "changedAt", c.cause, c.via, c.status,
+			c.staff_id::text as "staffId", c.net_yen as "netYen", c.previous_net_yen as "previousNetYen"
+		from unnest(${ecOrderIds}::text[]) as u(ec_order_id)
+		join attribution_changes c on c.platform = ${platform} and c.ec_order_id = u.ec_order_id
+		order by c.ec_order_id, c.id`.execute(db);
+	return rows;
 }

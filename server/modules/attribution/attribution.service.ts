@@ -1,31 +1,49 @@
 /**
- * Attribution as an `afterOrderChange` hook: after any change to orders (new state, new
- * refund), recompute their attribution from what the database holds now and write that. The
+ * Attribution as the orders module's change hook (`createAttribution`, composed in
+ * server/compose.ts): after any change to orders (new state, new refund, webhook or CSV),
+ * recompute their attribution from what the database holds now, write that, and append every
+ * change of credit to the ledger (`attribution_changes`, see ledger.ts) with its cause. The
  * orders are locked by the orders service, so recomputes of one order never interleave. A batch
- * of orders costs the same few statements as one: facts + last-touch candidates, ref links,
- * the upsert, the delete.
+ * of orders costs the same few statements as one: the stored credits, facts + last-touch
+ * candidates, ref links, the upsert, the delete, the ledger entries.
  */
+import * as v from 'valibot';
 import type { Trx, DbOrTrx } from '../../db/index.ts';
-import { registerAfterOrderChange, type AfterOrderChangeHook, type OrderKey } from '../orders/orders.service.ts';
+import { defineSetting, readSetting } from '../settings/settings.service.ts';
+import type { OrderChange, OrderKey, OrdersChangeHook } from '../orders/orders.service.ts';
 import {
+	appendCreditChanges,
 	deleteAttributions,
 	findAttribution,
+	findCreditHistory,
+	findCredits,
+	type CreditHistoryRow,
+	type CreditChangeInsert,
+	type StoredCredit,
 	findOrdersForAttribution,
 	findRefLinks,
 	upsertAttributions,
 	type AttributionWrite,
 	type OrderForAttribution
 } from './attribution.repository.ts';
+import { creditChange, type Credit, type CreditVia } from './ledger.ts';
 import { decideAttribution, refCodesOf, type RefLink } from './rules.ts';
 
-export async function recomputeAttribution(trx: Trx | DbOrTrx, key: OrderKey, windowDays: number): Promise<void> {
-	await recomputeAttributions(trx, [key], windowDays);
-}
-
-/** Orders not stored yet (a refund ahead of its order) are skipped: decided when the order arrives. */
-export async function recomputeAttributions(trx: Trx | DbOrTrx, keys: OrderKey[], windowDays: number): Promise<void> {
-	const orders = await findOrdersForAttribution(trx, keys, windowDays);
+/**
+ * Recomputes the given orders' credit. `via` tells the ledger where the change came from, per
+ * order key (default webhook). Orders not stored yet (a refund ahead of its order) are skipped:
+ * decided when the order arrives.
+ */
+export async function recomputeAttributions(
+	trx: Trx | DbOrTrx,
+	keys: OrderKey[],
+	windowDays: number,
+	via: (key: OrderKey) => CreditVia = () => 'webhook'
+): Promise<void> {
+	const [orders, stored] = await Promise.all([findOrdersForAttribution(trx, keys, windowDays), findCredits(trx, keys)]);
 	if (orders.length === 0) return;
+	const before = new Map<string, StoredCredit>(stored.map((c) => [`${c.platform}\u0000${c.ec_order_id}`, c]));
+	const ledger: CreditChangeInsert[] = [];
 	const codes = orders.map((o) => refCodesOf(parseNotes(o.note_attributes), o.ref_code, o.landing_site));
 	const refs = await refLinksByOrder(trx, orders, codes);
 	const writes: AttributionWrite[] = [];
@@ -44,9 +62,23 @@ export async function recomputeAttributions(trx: Trx | DbOrTrx, keys: OrderKey[]
 		);
 		if (decision) writes.push({ key, customerId: order.customer_id, orderedAt, decision });
 		else voided.push(key);
+		const after: Credit = decision
+			? { staff_id: decision.staffId, store_id: decision.storeId, status: decision.status, gross_yen: decision.grossYen, refunded_yen: decision.refundedYen }
+			: null;
+		const entry = creditChange(key, before.get(`${key.platform}\u0000${key.ecOrderId}`) ?? null, after, via(key));
+		if (entry) ledger.push(entry);
 	});
 	await upsertAttributions(trx, writes);
 	await deleteAttributions(trx, voided);
+	await appendCreditChanges(trx, ledger);
+}
+
+/**
+ * Re-decides orders after their customer changed (e.g. two customers merged): the ledger records
+ * the change as `reattributed`. No merge flow calls it yet; it is the entry point for one.
+ */
+export async function reattributeOrders(trx: Trx, keys: OrderKey[], windowDays: number): Promise<void> {
+	await recomputeAttributions(trx, keys, windowDays, () => 'merge');
 }
 
 /** Per order, the tracked links of its ref codes in the codes' priority order. */
@@ -71,18 +103,44 @@ function safeJson(text: string): unknown {
 	}
 }
 
-const hooks = new Map<number, AfterOrderChangeHook>();
+export interface Attribution {
+	/** The orders module's change hook: recomputes the changed orders' credit (composed in runtime.ts). */
+	onOrdersChange: OrdersChangeHook;
+}
 
-/** Registers the hook for this window (once per window length; re-registering is a no-op). */
-export function registerAttribution(windowDays: number): () => void {
-	let hook = hooks.get(windowDays);
-	if (!hook) {
-		hook = Object.assign((trx: Trx, key: OrderKey) => recomputeAttribution(trx, key, windowDays), {
-			many: (trx: Trx, keys: OrderKey[]) => recomputeAttributions(trx, keys, windowDays)
-		});
-		hooks.set(windowDays, hook);
+/** Attribution with its window (days of last touch), composed into the orders module by runtime.ts. */
+export function createAttribution(options: { windowDays: number }): Attribution {
+	return {
+		onOrdersChange: (trx: Trx, changes: OrderChange[]) => {
+			const via = new Map(changes.map((c) => [`${c.key.platform}\u0000${c.key.ecOrderId}`, c.via]));
+			return recomputeAttributions(trx, changes.map((c) => c.key), options.windowDays, (k) => via.get(`${k.platform}\u0000${k.ecOrderId}`) ?? 'webhook');
+		}
+	};
+}
+
+/**
+ * The brand's holding period: credit for an order counts as 確定 (confirmed) once this many
+ * days have passed since the order (the usual return window), 未確定 (pending) before.
+ */
+export const CREDIT_HOLDING_DAYS = defineSetting('attribution.holding_days', v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(365)), 14);
+
+/** Orders placed before this instant have confirmed credit. */
+export async function confirmedBefore(db: DbOrTrx, now = new Date()): Promise<Date> {
+	const days = await readSetting(db, CREDIT_HOLDING_DAYS);
+	return new Date(now.getTime() - days * 86_400_000);
+}
+
+export type CreditHistoryEntry = Omit<CreditHistoryRow, 'ecOrderId' | 'changedAt'> & { changedAt: string };
+
+/** Each order's credit history (oldest first), from the ledger. */
+export async function creditHistories(db: DbOrTrx, platform: string, ecOrderIds: string[]): Promise<Map<string, CreditHistoryEntry[]>> {
+	const out = new Map<string, CreditHistoryEntry[]>();
+	for (const { ecOrderId, changedAt, ...entry } of await findCreditHistory(db, platform, ecOrderIds)) {
+		const list = out.get(ecOrderId) ?? [];
+		list.push({ ...entry, changedAt: new Date(changedAt).toISOString() });
+		out.set(ecOrderId, list);
 	}
-	return registerAfterOrderChange(hook);
+	return out;
 }
 
 export { findAttribution };

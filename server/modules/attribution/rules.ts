@@ -9,6 +9,7 @@
  *    tracked-link click at or before the order and no older than the window.
  * A cancelled order's attribution is void; refunds reduce the net (never below 0).
  */
+import { refFromAttributes, refFromUrl } from '../../shared/ref-code.ts';
 
 export interface OrderFacts {
 	orderedAt: Date;
@@ -108,14 +109,8 @@ export function refCodesOf(
 		const v = value?.trim();
 		if (v && !codes.includes(v)) codes.push(v);
 	};
-	add(noteAttributes?.find((n) => n.name === 'tsunagu_ref')?.value);
+	add(refFromAttributes(noteAttributes));
 	add(extractedRef);
-	if (landingSite) {
-		try {
-			add(new URL(landingSite, 'https://shop.invalid').searchParams.get('tsunagu_ref'));
-		} catch {
-			// a malformed landing_site carries no ref
-		}
-	}
+	add(refFromUrl(landingSite));
 	return codes;
 }

@@ -12,7 +12,7 @@ import type {
 } from '../../shared/staff-api.ts';
 import { recordCustomerAccess } from '../audit/audit.service.ts';
 import { findCustomerIdByMemberNo } from '../customers/profile.repository.ts';
-import { isUuid } from '../staff/tokens.ts';
+import { isUuid } from '../../shared/ids.ts';
 import * as repo from './consultations.repository.ts';
 
 export function toRecord(row: repo.ConsultationWithNames): ConsultationRecord {

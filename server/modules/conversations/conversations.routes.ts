@@ -50,7 +50,8 @@ export function conversationContext(deps: AppDeps): service.ConversationContext 
 		client: createMessagingClient({ apiBase: deps.config.line.apiBase, channelAccessToken: deps.config.line.channelAccessToken }),
 		publicBaseUrl: deps.config.publicBaseUrl,
 		now: deps.now ?? (() => new Date()),
-		logger: deps.logger
+		logger: deps.logger,
+		wakeOutbox: deps.wake.outbox
 	};
 }
 

@@ -21,7 +21,6 @@ import {
 	senderAndProducts
 } from '../followups/followups.service.ts';
 import { buildLineMessages, MAX_TEXT_LENGTH, renderTemplate } from '../followups/messages.ts';
-import { notifyOutbox } from '../followups/outbox.ts';
 import { createLinks, mintLinkCode, trackedLinkUrl, type NewTrackedLink } from '../links/links.service.ts';
 import { defineSetting, readSetting } from '../settings/settings.service.ts';
 import * as repo from './conversations.repository.ts';
@@ -45,6 +44,8 @@ export interface ConversationContext {
 	publicBaseUrl: string;
 	now: () => Date;
 	logger: Logger;
+	/** Pokes the push worker after a push was queued (deps.wake.outbox). */
+	wakeOutbox: () => void;
 }
 
 // ---- receiving ----
@@ -392,7 +393,7 @@ async function pushInstead(ctx: ConversationContext, staff: StaffPrincipal, c: C
 		await queueConversationPush(trx, { id: followUpId, customerId: c.customer_id!, staffId: staff.id, storeId: staff.storeId, body: text, messages });
 		await repo.updateOutbound(trx, messageId, { delivery: 'push', state: 'queued', followUpId });
 	});
-	notifyOutbox(ctx.db);
+	ctx.wakeOutbox();
 	return { delivery: 'push' as const, state: 'queued', failure_reason: null };
 }
 

@@ -3,6 +3,7 @@
  * walks an index of schema v1 ((customer_id, time desc) on each history table), newest first,
  * with a LIMIT — no scans, whatever the brand's size. Kysely only.
  */
+import { escapeLike } from '../../db/like.ts';
 import { sql, type ExpressionBuilder } from 'kysely';
 import type { Database } from '../../db/types.ts';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
@@ -262,9 +263,6 @@ const SEARCH_COLUMNS = [
 	'c.phone'
 ] as const;
 
-export function escapeLike(value: string): string {
-	return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
-}
 
 export async function searchByMemberNo(db: DbOrTrx, memberNo: string, limit: number) {
 	return db

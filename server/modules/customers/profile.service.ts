@@ -25,7 +25,9 @@ import {
 } from '../talking-points/talking-points.ts';
 import * as repo from './profile.repository.ts';
 import { customerState } from './state.ts';
-import { isUuid } from '../staff/tokens.ts';
+import { isUuid } from '../../shared/ids.ts';
+import { DAY_MS, jstDate } from '../../shared/jst.ts';
+import { toKatakana } from '../../shared/kana.ts';
 
 export const TIMELINE_LIMIT = 100;
 const COMPACT_TIMELINE_LIMIT = 20;
@@ -365,10 +367,7 @@ export async function customerIdByMemberNo(deps: AppDeps, memberNo: string): Pro
 	return { id: row.id };
 }
 
-/** Hiragana → katakana, so either keyboard finds the same kana column. */
-export function toKatakana(input: string): string {
-	return input.replace(/[\u3041-\u3096]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0x60));
-}
+export { toKatakana };
 
 const SEARCH_LIMIT = 20;
 
@@ -418,12 +417,9 @@ export async function searchCustomers(deps: AppDeps, rawQuery: string, now = new
 	};
 }
 
-const DAY_MS = 86_400_000;
-const JST_OFFSET_MS = 9 * 60 * 60 * 1000;
 
 /** Today's customers at the signed-in store, as compact profiles for the tablet's offline cache. */
 export async function todaysCustomers(deps: AppDeps, actor: StaffPrincipal, now = new Date()): Promise<TodayCustomersResponse> {
-	const jstDate = (ms: number) => new Date(ms + JST_OFFSET_MS).toISOString().slice(0, 10);
 	const today = jstDate(now.getTime());
 	const oldestDue = jstDate(now.getTime() - 30 * DAY_MS);
 	const ids = await repo.todaysCustomerIds(deps.db, actor.storeId, today, oldestDue, new Date(now.getTime() - 7 * DAY_MS), TODAY_LIMIT);

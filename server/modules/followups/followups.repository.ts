@@ -1,6 +1,6 @@
 /** Kysely queries for message templates, follow-ups (the outbox) and the push budget. */
 import { sql } from 'kysely';
-import type { DbOrTrx } from '../../db/index.ts';
+import type { DbOrTrx, Trx } from '../../db/index.ts';
 
 // ---- templates ----
 
@@ -217,4 +217,16 @@ export async function releaseBudget(db: DbOrTrx, slot: number, unused: number): 
 
 export async function pruneBudget(db: DbOrTrx, slotMs: number): Promise<void> {
 	await sql`delete from followup_push_budget where second < floor(extract(epoch from clock_timestamp()) * 1000 / ${slotMs})::bigint - 600`.execute(db);
+}
+
+/** Blocked: nothing queued for this customer may go out. Returns how many were cancelled. */
+export async function cancelQueuedFollowUps(trx: Trx, customerId: string): Promise<number> {
+	const rows = await trx
+		.updateTable('follow_ups')
+		.set({ status: 'cancelled', failure_reason: 'blocked' })
+		.where('customer_id', '=', customerId)
+		.where('status', 'in', ['queued'])
+		.returning('id')
+		.execute();
+	return rows.length;
 }

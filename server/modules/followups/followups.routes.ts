@@ -44,7 +44,7 @@ export function followUpRoutes(deps: AppDeps) {
 			c.json(await service.preview(deps.db, c.get('staff'), c.req.valid('json'), base))
 		)
 		.post('/', requireStaff(deps), validate('json', QueueBody), async (c) => {
-			const result = await service.queueFollowUp(deps.db, c.get('staff'), c.req.valid('json'), base);
+			const result = await service.queueFollowUp(deps.db, c.get('staff'), c.req.valid('json'), base, deps.wake.outbox);
 			return c.json({ followUp: result.followUp }, result.created ? 201 : 200);
 		})
 		.get('/:id', requireStaff(deps), validate('param', IdParam), async (c) =>

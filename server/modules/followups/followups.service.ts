@@ -3,7 +3,7 @@
  * (follow-up + its tracked links in one transaction). Delivery is the outbox's job (outbox.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Db, DbOrTrx } from '../../db/index.ts';
+import type { Db, DbOrTrx, Trx } from '../../db/index.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import { recordCustomerAccess } from '../audit/audit.service.ts';
@@ -19,7 +19,6 @@ import {
 	type ProductCard,
 	type TemplateVars
 } from './messages.ts';
-import { notifyOutbox } from './outbox.ts';
 
 export interface ComposeInput {
 	id?: string;
@@ -62,9 +61,10 @@ export async function preview(db: Db, staff: StaffPrincipal, input: Omit<Compose
 
 /**
  * Queues a follow-up. Idempotent on `input.id` (the tablet's key), so a retried request never
- * queues twice. Refused (409) when the customer may not be messaged.
+ * queues twice. Refused (409) when the customer may not be messaged. `wakeOutbox` pokes the
+ * push worker (`deps.wake.outbox`).
  */
-export async function queueFollowUp(db: Db, staff: StaffPrincipal, input: ComposeInput, publicBaseUrl: string) {
+export async function queueFollowUp(db: Db, staff: StaffPrincipal, input: ComposeInput, publicBaseUrl: string, wakeOutbox: () => void) {
 	const prepared = await prepare(db, staff, input);
 	if (!prepared.eligibility.allowed) {
 		throw conflict(`not_allowed_${prepared.eligibility.reason}`, `This customer cannot receive LINE follow-ups (${prepared.eligibility.reason})`);
@@ -99,7 +99,7 @@ export async function queueFollowUp(db: Db, staff: StaffPrincipal, input: Compos
 	if (!created && (row.customer_id !== input.customerId || row.staff_id !== staff.id)) {
 		throw conflict('id_in_use', 'This id belongs to another follow-up');
 	}
-	if (created) notifyOutbox(db);
+	if (created) wakeOutbox();
 	return { created, followUp: publicFollowUp(row) };
 }
 
@@ -214,3 +214,11 @@ export async function senderAndProducts(db: DbOrTrx, staff: StaffPrincipal, prod
 }
 
 export { card as productCard };
+
+/**
+ * The customer blocked the account (or was blocked before they linked): nothing queued for them
+ * may go out. Runs in the caller's transaction; returns how many were cancelled.
+ */
+export async function cancelQueuedForBlocked(trx: Trx, customerId: string): Promise<number> {
+	return repo.cancelQueuedFollowUps(trx, customerId);
+}

@@ -9,6 +9,7 @@ import { HTTPFetchError } from '@line/bot-sdk';
 import type { messagingApi } from '@line/bot-sdk';
 import type { Db } from '../../db/index.ts';
 import type { AppDeps } from '../../http/context.ts';
+import { OUTBOX_WORKER } from '../../jobs/wakeups.ts';
 import type { WorkerSpec } from '../../jobs/worker.ts';
 import type { Logger } from '../../logger.ts';
 import { createMessagingClient } from '../../integrations/line/client.ts';
@@ -115,52 +116,22 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 	]).finally(() => clearTimeout(timer));
 }
 
-// ---- in-process wake-ups (compose → worker), like the webhook inbox ----
-
-const signals = new WeakMap<Db, { count: number; waiters: Set<() => void> }>();
-function signalOf(db: Db) {
-	let s = signals.get(db);
-	if (!s) signals.set(db, (s = { count: 0, waiters: new Set() }));
-	return s;
-}
-
-/** Tells this process's outbox worker that a follow-up was just queued. */
-export function notifyOutbox(db: Db): void {
-	const s = signalOf(db);
-	s.count++;
-	for (const wake of s.waiters) wake();
-}
-
-function waitForNotify(db: Db, seen: number, ms: number): Promise<void> {
-	const s = signalOf(db);
-	if (s.count !== seen) return Promise.resolve();
-	return new Promise((resolve) => {
-		const done = () => {
-			clearTimeout(timer);
-			s.waiters.delete(done);
-			resolve();
-		};
-		const timer = setTimeout(done, ms);
-		s.waiters.add(done);
-	});
-}
-
+/** Woken by `deps.wake.outbox()` when a follow-up is queued (jobs/wakeups.ts). */
 export function createOutboxWorker(deps: AppDeps, options: OutboxOptions = {}): WorkerSpec {
 	const client = createMessagingClient({ apiBase: deps.config.line.apiBase, channelAccessToken: deps.config.line.channelAccessToken });
 	const logger = options.logger ?? deps.logger;
 	const idleMs = options.idleMs ?? OUTBOX_DEFAULTS.idleMs;
 	let ticks = 0;
+	let throttled = false;
 	return {
-		name: 'line-outbox',
-		idleMs: 0,
+		name: OUTBOX_WORKER,
+		// nothing due: wait for a compose or a short while; the slot's budget spent: until the next slot
+		idleMs: () => (throttled ? SLOT_MS : idleMs),
 		tick: async () => {
-			const seen = signalOf(deps.db).count;
 			if (++ticks % 1000 === 0) await repo.pruneBudget(deps.db, SLOT_MS).catch(() => {});
 			const r = await processOutboxBatch(deps.db, client, { ...options, logger });
-			if (r.claimed > 0) return r.claimed;
-			// nothing due (or the budget of this slot is spent): wait for a compose or a short while
-			await waitForNotify(deps.db, seen, r.throttled ? SLOT_MS : idleMs);
-			return 0;
+			throttled = r.throttled;
+			return r.claimed;
 		}
 	};
 }

@@ -8,6 +8,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import type pg from 'pg';
 import type { Db, Trx } from '../../db/index.ts';
+import type { Orders } from '../orders/orders.service.ts';
 import { CsvFileError, openCsv, type CsvEncoding } from './csv-source.ts';
 import { analyzeTables, finishImportRun, listStaffCodes, listStoreIds, startImportRun } from './ingest.repository.ts';
 import { importPosByCopy, type PosCopyPhase } from './pos-copy.ts';
@@ -28,6 +29,8 @@ export interface ImportOptions {
 	batchSize?: number;
 	/** EC platform of the orders (the key they share with the webhook). */
 	platform?: string;
+	/** The orders module EC rows go through (with attribution): `composeModules(config).orders`. */
+	orders: Orders;
 	/** Where every bad row is written as `line,reason` (none when null). */
 	errorsFile?: string | null;
 	/** How many bad rows the summary keeps for printing. */
@@ -107,7 +110,7 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
 	const source = await openCsv(options.file, { encoding: options.encoding, onSkip: (s) => errorLog.add(s) });
 	checkHeader(kind, source.header);
 
-	const ctx = await loadContext(db, options.platform ?? 'shopify');
+	const ctx = await loadContext(db, options.platform ?? 'shopify', options.orders);
 	summary.runId = await startImportRun(db, kind, basename(options.file));
 	const batchSize = options.batchSize ?? DEFAULT_BATCH;
 	if (kind === 'pos' && options.pool) {
@@ -188,9 +191,9 @@ function checkHeader(kind: ImportKind, header: string[]): void {
 	if (!header.some((h) => known.has(h))) throw new CsvFileError(`the header has none of the ${kind} columns`);
 }
 
-async function loadContext(db: Db, platform: string): Promise<WriterContext> {
+async function loadContext(db: Db, platform: string, orders: Orders): Promise<WriterContext> {
 	const [stores, staff] = await Promise.all([listStoreIds(db), listStaffCodes(db)]);
-	return { storeIds: new Set(stores), staffIdByCode: new Map(staff.map((s) => [s.staff_code, s.id])), platform };
+	return { storeIds: new Set(stores), staffIdByCode: new Map(staff.map((s) => [s.staff_code, s.id])), platform, orders };
 }
 
 function merge(summary: ImportSummary, errorLog: BadRowLog, rows: number, outcome: BatchOutcome): void {

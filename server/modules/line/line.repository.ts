@@ -60,18 +60,6 @@ export async function applyLineStatus(trx: Trx, customerId: string, friend: bool
 	return updated !== undefined;
 }
 
-/** Blocked: nothing queued for this customer may go out. Returns how many were cancelled. */
-export async function cancelQueuedFollowUps(trx: Trx, customerId: string): Promise<number> {
-	const rows = await trx
-		.updateTable('follow_ups')
-		.set({ status: 'cancelled', failure_reason: 'blocked' })
-		.where('customer_id', '=', customerId)
-		.where('status', 'in', ['queued'])
-		.returning('id')
-		.execute();
-	return rows.length;
-}
-
 /** The latest follow/unfollow seen for a LINE user before they became a member (applied at link time). */
 export async function latestFollowEvent(db: DbOrTrx, lineUserId: string): Promise<{ type: string; occurred_at: Date } | null> {
 	const row = await db

@@ -38,7 +38,7 @@ export function lineWebhookRoutes(deps: AppDeps) {
 				c.get('log').warn({ inboxId: parked.id }, 'line webhook parked on receipt');
 				return c.json({ ok: true, parked: true });
 			}
-			const receipt = await receiveLineEvents(deps.db, parsed);
+			const receipt = await receiveLineEvents(deps.db, parsed, deps.wake.inbox);
 			c.get('log').info({ events: parsed.events.length, stored: receipt.stored, ignored: parsed.ignored }, 'line webhook');
 			return c.json({ ok: true });
 		}

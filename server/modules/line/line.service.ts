@@ -5,9 +5,10 @@
  * cancelling queued follow-ups on a block).
  */
 import type { Db, Trx } from '../../db/index.ts';
+import { cancelQueuedForBlocked } from '../followups/followups.service.ts';
 import { toLineEvent, type LineEvent, type ParsedWebhook } from '../../integrations/line/webhook.ts';
 import { isSaneDate } from '../../shared/safe-input.ts';
-import { notifyInbox, PermanentInboxError, receiveWebhooks, type InboxRow } from '../webhooks/inbox.service.ts';
+import { PermanentInboxError, receiveWebhooks, type InboxRow } from '../webhooks/inbox.service.ts';
 import { linkMember, receiveMessage } from '../conversations/conversations.service.ts';
 import * as repo from './line.repository.ts';
 
@@ -19,12 +20,12 @@ export interface LineReceipt {
 }
 
 /** All events of one callback in one statement: a bad event cannot leave the ones after it unstored. */
-export async function receiveLineEvents(db: Db, parsed: ParsedWebhook): Promise<LineReceipt> {
+export async function receiveLineEvents(db: Db, parsed: ParsedWebhook, wakeInbox: () => void): Promise<LineReceipt> {
 	const stored = await receiveWebhooks(
 		db,
 		parsed.events.map(({ event, raw }) => ({ source: LINE_INBOX_SOURCE, externalId: event.eventId, topic: event.kind, payload: raw }))
 	);
-	if (stored > 0) notifyInbox(db);
+	if (stored > 0) wakeInbox();
 	return { stored, duplicates: parsed.events.length - stored };
 }
 
@@ -57,7 +58,7 @@ export async function applyLineEvent(trx: Trx, event: LineEvent): Promise<void> 
 		await repo.applyLineStatus(trx, customerId, true, event.at);
 	} else if (event.kind === 'unfollow') {
 		if (await repo.applyLineStatus(trx, customerId, false, event.at)) {
-			await repo.cancelQueuedFollowUps(trx, customerId);
+			await cancelQueuedForBlocked(trx, customerId);
 		}
 	}
 }
@@ -69,6 +70,6 @@ export async function adoptEarlierLineStatus(trx: Trx, customerId: string, lineU
 	if (!latest) return;
 	const friend = latest.type === 'follow';
 	if ((await repo.applyLineStatus(trx, customerId, friend, latest.occurred_at)) && !friend) {
-		await repo.cancelQueuedFollowUps(trx, customerId);
+		await cancelQueuedForBlocked(trx, customerId);
 	}
 }

@@ -3,6 +3,7 @@
  * characters): unguessable, URL-safe, and short enough for a LINE button.
  */
 import { randomBytes } from 'node:crypto';
+import { REF_PARAM } from '../../shared/ref-code.ts';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const CODE_BYTES = 16;
@@ -43,7 +44,7 @@ export function trackedLinkUrl(publicBaseUrl: string, code: string): string {
 /** The EC URL with the attribution ref and the campaign parameters appended. */
 export function redirectTarget(targetUrl: string, code: string): string {
 	const url = new URL(targetUrl);
-	url.searchParams.set('tsunagu_ref', code);
+	url.searchParams.set(REF_PARAM, code);
 	url.searchParams.set('utm_source', 'line');
 	url.searchParams.set('utm_medium', 'staff');
 	return url.toString();

@@ -1,9 +1,10 @@
 /**
  * Tracked links: minting (with the follow-up that carries them) and the redirect's lookup.
- * Each app instance has one code → target cache and one click buffer, kept per `deps` so
- * tests with several apps stay apart, and closed by the runtime on shutdown.
+ * Each app instance has one code → target cache and one click buffer (`createLinkState`, built
+ * in runtime.ts and passed as `deps.links`), closed by the runtime on shutdown.
  */
-import type { DbOrTrx } from '../../db/index.ts';
+import type { Db, DbOrTrx } from '../../db/index.ts';
+import type { Logger } from '../../logger.ts';
 import type { AppDeps } from '../../http/context.ts';
 import { ClickBuffer } from './click-buffer.ts';
 import { CODE_PATTERN, mintClickId, redirectTarget } from './codes.ts';
@@ -19,7 +20,7 @@ interface CachedLink {
 	customerId: string | null;
 }
 
-interface LinkState {
+export interface LinkState {
 	cache: Lru<string, CachedLink>;
 	/** Lookups in flight: concurrent first clicks on one code share one query. */
 	loading: Map<string, Promise<CachedLink | null>>;
@@ -27,20 +28,20 @@ interface LinkState {
 }
 
 const CACHE_SIZE = 50_000;
-const states = new WeakMap<AppDeps, LinkState>();
 
+/** One app's link cache and click buffer. */
+export function createLinkState(db: Db, logger: Logger): LinkState {
+	return { cache: new Lru(CACHE_SIZE), loading: new Map(), clicks: new ClickBuffer(db, logger) };
+}
+
+/** Kept for tests and benchmarks that flush clicks: the app's link state. */
 export function linkState(deps: AppDeps): LinkState {
-	let state = states.get(deps);
-	if (!state) {
-		state = { cache: new Lru(CACHE_SIZE), loading: new Map(), clicks: new ClickBuffer(deps.db, deps.logger) };
-		states.set(deps, state);
-	}
-	return state;
+	return deps.links;
 }
 
 /** Flushes buffered clicks; called by the runtime before the database closes. */
 export async function closeLinks(deps: AppDeps): Promise<void> {
-	await states.get(deps)?.clicks.close();
+	await deps.links.clicks.close();
 }
 
 export async function createLinks(db: DbOrTrx, links: NewTrackedLink[]): Promise<void> {
@@ -53,7 +54,7 @@ export async function createLinks(db: DbOrTrx, links: NewTrackedLink[]): Promise
  */
 export async function followLink(deps: AppDeps, code: string, userAgent: string | undefined): Promise<string | null> {
 	if (!CODE_PATTERN.test(code)) return null;
-	const state = linkState(deps);
+	const state = deps.links;
 	const link = state.cache.get(code) ?? (await loadLink(deps, state, code));
 	if (!link) return null;
 	state.clicks.record({

@@ -26,19 +26,24 @@ export interface StoredOrderState {
 	status: 'open' | 'cancelled';
 	source_updated_at: Date;
 	customer_id: string | null;
+	source: 'webhook' | 'csv';
 }
 
 /** The stored state of each of the given orders that exists. */
 export async function findOrderStates(db: DbOrTrx, keys: OrderKey[]): Promise<StoredOrderState[]> {
 	if (keys.length === 0) return [];
 	const { rows } = await sql<StoredOrderState>`
-		select o.id, o.platform, o.ec_order_id, o.status, o.source_updated_at, o.customer_id
+		select o.id, o.platform, o.ec_order_id, o.status, o.source_updated_at, o.customer_id, o.source
 		from unnest(${keys.map((k) => k.platform)}::text[], ${keys.map((k) => k.ecOrderId)}::text[]) as u(platform, ec_order_id)
 		join ec_orders o on o.platform = u.platform and o.ec_order_id = u.ec_order_id`.execute(db);
 	return rows;
 }
 
-/** Inserts or replaces the given orders (one row per order key); returns their ids. */
+/**
+ * Inserts or replaces the given orders (one row per order key); returns their ids. A CSV state
+ * carries no ref, landing site, notes or financial status, and maybe no name or EC customer id:
+ * it keeps the stored ones.
+ */
 export async function upsertOrders(
 	trx: Trx,
 	orders: Array<{ order: NormalizedOrder; customerId: string | null }>
@@ -62,29 +67,108 @@ export async function upsertOrders(
 				landing_site: order.landingSite,
 				ref_code: order.refCode,
 				note_attributes: JSON.stringify(order.noteAttributes),
-				source_updated_at: order.sourceUpdatedAt
+				source_updated_at: order.sourceUpdatedAt,
+				source: order.source ?? 'webhook'
 			}))
 		)
 		.onConflict((oc) =>
 			oc.columns(['platform', 'ec_order_id']).doUpdateSet((eb) => ({
-				order_name: eb.ref('excluded.order_name'),
+				order_name: sql<string | null>`coalesce(excluded.order_name, ec_orders.order_name)`,
 				customer_id: eb.ref('excluded.customer_id'),
-				ec_customer_id: eb.ref('excluded.ec_customer_id'),
+				ec_customer_id: sql<string | null>`coalesce(excluded.ec_customer_id, ec_orders.ec_customer_id)`,
 				ordered_at: eb.ref('excluded.ordered_at'),
 				subtotal_yen: eb.ref('excluded.subtotal_yen'),
 				total_yen: eb.ref('excluded.total_yen'),
 				status: eb.ref('excluded.status'),
-				financial_status: eb.ref('excluded.financial_status'),
+				financial_status: keptForCsv('financial_status'),
 				cancelled_at: eb.ref('excluded.cancelled_at'),
-				landing_site: eb.ref('excluded.landing_site'),
-				ref_code: eb.ref('excluded.ref_code'),
-				note_attributes: eb.ref('excluded.note_attributes'),
+				landing_site: keptForCsv('landing_site'),
+				ref_code: keptForCsv('ref_code'),
+				note_attributes: keptForCsv('note_attributes'),
 				source_updated_at: eb.ref('excluded.source_updated_at'),
+				source: eb.ref('excluded.source'),
 				updated_at: sql<Date>`now()`
 			}))
 		)
 		.returning(['id', 'platform', 'ec_order_id'])
 		.execute();
+}
+
+/** A column only webhooks carry: a CSV state keeps the stored value. */
+const keptForCsv = (column: 'financial_status' | 'landing_site' | 'ref_code' | 'note_attributes') =>
+	sql<never>`case when excluded.source = 'csv' then ${sql.ref(`ec_orders.${column}`)} else ${sql.ref(`excluded.${column}`)} end`;
+
+/**
+ * Webhook-only fields from webhook states that lost to a newer CSV state (a CSV export may land
+ * before the order's webhooks): fills in what the CSV could not carry, never overwrites it.
+ * Returns the orders whose fields changed.
+ */
+export async function fillOrderDetails(trx: Trx, orders: NormalizedOrder[]): Promise<OrderKey[]> {
+	if (orders.length === 0) return [];
+	const column = <T>(pick: (o: NormalizedOrder) => T) => orders.map(pick);
+	const { rows } = await sql<{ platform: string; ec_order_id: string }>`
+		update ec_orders o set
+			ref_code = coalesce(o.ref_code, u.ref_code),
+			landing_site = coalesce(o.landing_site, u.landing_site),
+			note_attributes = case when o.note_attributes = '[]'::jsonb then u.note_attributes else o.note_attributes end,
+			financial_status = coalesce(o.financial_status, u.financial_status),
+			updated_at = now()
+		from unnest(
+			${column((o) => o.platform)}::text[], ${column((o) => o.ecOrderId)}::text[], ${column((o) => o.refCode)}::text[],
+			${column((o) => o.landingSite)}::text[], ${column((o) => JSON.stringify(o.noteAttributes))}::jsonb[], ${column((o) => o.financialStatus)}::text[]
+		) as u(platform, ec_order_id, ref_code, landing_site, note_attributes, financial_status)
+		where o.platform = u.platform and o.ec_order_id = u.ec_order_id and o.source = 'csv'
+			and (o.ref_code, o.landing_site, o.note_attributes, o.financial_status) is distinct from (
+				coalesce(o.ref_code, u.ref_code), coalesce(o.landing_site, u.landing_site),
+				case when o.note_attributes = '[]'::jsonb then u.note_attributes else o.note_attributes end,
+				coalesce(o.financial_status, u.financial_status))
+		returning o.platform, o.ec_order_id`.execute(trx);
+	return rows.map((r) => ({ platform: r.platform, ecOrderId: r.ec_order_id }));
+}
+
+/** The refunded total CSV exports stated per order: the largest one seen (refunds only grow). */
+export async function recordStatedRefunds(trx: Trx, rows: Array<{ key: OrderKey; amountYen: number; at: Date }>): Promise<void> {
+	if (rows.length === 0) return;
+	await sql`
+		update ec_orders o set stated_refunded_yen = u.amount, stated_refunded_at = u.at
+		from unnest(
+			${rows.map((r) => r.key.platform)}::text[], ${rows.map((r) => r.key.ecOrderId)}::text[],
+			${rows.map((r) => r.amountYen)}::int4[], ${rows.map((r) => r.at.toISOString())}::timestamptz[]
+		) as u(platform, ec_order_id, amount, at)
+		where o.platform = u.platform and o.ec_order_id = u.ec_order_id
+			and (o.stated_refunded_yen is null or o.stated_refunded_yen < u.amount)`.execute(trx);
+}
+
+/**
+ * Keeps each order's `csv-<order id>` refund equal to what its stated total adds to the refunds
+ * stored by webhook (never below 0; no row when 0), so a refund reported both ways counts once.
+ * Returns the orders whose refunds changed.
+ */
+export async function reconcileStatedRefunds(trx: Trx, keys: OrderKey[]): Promise<OrderKey[]> {
+	if (keys.length === 0) return [];
+	const { rows } = await sql<{ platform: string; ec_order_id: string }>`
+		with wanted as (
+			select o.platform, o.ec_order_id, o.stated_refunded_at as at, 'csv-' || o.ec_order_id as refund_id,
+				greatest(0, o.stated_refunded_yen - coalesce((
+					select sum(r.amount_yen) from ec_refunds r
+					where r.platform = o.platform and r.ec_order_id = o.ec_order_id and r.ec_refund_id <> 'csv-' || o.ec_order_id
+				), 0))::int as amount
+			from unnest(${keys.map((k) => k.platform)}::text[], ${keys.map((k) => k.ecOrderId)}::text[]) as u(platform, ec_order_id)
+			join ec_orders o on o.platform = u.platform and o.ec_order_id = u.ec_order_id
+			where o.stated_refunded_yen is not null
+		), upserted as (
+			insert into ec_refunds (platform, ec_refund_id, ec_order_id, amount_yen, refunded_at)
+			select platform, refund_id, ec_order_id, amount, at from wanted where amount > 0
+			on conflict (platform, ec_refund_id) do update set amount_yen = excluded.amount_yen
+			where ec_refunds.amount_yen <> excluded.amount_yen
+			returning platform, ec_order_id
+		), deleted as (
+			delete from ec_refunds r using wanted w
+			where w.amount = 0 and r.platform = w.platform and r.ec_refund_id = w.refund_id
+			returning r.platform, r.ec_order_id
+		)
+		select * from upserted union all select * from deleted`.execute(trx);
+	return rows.map((r) => ({ platform: r.platform, ecOrderId: r.ec_order_id }));
 }
 
 /** Drops the lines of orders whose state is about to be replaced. */
@@ -97,11 +181,15 @@ export async function deleteOrderLines(trx: Trx, orderIds: number[]): Promise<vo
  * Inserts the lines of many orders as one set of arrays. Each line's product is matched in the
  * same statement: by SKU first, then by the platform's product id.
  */
-export async function insertOrderLines(trx: Trx, orders: Array<{ orderId: number; lines: NormalizedOrderLine[] }>): Promise<void> {
-	const rows = orders.flatMap(({ orderId, lines }) => lines.map((line, i) => ({ orderId, lineNo: i + 1, line })));
-	if (rows.length === 0) return;
+export async function insertOrderLines(
+	trx: Trx,
+	orders: Array<{ orderId: number; lines: NormalizedOrderLine[] }>
+): Promise<{ inserted: number; unknownSku: number }> {
+	const rows = orders.flatMap(({ orderId, lines }) => lines.map((line, i) => ({ orderId, lineNo: line.lineNo ?? i + 1, line })));
+	if (rows.length === 0) return { inserted: 0, unknownSku: 0 };
 	const column = <T>(pick: (r: (typeof rows)[number]) => T) => rows.map(pick);
-	await sql`
+	const { rows: counts } = await sql<{ inserted: number; unknown_sku: number }>`
+		with ins as (
 		insert into ec_order_lines (order_id, line_no, ec_line_id, product_id, sku, name, quantity, unit_price_yen, amount_yen)
 		select u.order_id, u.line_no, u.ec_line_id,
 			coalesce(
@@ -113,7 +201,11 @@ export async function insertOrderLines(trx: Trx, orders: Array<{ orderId: number
 			${column((r) => r.orderId)}::int8[], ${column((r) => r.lineNo)}::int4[], ${column((r) => r.line.ecLineId)}::text[],
 			${column((r) => r.line.sku)}::text[], ${column((r) => r.line.ecProductId)}::text[], ${column((r) => r.line.name)}::text[],
 			${column((r) => r.line.quantity)}::int4[], ${column((r) => r.line.unitPriceYen)}::int4[], ${column((r) => r.line.amountYen)}::int4[]
-		) as u(order_id, line_no, ec_line_id, sku, ec_product_id, name, quantity, unit_price_yen, amount_yen)`.execute(trx);
+		) as u(order_id, line_no, ec_line_id, sku, ec_product_id, name, quantity, unit_price_yen, amount_yen)
+		returning product_id, sku
+		)
+		select count(*)::int as inserted, count(*) filter (where product_id is null and sku is not null)::int as unknown_sku from ins`.execute(trx);
+	return { inserted: counts[0].inserted, unknownSku: counts[0].unknown_sku };
 }
 
 /**

@@ -4,6 +4,8 @@
  * sees a vendor's format. Money is integer yen, vendor ids are strings.
  */
 export interface NormalizedOrderLine {
+	/** The line's number when the source numbers them (CSV); otherwise its position. */
+	lineNo?: number;
 	ecLineId: string | null;
 	ecProductId: string | null;
 	sku: string | null;
@@ -48,6 +50,17 @@ export interface NormalizedOrder {
 	lines: NormalizedOrderLine[];
 	/** Refunds embedded in the order payload (orders/updated carries them). */
 	refunds: NormalizedRefund[];
+	/**
+	 * Where this state comes from (default webhook). A CSV export carries no ref, landing site,
+	 * note attributes or financial status: a CSV state keeps those of the stored order, and a
+	 * webhook state older than a stored CSV state still fills them in.
+	 */
+	source?: 'webhook' | 'csv';
+	/**
+	 * CSV only: the refunded total the export states (not refund events). It counts as a
+	 * `csv-<order id>` refund of whatever the refunds stored by webhook do not already cover.
+	 */
+	statedRefund?: { amountYen: number; at: Date } | null;
 }
 
 export interface OrderKey {

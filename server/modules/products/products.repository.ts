@@ -1,6 +1,6 @@
 /** Catalog lookups for the consultation form: Kysely only. */
 import type { DbOrTrx } from '../../db/index.ts';
-import { escapeLike } from '../customers/profile.repository.ts';
+import { escapeLike } from '../../db/like.ts';
 
 const COLUMNS = ['id', 'sku', 'jan', 'name', 'category', 'price_yen', 'image_url'] as const;
 

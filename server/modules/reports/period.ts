@@ -5,9 +5,9 @@
  */
 import { badRequest } from '../../errors.ts';
 
-export const TIME_ZONE = 'Asia/Tokyo';
-const JST_OFFSET_MS = 9 * 3_600_000;
-const DAY_MS = 86_400_000;
+import { addDays, DAY_MS, jstDate, jstMidnight } from '../../shared/jst.ts';
+
+export { TIME_ZONE, addDays, jstDate, jstMidnight } from '../../shared/jst.ts';
 /** Longest period one request may ask for (keeps any report bounded). */
 export const MAX_PERIOD_DAYS = 3 * 366;
 
@@ -20,24 +20,6 @@ export interface Period {
 	start: Date;
 	/** Instant of JST midnight after `to` (exclusive). */
 	end: Date;
-}
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** JST midnight of a 'YYYY-MM-DD' date; null when the text is not a real date. */
-export function jstMidnight(date: string): Date | null {
-	if (!DATE.test(date)) return null;
-	const at = new Date(`${date}T00:00:00+09:00`);
-	return Number.isNaN(at.getTime()) || jstDate(at) !== date ? null : at;
-}
-
-/** The JST calendar date of an instant. */
-export function jstDate(at: Date): string {
-	return new Date(at.getTime() + JST_OFFSET_MS).toISOString().slice(0, 10);
-}
-
-export function addDays(date: string, days: number): string {
-	return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** The JST month containing `now`: from its first day to its last. */

@@ -1,10 +1,11 @@
 /** CSV versions of every report table: Japanese headers, the same rows as the screen. */
 import { toCsv } from './csv.ts';
+import { JST_OFFSET_MS } from '../../shared/jst.ts';
 import { jstDate } from './period.ts';
 import type { FunnelReport, KpiReport, MeReport, SalesOrdersReport, SalesReport } from './reports.service.ts';
 
 const jstTime = (at: Date | null) =>
-	at ? `${jstDate(at)} ${new Date(at.getTime() + 9 * 3_600_000).toISOString().slice(11, 19)}` : '';
+	at ? `${jstDate(at)} ${new Date(at.getTime() + JST_OFFSET_MS).toISOString().slice(11, 19)}` : '';
 
 const STATE_JA: Record<string, string> = {
 	cross_channel: '店舗×EC横断',

@@ -14,6 +14,7 @@ import * as repo from './reports.repository.ts';
 import type { Scope } from './reports.repository.ts';
 import * as rollup from './rollup.repository.ts';
 import * as facts from './customer-facts.repository.ts';
+import { confirmedBefore, creditHistories, type CreditHistoryEntry } from '../attribution/attribution.service.ts';
 
 /**
  * Sales and funnel figures come from the daily rollups. Before reading them a report makes
@@ -78,6 +79,9 @@ const periodOut = (p: Period) => ({ from: p.from, to: p.to, timeZone: 'Asia/Toky
 export type SalesGroupBy = 'staff' | 'store' | Bucket;
 
 export interface SalesRow {
+	/** By staff only: net credit split at the brand's holding period (確定 / 未確定). */
+	confirmedNetYen?: number;
+	pendingNetYen?: number;
 	key: string;
 	label: string;
 	labelEn: string;
@@ -103,11 +107,21 @@ export async function salesReport(db: Db, who: Who, query: PeriodQuery & { group
 	const period = parsePeriod(query, now);
 	await freshRollups(db);
 	const rows = await salesRows(db, period, scope, query.groupBy);
+	if (query.groupBy === 'staff') await addCreditSplit(db, period, scope, rows, now);
 	const totals = rows.reduce(
 		(t, r) => ({ orders: t.orders + r.orders, grossYen: t.grossYen + r.grossYen, refundedYen: t.refundedYen + r.refundedYen, netYen: t.netYen + r.netYen }),
 		{ orders: 0, grossYen: 0, refundedYen: 0, netYen: 0 }
 	);
 	return { period: periodOut(period), groupBy: query.groupBy, scope, rows, totals, definition: SALES_DEFINITION };
+}
+
+/** Per staff row, its net credit split into 確定 (past the holding period) and 未確定. */
+async function addCreditSplit(db: Db, period: Period, scope: Scope, rows: SalesRow[], now: Date): Promise<void> {
+	const split = new Map((await repo.creditSplitByStaff(db, period, scope, await confirmedBefore(db, now))).map((r) => [r.staffId, r]));
+	for (const row of rows) {
+		row.confirmedNetYen = split.get(row.key)?.confirmedNetYen ?? 0;
+		row.pendingNetYen = split.get(row.key)?.pendingNetYen ?? 0;
+	}
 }
 
 async function salesRows(db: Db, period: Period, scope: Scope, groupBy: SalesGroupBy): Promise<SalesRow[]> {
@@ -129,6 +143,25 @@ async function salesRows(db: Db, period: Period, scope: Scope, groupBy: SalesGro
 
 export interface AttributedOrder extends repo.AttributedOrderRow {
 	netYen: number;
+	/** Past the brand's holding period (確定); pending (未確定) otherwise. */
+	confirmed: boolean;
+	/** Every change of this order's credit, oldest first (the attribution ledger). */
+	creditHistory: CreditHistoryEntry[];
+}
+
+/** The drill-down rows with their 確定 flag and credit history (one ledger query for all). */
+async function withCredit(db: Db, rows: repo.AttributedOrderRow[], now: Date): Promise<AttributedOrder[]> {
+	const before = await confirmedBefore(db, now);
+	const histories = new Map<string, Map<string, CreditHistoryEntry[]>>();
+	for (const platform of new Set(rows.map((r) => r.platform))) {
+		histories.set(platform, await creditHistories(db, platform, rows.filter((r) => r.platform === platform).map((r) => r.ecOrderId)));
+	}
+	return rows.map((r) => ({
+		...r,
+		netYen: r.grossYen - r.refundedYen,
+		confirmed: new Date(r.orderedAt).getTime() < before.getTime(),
+		creditHistory: histories.get(r.platform)?.get(r.ecOrderId) ?? []
+	}));
 }
 
 export const MAX_DRILL_DOWN_ROWS = 5_000;
@@ -143,7 +176,7 @@ export async function salesOrders(db: Db, who: Who, query: PeriodQuery & { limit
 		period: periodOut(period),
 		scope,
 		truncated: rows.length > limit,
-		orders: rows.slice(0, limit).map((r): AttributedOrder => ({ ...r, netYen: r.grossYen - r.refundedYen })),
+		orders: await withCredit(db, rows.slice(0, limit), now),
 		definition: SALES_DEFINITION
 	};
 }
@@ -260,11 +293,12 @@ export async function meReport(db: Db, who: Who, query: { month?: string }, now 
 	const period = parsePeriod(month, now);
 	const scope: Scope = { staffId: who.id };
 	await freshRollups(db);
-	const [funnel, clicks, sales, recent] = await Promise.all([
+	const [funnel, clicks, sales, recent, split] = await Promise.all([
 		rollup.funnel(db, period, scope, 'total'),
 		repo.clicksOfStaff(db, period, who.id),
 		rollup.salesByStaff(db, period, scope),
-		repo.attributedOrders(db, period, scope, 20)
+		repo.attributedOrders(db, period, scope, 20),
+		confirmedBefore(db, now).then((before) => repo.creditSplitByStaff(db, period, scope, before))
 	]);
 	const f = funnel[0];
 	const s = sales[0];
@@ -277,9 +311,11 @@ export async function meReport(db: Db, who: Who, query: { month?: string }, now 
 			orders: s?.orders ?? 0,
 			grossYen: s?.grossYen ?? 0,
 			refundedYen: s?.refundedYen ?? 0,
-			netYen: (s?.grossYen ?? 0) - (s?.refundedYen ?? 0)
+			netYen: (s?.grossYen ?? 0) - (s?.refundedYen ?? 0),
+			confirmedNetYen: split[0]?.confirmedNetYen ?? 0,
+			pendingNetYen: split[0]?.pendingNetYen ?? 0
 		},
-		recentOrders: recent.map((r) => ({ ...r, netYen: r.grossYen - r.refundedYen })),
+		recentOrders: await withCredit(db, recent, now),
 		definition: SALES_DEFINITION
 	};
 }

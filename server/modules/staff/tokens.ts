@@ -6,8 +6,8 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Role } from '../../db/types.ts';
+import { isUuid } from '../../shared/ids.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function newDeviceSecret(): { secret: string; hash: string } {
 	const secret = randomBytes(32).toString('base64url');
@@ -30,13 +30,11 @@ export function parseDeviceToken(token: string): { deviceId: string; secret: str
 	if (dot < 0) return null;
 	const deviceId = token.slice(0, dot);
 	const secret = token.slice(dot + 1);
-	if (!UUID.test(deviceId) || secret.length < 16) return null;
+	if (!isUuid(deviceId) || secret.length < 16) return null;
 	return { deviceId, secret };
 }
 
-export function isUuid(value: string): boolean {
-	return UUID.test(value);
-}
+export { isUuid };
 
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
 

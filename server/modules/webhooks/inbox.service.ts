@@ -5,17 +5,15 @@
  * transaction together with marking the row processed, and backs off exponentially on errors.
  * Delivery is at least once; handlers must be idempotent.
  *
- * Adding a source (e.g. LINE, in server/modules/line…):
- *   1. receipt: after verifying the signature, `await receiveWebhook(db, { source: 'line',
- *      externalId: event.webhookEventId, topic: event.type, payload: event })`, then
- *      `notifyInbox(db)`;
- *   2. processing: write an `InboxHandler` `(trx, row) => Promise<void>` and add it to the handler
- *      map in server/jobs/registry.ts: `createInboxWorker(deps, { shopify: …, line: yourHandler })`.
- *   Throw `PermanentInboxError` for payloads that can never succeed (parked with last_error);
- *   any other error is retried with backoff.
+ * Sources today: 'shopify' (webhooks.routes.ts → shopify.handler.ts) and 'line' (line.routes.ts →
+ * line.service.ts). Each receipt stores with `receiveWebhook` and pokes the worker with
+ * `deps.wake.inbox()`; each handler is listed in server/jobs/registry.ts. A handler throws
+ * `PermanentInboxError` for payloads that can never succeed (parked with last_error); any other
+ * error is retried with backoff.
  */
 import type { Db, Trx } from '../../db/index.ts';
 import type { AppDeps } from '../../http/context.ts';
+import { INBOX_WORKER } from '../../jobs/wakeups.ts';
 import type { WorkerSpec } from '../../jobs/worker.ts';
 import type { Logger } from '../../logger.ts';
 import { sanitizeForStorage, storableText } from '../../shared/safe-input.ts';
@@ -153,9 +151,9 @@ export async function parkedWebhooks(db: Db, limit: number, beforeId?: number) {
 }
 
 /** Puts a parked delivery back in the queue (after a fix); false when there is no such parked row. */
-export async function retryParkedWebhook(db: Db, id: number): Promise<boolean> {
+export async function retryParkedWebhook(db: Db, id: number, wakeInbox: () => void): Promise<boolean> {
 	const done = await unpark(db, id);
-	if (done) notifyInbox(db);
+	if (done) wakeInbox();
 	return done;
 }
 
@@ -263,60 +261,21 @@ async function processRow(db: Db, handler: InboxHandler, row: InboxRow, logger?:
 	}
 }
 
-// Wake-ups from the receipt path to the worker of the same database, in this process. Other
-// processes find the row on their next poll. The counter catches a notification that lands
-// between a claim that found nothing and the start of the wait.
-interface Signal {
-	count: number;
-	waiters: Set<() => void>;
-}
-const signals = new WeakMap<Db, Signal>();
-
-function signalOf(db: Db): Signal {
-	let signal = signals.get(db);
-	if (!signal) signals.set(db, (signal = { count: 0, waiters: new Set() }));
-	return signal;
-}
-
-/** Tells this process's inbox worker that a delivery was just stored. */
-export function notifyInbox(db: Db): void {
-	const signal = signalOf(db);
-	signal.count++;
-	for (const wake of signal.waiters) wake();
-}
-
-function waitForNotify(db: Db, seen: number, ms: number): Promise<void> {
-	const signal = signalOf(db);
-	if (signal.count !== seen) return Promise.resolve();
-	return new Promise((resolve) => {
-		const done = () => {
-			clearTimeout(timer);
-			signal.waiters.delete(done);
-			resolve();
-		};
-		const timer = setTimeout(done, ms);
-		signal.waiters.add(done);
-	});
-}
-
 /**
- * The background worker for every registered source. It waits inside its tick (woken by
- * notifyInbox or after idleMs) because the receipt route cannot reach the RunningWorker's poke;
- * stopping therefore takes at most idleMs.
+ * The background worker for every registered source. The receipt routes wake it through
+ * `deps.wake.inbox()` (jobs/wakeups.ts); otherwise it looks again after idleMs.
  */
 export function createInboxWorker(deps: AppDeps, handlers: InboxHandlers, options: InboxOptions = {}): WorkerSpec {
 	const logger = options.logger ?? deps.logger;
 	return {
-		name: 'webhook-inbox',
-		idleMs: 0,
+		name: INBOX_WORKER,
+		idleMs: INBOX_DEFAULTS.idleMs,
 		tick: async () => {
-			const seen = signalOf(deps.db).count;
 			// a failed claim (database down) throws: the worker loop backs off exponentially
 			const lanes = deps.config.database.url ? INBOX_DEFAULTS.postgresLanes : 1;
 			const results = await Promise.all(Array.from({ length: lanes }, () => processInboxBatch(deps.db, handlers, { ...options, logger })));
 			const claimed = results.reduce((sum, r) => sum + r.claimed, 0);
 			if (claimed > 0) return claimed;
-			await waitForNotify(deps.db, seen, INBOX_DEFAULTS.idleMs);
 			return 0;
 		}
 	};

@@ -26,7 +26,7 @@ export function parkedWebhookRoutes(deps: AppDeps) {
 		})
 		.post('/parked/:id/retry', validate('param', v.object({ id: Id })), async (c) => {
 			const { id } = c.req.valid('param');
-			if (!(await retryParkedWebhook(deps.db, id))) throw notFound('webhook_not_found', 'No parked webhook with this id');
+			if (!(await retryParkedWebhook(deps.db, id, deps.wake.inbox))) throw notFound('webhook_not_found', 'No parked webhook with this id');
 			c.get('log').info({ inboxId: id, by: c.get('staff')!.id }, 'parked webhook retried');
 			return c.json({ ok: true as const, id });
 		});

@@ -6,7 +6,7 @@
 import { ShopifyPayloadError } from '../../integrations/shopify/errors.ts';
 import { normalizeShopifyPayload } from '../../integrations/shopify/normalize.ts';
 import { isShopifyTopic } from '../../integrations/shopify/topics.ts';
-import { applyDeliveries, type OrderDelivery } from '../orders/orders.service.ts';
+import type { OrderDelivery, Orders } from '../orders/orders.service.ts';
 import { PermanentInboxError, type InboxHandler, type InboxRow } from './inbox.service.ts';
 
 export const SHOPIFY_SOURCE = 'shopify';
@@ -22,13 +22,16 @@ function deliveryOf(row: InboxRow): OrderDelivery {
 	}
 }
 
-export const handleShopifyInboxRow: InboxHandler = Object.assign(
-	async (trx: Parameters<InboxHandler>[0], row: InboxRow) => {
-		await applyDeliveries(trx, [deliveryOf(row)]);
-	},
-	{
-		batch: async (trx: Parameters<InboxHandler>[0], rows: InboxRow[]) => {
-			await applyDeliveries(trx, rows.map(deliveryOf));
+/** The inbox handler for Shopify deliveries, applied through the given orders module. */
+export function shopifyInboxHandler(orders: Orders): InboxHandler {
+	return Object.assign(
+		async (trx: Parameters<InboxHandler>[0], row: InboxRow) => {
+			await orders.applyDeliveries(trx, [deliveryOf(row)]);
+		},
+		{
+			batch: async (trx: Parameters<InboxHandler>[0], rows: InboxRow[]) => {
+				await orders.applyDeliveries(trx, rows.map(deliveryOf));
+			}
 		}
-	}
-);
+	);
+}

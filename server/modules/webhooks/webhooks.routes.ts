@@ -7,7 +7,7 @@ import { badRequest, unauthorized } from '../../errors.ts';
 import type { AppDeps, AppEnv } from '../../http/context.ts';
 import { jsonBodyLimit } from '../../http/middleware.ts';
 import { readShopifyDelivery, SHOPIFY_HEADERS } from '../../integrations/shopify/webhook.ts';
-import { notifyInbox, parkUnreadableWebhook, receiveWebhook } from './inbox.service.ts';
+import { parkUnreadableWebhook, receiveWebhook } from './inbox.service.ts';
 import { SHOPIFY_SOURCE } from './shopify.handler.ts';
 
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -42,7 +42,7 @@ export function shopifyWebhookRoutes(deps: AppDeps) {
 			}
 			const { webhookId, topic, payload } = read.delivery;
 			const stored = await receiveWebhook(deps.db, { source: SHOPIFY_SOURCE, externalId: webhookId, topic, payload });
-			if (!stored.duplicate) notifyInbox(deps.db);
+			if (!stored.duplicate) deps.wake.inbox();
 			c.get('log').info({ inboxId: stored.id, topic, duplicate: stored.duplicate }, 'shopify webhook stored');
 			return c.json(stored.duplicate ? { ok: true as const, duplicate: true as const } : { ok: true as const }, 200);
 		}

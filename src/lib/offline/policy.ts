@@ -3,6 +3,7 @@
  * unit-tested in Node: expiry of cached personal data, LRU trimming, retry backoff and the
  * outbox entry state machine.
  */
+import { toKatakana } from '../../../server/shared/kana.ts';
 
 /** Cached profiles are personal data: they expire a day after they were fetched. */
 export const PROFILE_TTL_MS = 24 * 60 * 60 * 1000;
@@ -112,10 +113,7 @@ export function isPurgeable(state: OutboxState, now: number): boolean {
 	return state.status === 'synced' && state.syncedAt !== null && now - state.syncedAt >= SYNCED_RETENTION_MS;
 }
 
-/** Hiragana → katakana, so search input in either kana matches the stored katakana readings. */
-export function toKatakana(input: string): string {
-	return input.replace(/[\u3041-\u3096]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0x60));
-}
+export { toKatakana };
 
 /** Decides what the fallback input is: a member number, a phone's last 4 digits, or a name. */
 export function classifyQuery(raw: string): { kind: 'member_no' | 'phone_last4' | 'name' | 'too_short'; q: string } {

@@ -1,4 +1,5 @@
 import type { Db, Trx } from '../../../db/index.ts';
+import type { Orders } from '../../orders/orders.service.ts';
 
 export interface NumberedRow<R> {
 	line: number;
@@ -32,6 +33,8 @@ export interface WriterContext {
 	staffIdByCode: Map<string, string>;
 	/** EC platform the orders belong to (shared key with the EC webhook). */
 	platform: string;
+	/** The orders module with its change hooks (attribution), as composed in runtime.ts. */
+	orders: Orders;
 }
 
 export interface KindWriter<R> {

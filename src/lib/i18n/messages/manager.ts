@@ -93,7 +93,17 @@ export const ja = {
 	'manager.me.net': '純売上',
 	'manager.me.clickRate': 'クリック率 {rate}',
 	'manager.me.recent': '最近の帰属注文',
-	'manager.me.back': '戻る'
+	'manager.me.back': '戻る',
+	'manager.credit.confirmed': '確定',
+	'manager.credit.pending': '未確定',
+	'manager.credit.split': '確定 {confirmed} / 未確定 {pending}',
+	'manager.credit.history': '売上の履歴',
+	'manager.cause.created': '計上',
+	'manager.cause.updated': '変更',
+	'manager.cause.refunded': '返金',
+	'manager.cause.cancelled': 'キャンセル',
+	'manager.cause.reattributed': '付け替え',
+	'manager.cause.backfill': '移行'
 } as const;
 
 export const en: Record<keyof typeof ja, string> = {
@@ -190,5 +200,15 @@ export const en: Record<keyof typeof ja, string> = {
 	'manager.me.net': 'Net sales',
 	'manager.me.clickRate': 'Click rate {rate}',
 	'manager.me.recent': 'Recent attributed orders',
-	'manager.me.back': 'Back'
+	'manager.me.back': 'Back',
+	'manager.credit.confirmed': 'Confirmed',
+	'manager.credit.pending': 'Pending',
+	'manager.credit.split': 'Confirmed {confirmed} / pending {pending}',
+	'manager.credit.history': 'Credit history',
+	'manager.cause.created': 'credited',
+	'manager.cause.updated': 'changed',
+	'manager.cause.refunded': 'refund',
+	'manager.cause.cancelled': 'cancelled',
+	'manager.cause.reattributed': 'reattributed',
+	'manager.cause.backfill': 'migrated'
 };

@@ -2,6 +2,7 @@
  * The manager screens' shared state and calls: one period (kept while switching tabs), the
  * store filter, JSON fetches and CSV downloads with the session credential.
  */
+import { jstDate, jstDateTime as jstDateTimeOf } from '../../../../server/shared/jst.ts';
 import { api } from '$lib/api/client.ts';
 import { credentials } from '$lib/api/credentials.svelte.ts';
 import type {
@@ -19,7 +20,7 @@ export type Preset = 'today' | 'thisWeek' | 'thisMonth' | 'lastMonth' | 'last12'
 const DAY_MS = 86_400_000;
 /** Today's date in Japan (the reports' calendar), whatever the browser's zone. */
 export function jstToday(now = new Date()): string {
-	return new Date(now.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
+	return jstDate(now);
 }
 const shift = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 const monthStart = (date: string) => `${date.slice(0, 7)}-01`;
@@ -81,4 +82,4 @@ export async function downloadCsv(path: string): Promise<void> {
 
 export const percent = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)}%`);
 export const jstDateTime = (at: string | Date | null) =>
-	at ? new Date(new Date(at).getTime() + 9 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ') : '—';
+	at ? jstDateTimeOf(at) : '—';
