@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../server/runtime.ts';
 import { signSession } from '../../server/modules/staff/tokens.ts';
 import { refreshProductAffinities } from '../../server/modules/talking-points/affinities.repository.ts';
-import type { Profile, PutConsultationRequest } from '../../server/shared/staff-api.ts';
+import type { Profile } from '../../server/modules/customers/profile.types.ts';
+import type { PutConsultationRequest } from '../../server/modules/consultations/consultations.types.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { createTestRuntime } from '../helpers/runtime.ts';
 import {

@@ -9,7 +9,7 @@ import type {
 	ConsultationRecord,
 	CustomerConsultationsResponse,
 	PutConsultationRequest
-} from '../../shared/staff-api.ts';
+} from './consultations.types.ts';
 import { findCustomerIdByMemberNo } from '../customers/profile.repository.ts';
 import { isUuid } from '../staff/tokens.ts';
 import * as repo from './consultations.repository.ts';

@@ -11,7 +11,7 @@ import type {
 	EnrollDeviceRequest,
 	EnrollDeviceResponse,
 	StoresResponse
-} from '../../shared/staff-api.ts';
+} from './staff.types.ts';
 import { verifyPin } from './pin.ts';
 import * as repo from './staff.repository.ts';
 import {

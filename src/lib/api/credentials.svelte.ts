@@ -3,7 +3,7 @@
  * as the tablet is enrolled; the staff session lives there too so a reload or the tablet
  * sleeping does not sign staff out mid-consultation (auto-lock and the 12 h expiry end it).
  */
-import type { CreateSessionResponse, DeviceInfo } from '../../../server/shared/staff-api.ts';
+import type { CreateSessionResponse, DeviceInfo } from './types.ts';
 
 export type { DeviceInfo };
 export type SessionInfo = CreateSessionResponse;

@@ -7,7 +7,8 @@ import * as staff from './messages/staff.ts';
 import * as member from './messages/member.ts';
 import * as manager from './messages/manager.ts';
 import * as followup from './messages/followup.ts';
+import * as errors from './messages/errors.ts';
 
-export const ja = { ...common.ja, ...staff.ja, ...member.ja, ...manager.ja, ...followup.ja };
+export const ja = { ...common.ja, ...staff.ja, ...member.ja, ...manager.ja, ...followup.ja, ...errors.ja };
 export type MessageKey = keyof typeof ja;
-export const en: Record<MessageKey, string> = { ...common.en, ...staff.en, ...member.en, ...manager.en, ...followup.en };
+export const en: Record<MessageKey, string> = { ...common.en, ...staff.en, ...member.en, ...manager.en, ...followup.en, ...errors.en };

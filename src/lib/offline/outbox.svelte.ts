@@ -5,8 +5,8 @@
  * Runs on start, on `online`, when the tablet wakes (visibilitychange) and every 30 s.
  * The same pass also replays profile views shown offline to the audit log (audit-views.ts).
  */
-import type { PutConsultationRequest } from '../../../server/shared/staff-api.ts';
-import { api, ApiError } from '../api/client.ts';
+import { api, ApiError, callRaw } from '../api/client.ts';
+import type { PutConsultationRequest } from '../api/types.ts';
 import { credentials } from '../api/credentials.svelte.ts';
 import { adoptAuditSession, flushAuditViews, pendingAuditViewCount } from './audit-views.ts';
 import { db, getMeta, setMeta, type OutboxEntry } from './db.ts';
@@ -64,7 +64,9 @@ export async function refreshStatus(): Promise<void> {
 
 async function send(entry: OutboxEntry): Promise<SendOutcome> {
 	try {
-		const res = await api(`/api/consultations/${entry.id}`, { method: 'PUT', body: entry.request, auth: { bearer: entry.authToken } });
+		const res = await callRaw((o) => api.consultations[':id'].$put({ param: { id: entry.id }, json: entry.request }, o), {
+			auth: { bearer: entry.authToken }
+		});
 		return outcomeForStatus(res.status, '', '');
 	} catch (err) {
 		if (err instanceof ApiError) return outcomeForStatus(err.status, err.code, err.message);
