@@ -91,6 +91,15 @@ describe.each(testDbKinds())('staff tablet API on %s', (kind) => {
 			expect(row.secret_hash).toMatch(/^[0-9a-f]{64}$/);
 		});
 
+		it('takes the staff code in any case (s002 = S002)', async () => {
+			const typed = staff.admin.staff_code.toLowerCase();
+			expect(typed).not.toBe(staff.admin.staff_code);
+			const res = await call('POST', '/devices/enroll', {
+				body: { storeId: storeA.id, deviceName: 'iPad lower', staffCode: typed, pin: TEST_PIN }
+			});
+			expect(res.status).toBe(201);
+		});
+
 		it.each([
 			['staffA', 'a', 403, 'not_manager'],
 			['managerB', 'a', 403, 'not_manager'],

@@ -23,8 +23,13 @@ const STAFF_COLUMNS = [
 	'pin_locked_until'
 ] as const;
 
+/** Staff codes are printed in capitals but typed either way on a tablet (s002 = S002). */
 export async function findStaffByCode(db: DbOrTrx, staffCode: string) {
-	return db.selectFrom('staff').select(STAFF_COLUMNS).where('staff_code', '=', staffCode).executeTakeFirst();
+	return db
+		.selectFrom('staff')
+		.select(STAFF_COLUMNS)
+		.where(sql<string>`upper(staff_code)`, '=', staffCode.toUpperCase())
+		.executeTakeFirst();
 }
 
 export async function findStaffById(db: DbOrTrx, staffId: string) {

@@ -29,3 +29,9 @@ export function errorMessage(err: unknown): string {
 	if (hasErrorMessage(err.code)) return t(`err.${err.code}` as MessageKey, vars(err));
 	return t('err.http', vars(err));
 }
+
+/** A stored error ("code" or "code: server message", e.g. the outbox's lastError) in words. */
+export function codeMessage(stored: string): string {
+	const code = stored.split(':')[0].trim();
+	return hasErrorMessage(code) ? t(`err.${code}` as MessageKey, { status: 0 }) : t('error.generic');
+}

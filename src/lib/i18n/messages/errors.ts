@@ -19,6 +19,7 @@ export const ja = {
 	'err.internal_error': 'サーバーでエラーが発生しました。少し待ってから、もう一度お試しください。',
 	'err.rate_limited': 'アクセスが集中しています。少し待ってから、もう一度お試しください。',
 	'err.line_unavailable': 'LINEに接続できません。少し待ってから、もう一度お試しください。',
+	'err.invalid_period': '期間の指定が正しくありません。開始日を終了日より前にし、3年以内の期間を選び直してください。',
 	'err.invalid_setting': '設定値が正しくありません。入力内容を確認してください。',
 
 	// staff sign-in, tablets
@@ -90,6 +91,7 @@ export const en: Record<keyof typeof ja, string> = {
 	'err.internal_error': 'Something went wrong on the server. Wait a moment and try again.',
 	'err.rate_limited': 'Too many requests. Wait a moment and try again.',
 	'err.line_unavailable': 'LINE cannot be reached. Wait a moment and try again.',
+	'err.invalid_period': 'The period is not valid. Choose a start before the end, at most 3 years long.',
 	'err.invalid_setting': 'This setting value is not valid. Check what you entered.',
 
 	'err.unauthorized': 'Please sign in again.',
