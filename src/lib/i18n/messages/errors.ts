@@ -48,6 +48,14 @@ export const ja = {
 	'err.unknown_product': '選んだ商品が見つかりません。商品を選び直してください。',
 	'err.too_many_products': '商品が多すぎます。商品を減らしてください。',
 	'err.product_not_on_ec': 'この商品はオンラインストアで販売していません。別の商品を選んでください。',
+	'err.not_allowed_no_consent': 'お客様がメッセージ受信に同意していないため送信できません。次回来店時に同意を確認してください。',
+	'err.not_allowed_no_line': 'お客様がLINE連携していないため送信できません。会員証からLINE連携を案内してください。',
+	'err.not_allowed_blocked': 'お客様が公式アカウントをブロックしているため送信できません。',
+	'err.not_allowed_not_friend': 'お客様が公式アカウントの友だちではないため送信できません。友だち追加を案内してください。',
+	'err.not_allowed_merged': 'この会員は統合済みです。統合先の会員から送信してください。',
+	'err.sender_name_empty': 'あなたのLINE送信者名が未設定です。店長に設定を依頼してください。',
+	'err.sender_name_too_long': 'あなたのLINE送信者名が20文字を超えています。店長に変更を依頼してください。',
+	'err.sender_name_reserved': 'あなたのLINE送信者名に使用できない語が含まれています。店長に変更を依頼してください。',
 
 	// member QR (staff scan)
 	'err.qr_malformed': '会員QRではありません。LINEの会員証のQRを読み取ってください。',
@@ -74,6 +82,9 @@ export const ja = {
 	// vendor-facing and demo endpoints (shown only in logs and the demo screens)
 	'err.bad_signature': '署名が正しくありません。送信元の設定を確認してください。',
 	'err.malformed_webhook': 'Webhookの内容を読み取れません。送信元の設定を確認してください。',
+	'err.invalid_signature': 'Webhookの署名が一致しません。共有シークレットの設定を確認してください。',
+	'err.missing_header': 'Webhookに必要なヘッダーがありません。送信元の設定を確認してください。',
+	'err.unknown_topic': 'このWebhookの種類には対応していません。送信元の設定を確認してください。',
 	'err.bad_user': 'デモ用のLINEユーザーIDが正しくありません。'
 } as const;
 
@@ -117,6 +128,14 @@ export const en: Record<keyof typeof ja, string> = {
 	'err.unknown_product': 'A chosen product no longer exists. Choose the products again.',
 	'err.too_many_products': 'Too many products. Remove some.',
 	'err.product_not_on_ec': 'This product is not sold online. Choose another product.',
+	'err.not_allowed_no_consent': 'The customer has not agreed to receive messages. Ask for consent at the next visit.',
+	'err.not_allowed_no_line': 'The customer has not linked LINE. Suggest linking from the member card.',
+	'err.not_allowed_blocked': 'The customer has blocked the official account; messages cannot be sent.',
+	'err.not_allowed_not_friend': 'The customer is not a friend of the official account. Suggest adding it.',
+	'err.not_allowed_merged': 'This member was merged. Send from the surviving record.',
+	'err.sender_name_empty': 'Your LINE sender name is not set. Ask your manager to set it.',
+	'err.sender_name_too_long': 'Your LINE sender name is longer than 20 characters. Ask your manager to change it.',
+	'err.sender_name_reserved': 'Your LINE sender name contains a reserved word. Ask your manager to change it.',
 
 	'err.qr_malformed': 'Not a member QR. Scan the QR of the LINE member card.',
 	'err.qr_unknown_key': 'This QR cannot be read. Ask the customer to reopen the member card.',
@@ -140,5 +159,8 @@ export const en: Record<keyof typeof ja, string> = {
 
 	'err.bad_signature': 'The signature is not valid. Check the sender’s configuration.',
 	'err.malformed_webhook': 'The webhook payload could not be read. Check the sender’s configuration.',
+	'err.invalid_signature': 'The webhook signature does not match. Check the shared secret.',
+	'err.missing_header': 'The webhook lacks a required header. Check the sender’s configuration.',
+	'err.unknown_topic': 'This webhook topic is not handled. Check the sender’s configuration.',
 	'err.bad_user': 'The demo LINE user id is not valid.'
 };
