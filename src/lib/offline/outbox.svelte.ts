@@ -98,6 +98,9 @@ async function syncPass(force: boolean): Promise<void> {
 		const due = (await database.getAll('outbox')).filter((e) => isDue(e, force ? Infinity : Date.now())).sort((a, b) => a.createdAt - b.createdAt);
 		for (const entry of due) {
 			const outcome = await send(entry);
+			// Re-tokened by a sign-in while this request was out: its outcome is stale, keep the new token.
+			const latest = await database.get('outbox', entry.id);
+			if (latest && latest.authToken !== entry.authToken) continue;
 			await database.put('outbox', { ...entry, ...applyOutcome(entry, outcome, Date.now()) });
 			if (outcome.kind === 'acked') await setMeta('lastSyncAt', Date.now());
 			// No network: the rest would fail the same way; wait for the next trigger.
@@ -126,18 +129,24 @@ export async function retryEntry(id: string, request?: PutConsultationRequest): 
 export async function adoptSession(): Promise<void> {
 	const session = credentials.session;
 	if (!session) return;
+	// A pass in flight still holds the old token and would write it back over ours: let it end.
+	await running?.catch(() => undefined);
 	await adoptAuditSession(session.staff.id, session.token);
 	const database = await db();
 	for (const entry of await database.getAll('outbox')) {
 		if (entry.authorId !== session.staff.id || entry.status === 'synced') continue;
 		const waitingForAuth = entry.status === 'failed' && (entry.lastError ?? '').match(/session|unauthorized|invalid/);
+		// A fresh sign-in is a reason to try at once: a pending record may sit in a long backoff
+		// from failed attempts with the session that has just been replaced.
 		await database.put('outbox', {
 			...entry,
 			authToken: session.token,
-			...(waitingForAuth ? retryNow(entry, Date.now()) : {})
+			...(waitingForAuth || entry.status === 'pending' ? retryNow(entry, Date.now()) : {})
 		});
 	}
-	await syncNow();
+	// The first call may join a pass that started with the old token; the second sends with ours.
+	await syncNow(true);
+	await syncNow(true);
 }
 
 let started = false;
