@@ -88,7 +88,7 @@ test('enrollment and sign-in screens are accessible, and a wrong PIN is refused 
 	await page.getByLabel('スタッフコード (店長)').fill('S003');
 	await page.getByLabel('PIN').fill('1234');
 	await page.getByRole('button', { name: '登録する' }).click();
-	await expect(page.getByRole('alert')).toHaveText('店長または管理者のみ登録できます');
+	await expect(page.getByRole('alert')).toHaveText('この操作は店長または管理者のみ行えます。店長にサインインしてもらってください。');
 
 	await page.getByLabel('スタッフコード (店長)').fill('S002');
 	await page.getByLabel('PIN').fill('1234');
