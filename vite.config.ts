@@ -18,6 +18,7 @@ export default defineConfig({
 				name: 'つなぐ Tsunagu',
 				short_name: 'つなぐ',
 				lang: 'ja',
+				id: '/staff',
 				start_url: '/staff',
 				scope: '/',
 				display: 'standalone',

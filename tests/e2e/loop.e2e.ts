@@ -18,6 +18,7 @@ async function enrollAndSignInAsS003(page: Page): Promise<void> {
 	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
 	await page.getByRole('button', { name: /鈴木 健太/ }).click();
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
+	await page.getByTestId('pin-ok').click();
 	await expect(page).toHaveURL(/\/staff\/scan/);
 }
 
@@ -48,7 +49,7 @@ test('compose → LINE inbox → tap → demo shop → buy → attributed to S00
 	await expectTouchTargets(page);
 	await page.setViewportSize({ width: 834, height: 1194 });
 	await expectTouchTargets(page);
-	await page.getByRole('button', { name: 'LINEで送信' }).click();
+	await page.getByRole('button', { name: /LINEで送信/ }).click();
 	await expect(page.getByTestId('followup-status')).toHaveAttribute('data-status', 'sent', { timeout: 30_000 });
 	await page.screenshot({ path: 'test-results/loop-1-compose-portrait.png', fullPage: true });
 

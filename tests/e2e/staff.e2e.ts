@@ -74,6 +74,7 @@ async function enrollAndSignIn(page: Page): Promise<void> {
 	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
 	await page.getByRole('button', { name: /鈴木 健太/ }).click();
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
+	await page.getByTestId('pin-ok').click();
 	await expect(page).toHaveURL(/\/staff\/scan/);
 }
 
@@ -87,7 +88,7 @@ test('enrollment and sign-in screens are accessible, and a wrong PIN is refused 
 	await page.getByLabel('スタッフコード (店長)').fill('S003');
 	await page.getByLabel('PIN').fill('1234');
 	await page.getByRole('button', { name: '登録する' }).click();
-	await expect(page.getByRole('alert')).toHaveText('店長または管理者のみ登録できます');
+	await expect(page.getByRole('alert')).toHaveText('この操作は店長または管理者のみ行えます。店長にサインインしてもらってください。');
 
 	await page.getByLabel('スタッフコード (店長)').fill('S002');
 	await page.getByLabel('PIN').fill('1234');
@@ -100,6 +101,7 @@ test('enrollment and sign-in screens are accessible, and a wrong PIN is refused 
 	await expectAccessible(page);
 	await expectTouchTargets(page);
 	for (const d of '9999') await page.getByRole('button', { name: d, exact: true }).click();
+	await page.getByTestId('pin-ok').click();
 	await expect(page.getByRole('alert')).toContainText('PINが正しくありません');
 	await expect(page.getByRole('alert')).toContainText('残り 4 回');
 	await page.setViewportSize({ width: 834, height: 1194 });
@@ -111,6 +113,7 @@ test('enrollment and sign-in screens are accessible, and a wrong PIN is refused 
 	await page.reload();
 	await page.getByRole('button', { name: /高橋 彩/ }).click();
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
+	await page.getByTestId('pin-ok').click();
 	await expect(page).toHaveURL(/\/staff\/scan/);
 	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible({ timeout: 15_000 });
 	expect(await page.evaluate(() => localStorage.getItem('tsunagu.session'))).toBeNull();

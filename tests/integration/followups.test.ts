@@ -86,6 +86,10 @@ describe.each(testDbKinds())('LINE follow-ups on %s', (kind) => {
 		const ctx = await call('GET', `/followups/compose/${customers.ok.id}`, 'staff');
 		expect(ctx.body.sender).toMatchObject({ name: '渋谷店 鈴木', iconUrl: 'https://cdn.example.jp/s003.png' });
 		expect(ctx.body.vars).toMatchObject({ customerName: '山田 花子', staffName: '鈴木 健太', storeName: '渋谷店' });
+		// the screen names the recipient (name, member number, whether LINE reaches them)
+		expect(ctx.body.recipient).toEqual({ name: '山田 花子', memberNo: expect.stringMatching(/^\w+$/), lineReachable: true });
+		const blocked = await call('GET', `/followups/compose/${customers.blocked.id}`, 'staff');
+		expect(blocked.body.recipient.lineReachable).toBe(false);
 		expect(ctx.body.templates.map((t: Json) => t.key)).toContain('thanks');
 	});
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../server/runtime.ts';
 import { signSession } from '../../server/modules/staff/tokens.ts';
 import { refreshProductAffinities } from '../../server/modules/talking-points/affinities.repository.ts';
-import type { Profile, PutConsultationRequest } from '../../server/shared/staff-api.ts';
+import type { Profile } from '../../server/modules/customers/profile.types.ts';
+import type { PutConsultationRequest } from '../../server/modules/consultations/consultations.types.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { createTestRuntime } from '../helpers/runtime.ts';
 import {
@@ -92,6 +93,15 @@ describe.each(testDbKinds())('staff tablet API on %s', (kind) => {
 			const row = await rt.deps.db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 			expect(row.secret_hash).not.toContain(secret);
 			expect(row.secret_hash).toMatch(/^[0-9a-f]{64}$/);
+		});
+
+		it('takes the staff code in any case (s002 = S002)', async () => {
+			const typed = staff.admin.staff_code.toLowerCase();
+			expect(typed).not.toBe(staff.admin.staff_code);
+			const res = await call('POST', '/devices/enroll', {
+				body: { storeId: storeA.id, deviceName: 'iPad lower', staffCode: typed, pin: TEST_PIN }
+			});
+			expect(res.status).toBe(201);
 		});
 
 		it.each([

@@ -5,7 +5,7 @@
  * staff member, or after a customer merge), `updated` (anything else: total changed, credit
  * withdrawn). `via` says where the change came from (webhook, CSV import, merge).
  */
-import type { AttributionCause } from '../../db/types.ts';
+import type { AttributionCause } from '../../db/type-overrides.ts';
 import type { CreditChangeInsert, StoredCredit } from './attribution.repository.ts';
 
 export type CreditVia = 'webhook' | 'csv' | 'merge';

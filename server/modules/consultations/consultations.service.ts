@@ -9,7 +9,7 @@ import type {
 	ConsultationRecord,
 	CustomerConsultationsResponse,
 	PutConsultationRequest
-} from '../../shared/staff-api.ts';
+} from './consultations.types.ts';
 import { recordCustomerAccess } from '../audit/audit.service.ts';
 import { findCustomerIdByMemberNo } from '../customers/profile.repository.ts';
 import { isUuid } from '../../shared/ids.ts';

@@ -14,7 +14,7 @@ import type {
 	TalkingPoint,
 	TimelineEntry,
 	TodayCustomersResponse
-} from '../../shared/staff-api.ts';
+} from './profile.types.ts';
 import { recordCustomerAccess } from '../audit/audit.service.ts';
 import { complementaryProducts, productsInCategories } from '../talking-points/affinities.repository.ts';
 import {

@@ -26,7 +26,7 @@ export async function upsertTemplate(db: DbOrTrx, key: string, title: string, bo
 export async function findRecipient(db: DbOrTrx, customerId: string) {
 	return db
 		.selectFrom('customers')
-		.select(['id', 'family_name', 'given_name', 'consent_messages', 'line_user_id', 'line_friend', 'line_blocked_at', 'merged_into'])
+		.select(['id', 'member_no', 'family_name', 'given_name', 'consent_messages', 'line_user_id', 'line_friend', 'line_blocked_at', 'merged_into'])
 		.where('id', '=', customerId)
 		.executeTakeFirst();
 }

@@ -44,10 +44,13 @@ export async function composeContext(db: Db, staff: StaffPrincipal, customerId: 
 	if (!senderRow) throw notFound('staff_not_found', 'No such staff member');
 	const sender = checkSender(senderRow.sender_name, senderRow.sender_icon_url);
 	const eligibility = followUpEligibility(recipient);
+	const vars = varsFor(recipient, senderRow);
 	return {
+		// Named on screen so staff see who the message goes to before sending it.
+		recipient: { name: vars.customerName, memberNo: recipient.member_no, lineReachable: eligibility.allowed },
 		eligibility: sender.problem ? { allowed: false, reason: sender.problem } : eligibility,
 		sender: { name: senderRow.sender_name, iconUrl: sender.sender?.iconUrl ?? null, iconDropped: sender.iconDropped },
-		vars: varsFor(recipient, senderRow),
+		vars,
 		templates: await repo.listTemplates(db)
 	};
 }

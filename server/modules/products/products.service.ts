@@ -1,7 +1,7 @@
 /** Product search and barcode lookup for the consultation form. */
 import type { Db } from '../../db/index.ts';
 import { badRequest, notFound } from '../../errors.ts';
-import type { ProductSearchResponse, ProductSummary } from '../../shared/staff-api.ts';
+import type { ProductSearchResponse, ProductSummary } from './products.types.ts';
 import * as repo from './products.repository.ts';
 
 const toSummary = (p: repo.ProductRow): ProductSummary => ({

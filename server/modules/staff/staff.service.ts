@@ -15,7 +15,7 @@ import type {
 	EnrollDeviceRequest,
 	EnrollDeviceResponse,
 	StoresResponse
-} from '../../shared/staff-api.ts';
+} from './staff.types.ts';
 import { hashPin, verifyPin } from './pin.ts';
 import * as repo from './staff.repository.ts';
 import {

@@ -3,7 +3,7 @@
  * typed client can take them over in one place. The badge stream is read with fetch (an
  * EventSource cannot send the session's Authorization header).
  */
-import { api, ApiError, getJson } from './client.ts';
+import { api, ApiError, call } from './client.ts';
 import { credentials } from './credentials.svelte.ts';
 
 export type ConversationTab = 'mine' | 'store' | 'unassigned';
@@ -94,52 +94,57 @@ export interface StaffOption {
 }
 
 export async function listConversations(tab: ConversationTab): Promise<ConversationSummary[]> {
-	return (await getJson<{ conversations: ConversationSummary[] }>(`/api/conversations?tab=${tab}`)).conversations;
+	const res = await call((o) => api.conversations.$get({ query: { tab } }, o));
+	return (res as unknown as { conversations: ConversationSummary[] }).conversations;
 }
 
 export function fetchBadge(): Promise<Badge> {
-	return getJson<Badge>('/api/conversations/unread');
+	return call((o) => api.conversations.unread.$get({}, o)) as Promise<Badge>;
 }
 
 export async function openConversation(id: string): Promise<ConversationDetail> {
-	return (await getJson<{ conversation: ConversationDetail }>(`/api/conversations/${id}`)).conversation;
+	return ((await call((o) => api.conversations[':id'].$get({ param: { id } }, o))) as unknown as { conversation: ConversationDetail }).conversation;
 }
 
 export async function conversationOfCustomer(customerId: string): Promise<{ id: string; visible: boolean } | null> {
-	return (await getJson<{ conversation: { id: string; visible: boolean } | null }>(`/api/conversations/by-customer/${customerId}`)).conversation;
+	const res = await call((o) => api.conversations['by-customer'][':customerId'].$get({ param: { customerId } }, o));
+	return (res as unknown as { conversation: { id: string; visible: boolean } | null }).conversation;
 }
 
 /** Sends (or re-sends: the server keeps one message per client id) a staff answer. */
 export async function sendReply(conversationId: string, body: ReplyBody, auth?: { bearer: string }): Promise<SentReply> {
-	return (await api<{ message: SentReply }>(`/api/conversations/${conversationId}/replies`, { method: 'POST', body, auth, timeoutMs: 20_000 })).data.message;
+	const res = await call((o) => api.conversations[':id'].replies.$post({ param: { id: conversationId }, json: body }, o), { ...(auth ? { auth } : {}), timeoutMs: 20_000 });
+	return (res as unknown as { message: SentReply }).message;
 }
 
 export async function setConversationStatus(id: string, status: 'open' | 'done'): Promise<void> {
-	await api(`/api/conversations/${id}/status`, { method: 'PUT', body: { status } });
+	await call((o) => api.conversations[':id'].status.$put({ param: { id }, json: { status } }, o));
 }
 
 export async function handOver(id: string, to: { staffId?: string; storeId?: string; note: string }): Promise<void> {
-	await api(`/api/conversations/${id}/handover`, { method: 'POST', body: to });
+	await call((o) => api.conversations[':id'].handover.$post({ param: { id }, json: to }, o));
 }
 
 export function fetchQuota(): Promise<QuotaReport> {
-	return getJson<QuotaReport>('/api/conversations/quota');
+	return call((o) => api.conversations.quota.$get({}, o)) as unknown as Promise<QuotaReport>;
 }
 
 export async function saveConversationSettings(settings: Partial<{ replyWindowSeconds: number; markAsRead: boolean; pushCapShare: number; routingWindowDays: number }>): Promise<void> {
-	await api('/api/conversations/settings', { method: 'PUT', body: settings });
+	await call((o) => api.conversations.settings.$put({ json: settings }, o));
 }
 
 export async function listTemplates(): Promise<Array<{ key: string; title: string; body: string }>> {
-	return (await getJson<{ templates: Array<{ key: string; title: string; body: string }> }>('/api/followups/templates')).templates;
+	const res = await call((o) => api.followups.templates.$get({}, o));
+	return (res as unknown as { templates: Array<{ key: string; title: string; body: string }> }).templates;
 }
 
 export async function searchProducts(q: string): Promise<Array<{ id: number; sku: string; name: string; priceYen: number }>> {
-	return (await getJson<{ results: Array<{ id: number; sku: string; name: string; priceYen: number }> }>(`/api/products/search?q=${encodeURIComponent(q)}`)).results;
+	const res = await call((o) => api.products.search.$get({ query: { q } }, o));
+	return (res as unknown as { results: Array<{ id: number; sku: string; name: string; priceYen: number }> }).results;
 }
 
 export async function listStoreStaff(): Promise<StaffOption[]> {
-	const device = await getJson<{ staff: Array<{ id: string; displayName: string }> }>('/api/devices/me', 'device');
+	const device = await call((o) => api.devices.me.$get({}, o), { auth: 'device' });
 	return device.staff.map((s) => ({ id: s.id, displayName: s.displayName }));
 }
 

@@ -3,7 +3,7 @@
  * as the tablet is enrolled; the staff session lives there too so a reload or the tablet
  * sleeping does not sign staff out mid-consultation (auto-lock and the 12 h expiry end it).
  */
-import type { CreateSessionResponse, DeviceInfo } from '../../../server/shared/staff-api.ts';
+import type { CreateSessionResponse, DeviceInfo } from './types.ts';
 
 export type { DeviceInfo };
 export type SessionInfo = CreateSessionResponse;
@@ -63,7 +63,42 @@ export function clearSession(): void {
 }
 
 /** True when a session exists and has not expired (checked on every use). */
-export function hasLiveSession(): boolean {
-	if (credentials.session && !liveSession(credentials.session)) clearSession();
+export function hasLiveSession(path?: string): boolean {
+	if (credentials.session && !liveSession(credentials.session)) {
+		if (path) sessionLost(path);
+		else clearSession();
+	}
 	return credentials.session !== null;
+}
+
+const RETURN_KEY = 'tsunagu.returnTo';
+
+/** Where a staff member was when the server ended their session, to go back after signing in. */
+export interface SessionReturn {
+	staffId: string;
+	path: string;
+}
+
+/** The session was rejected (401) or ran out: forget it, remember the screen. The outbox is kept. */
+export function sessionLost(path: string): void {
+	const staffId = credentials.session?.staff.id;
+	if (staffId && typeof sessionStorage !== 'undefined') sessionStorage.setItem(RETURN_KEY, JSON.stringify({ staffId, path }));
+	clearSession();
+}
+
+/** The pending return, if any (kept until taken, so a wrong PIN does not lose it). */
+export function pendingReturn(): SessionReturn | null {
+	if (typeof sessionStorage === 'undefined') return null;
+	try {
+		return JSON.parse(sessionStorage.getItem(RETURN_KEY) ?? 'null') as SessionReturn | null;
+	} catch {
+		return null;
+	}
+}
+
+/** After a sign-in: the screen to restore when the same person signed back in. */
+export function takeReturn(staffId: string): string | null {
+	const pending = pendingReturn();
+	if (typeof sessionStorage !== 'undefined') sessionStorage.removeItem(RETURN_KEY);
+	return pending && pending.staffId === staffId ? pending.path : null;
 }

@@ -1,37 +1,15 @@
 /**
- * The member card's calls to /api/member/*. Plain fetch (no client library): this page runs
- * inside LINE on phones, and every kilobyte of JavaScript counts.
+ * The member card's calls to /api/member/*, through the same typed client and error type as
+ * the tablet (hc is a few hundred bytes: fine inside LINE on a phone). Responses are typed by
+ * the routes (src/lib/api/types.ts). The demo-login endpoints belong to the sandbox, which is
+ * not part of the API (AppType), so they keep a small typed fetch of their own.
  */
+import { api, ApiError, call, networkError, toApiError } from '../api/client.ts';
 
-export interface MemberConfig {
-	liffId: string;
-	mock: boolean;
-}
+export { ApiError };
+export type { MemberCard, MemberConfig, MemberQr } from '../api/types.ts';
 
-export interface Purchase {
-	channel: 'store' | 'ec';
-	at: string;
-	totalYen: number;
-	kind: string;
-	storeName: string | null;
-	staffName: string | null;
-	items: string[];
-}
-
-export interface MemberQr {
-	token: string;
-	issuedAt: number;
-	expiresAt: number;
-	rotateSeconds: number;
-}
-
-export interface MemberCard {
-	name: string | null;
-	memberNo: string;
-	purchases: Purchase[];
-	qr: MemberQr;
-}
-
+/** A demo LINE user of the sandbox (server/sandbox/line/demo.routes.ts). */
 export interface DemoUser {
 	userId: string;
 	name: string;
@@ -39,47 +17,33 @@ export interface DemoUser {
 	linked: boolean;
 }
 
-/** An API error with the server's stable code (e.g. `id_token_expired`, `link_mismatch`). */
-export class MemberApiError extends Error {
-	constructor(
-		readonly status: number,
-		readonly code: string,
-		message: string
-	) {
-		super(message);
-	}
-}
-
-async function call<T>(path: string, init: RequestInit & { session?: string } = {}): Promise<T> {
-	const headers: Record<string, string> = { accept: 'application/json' };
-	if (init.body) headers['content-type'] = 'application/json';
-	if (init.session) headers.authorization = `Bearer ${init.session}`;
+async function sandbox<T>(path: string, body?: unknown): Promise<T> {
 	let res: Response;
 	try {
-		res = await fetch(path, { ...init, headers });
-	} catch {
-		throw new MemberApiError(0, 'network', 'network');
+		res = await fetch(path, {
+			method: body === undefined ? 'GET' : 'POST',
+			headers: body === undefined ? {} : { 'content-type': 'application/json' },
+			body: body === undefined ? undefined : JSON.stringify(body)
+		});
+	} catch (err) {
+		throw networkError(err);
 	}
-	const body = await res.json().catch(() => null);
-	if (!res.ok) {
-		const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
-		throw new MemberApiError(res.status, error?.code ?? 'error', error?.message ?? res.statusText);
-	}
-	return body as T;
+	const json = await res.json().catch(() => null);
+	if (!res.ok) throw toApiError(res.status, json);
+	return json as T;
 }
 
+const bearer = (session: string) => ({ auth: { bearer: session } }) as const;
+
 export const memberApi = {
-	config: () => call<MemberConfig>('/api/member/config'),
-	session: (idToken: string) =>
-		call<{ session: string; status: 'linked' | 'needs_consent' }>('/api/member/session', { method: 'POST', body: JSON.stringify({ idToken }) }),
+	config: () => call((o) => api.member.config.$get({}, o), { auth: 'none' }),
+	session: (idToken: string) => call((o) => api.member.session.$post({ json: { idToken } }, o), { auth: 'none' }),
 	consent: (session: string, messagesOptIn: boolean, link?: { memberNo: string; birthday: string }) =>
-		call<{ session: string; status: 'linked'; memberNo: string }>('/api/member/consent', {
-			method: 'POST',
-			body: JSON.stringify({ session, termsAccepted: true, messagesOptIn, link })
-		}),
-	card: (session: string) => call<MemberCard>('/api/member/card', { session }),
-	qr: (session: string) => call<MemberQr>('/api/member/qr', { method: 'POST', session }),
-	demoUsers: () => call<{ users: DemoUser[] }>('/sandbox/line/demo-users'),
+		call((o) => api.member.consent.$post({ json: { session, termsAccepted: true, messagesOptIn, link } }, o), { auth: 'none' }),
+	card: (session: string) => call((o) => api.member.card.$get({}, o), bearer(session)),
+	qr: (session: string) => call((o) => api.member.qr.$post({}, o), bearer(session)),
+	demoUsers: () => sandbox<{ users: DemoUser[] }>('/sandbox/line/demo-users'),
 	demoLogin: (user: { userId?: string; name?: string; newUser?: boolean }) =>
-		call<{ userId: string; name: string; idToken: string }>('/sandbox/line/login', { method: 'POST', body: JSON.stringify(user) })
+		sandbox<{ userId: string; name: string; idToken: string }>('/sandbox/line/login', user)
 };
+export type Purchase = import('../api/types.ts').MemberCard['purchases'][number];

@@ -3,8 +3,8 @@
  * audit log is normally written by the profile read itself; these are queued in IndexedDB and
  * replayed by the sync loop (outbox.svelte.ts) so every opening ends up in the audit log.
  */
-import type { ProfileVia } from '../../../server/shared/staff-api.ts';
-import { api, ApiError } from '../api/client.ts';
+import { api, ApiError, callRaw } from '../api/client.ts';
+import type { ProfileVia } from '../api/types.ts';
 import { credentials } from '../api/credentials.svelte.ts';
 import { auditBatches, auditOutcome } from './audit-policy.ts';
 import { db } from './db.ts';
@@ -29,7 +29,7 @@ export async function pendingAuditViewCount(): Promise<number> {
 
 async function post(views: { id: string; customerId: string; via: ProfileVia; viewedAt: string }[], token: string) {
 	try {
-		const res = await api('/api/audit/profile-views', { method: 'POST', body: { views }, auth: { bearer: token } });
+		const res = await callRaw((o) => api.audit['profile-views'].$post({ json: { views } }, o), { auth: { bearer: token } });
 		return res.status;
 	} catch (err) {
 		if (err instanceof ApiError) return err.status;

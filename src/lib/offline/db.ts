@@ -6,7 +6,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { MemberQrKeySet } from '../../../server/shared/member-qr.ts';
-import type { Profile, ProfileVia, PutConsultationRequest } from '../../../server/shared/staff-api.ts';
+import type { Profile, ProfileVia, PutConsultationRequest } from '../api/types.ts';
 import type { OutboxState } from './policy.ts';
 
 export interface CachedProfile {

@@ -2,7 +2,7 @@
  * An in-memory hand-off from the scan screen to the profile screen: the cached profile found
  * for a scanned QR is rendered at once instead of being read from IndexedDB a second time.
  */
-import type { Profile } from '../../../server/shared/staff-api.ts';
+import type { Profile } from '../api/types.ts';
 
 let pending: { profile: Profile; cachedAt: number } | null = null;
 

@@ -5,8 +5,8 @@
  */
 import { goto } from '$app/navigation';
 import { verifyMemberQr, type MemberQrFailure } from '../../../server/shared/member-qr.ts';
-import type { CustomerByMemberResponse, ProfileVia } from '../../../server/shared/staff-api.ts';
-import { ApiError, getJson } from '../api/client.ts';
+import { api, ApiError, call } from '../api/client.ts';
+import type { ProfileVia } from '../api/types.ts';
 import { handOff } from './handoff.ts';
 import { cachedKeys, cachedProfileByMemberNo, refreshKeys } from './profiles.ts';
 
@@ -34,7 +34,7 @@ export async function openMember(memberNo: string, via: ProfileVia): Promise<voi
 		return;
 	}
 	try {
-		const { id } = await getJson<CustomerByMemberResponse>(`/api/customers/by-member/${encodeURIComponent(memberNo)}`);
+		const { id } = await call((o) => api.customers['by-member'][':memberNo'].$get({ param: { memberNo } }, o));
 		await goto(`/staff/customers/${encodeURIComponent(id)}?via=${via}`);
 	} catch (err) {
 		if (err instanceof ApiError && err.offline) {

@@ -5,8 +5,8 @@
  * Runs on start, on `online`, when the tablet wakes (visibilitychange) and every 30 s.
  * The same pass also replays profile views shown offline to the audit log (audit-views.ts).
  */
-import type { PutConsultationRequest } from '../../../server/shared/staff-api.ts';
-import { api, ApiError } from '../api/client.ts';
+import { api, ApiError, callRaw } from '../api/client.ts';
+import type { PutConsultationRequest } from '../api/types.ts';
 import { credentials } from '../api/credentials.svelte.ts';
 import { adoptAuditSession, flushAuditViews, pendingAuditViewCount } from './audit-views.ts';
 import { db, getMeta, setMeta, type OutboxEntry } from './db.ts';
@@ -84,13 +84,18 @@ export async function enqueueConversationReply(reply: NonNullable<OutboxEntry['c
 
 async function send(entry: OutboxEntry): Promise<SendOutcome> {
 	try {
-		const res = entry.conversationReply
-			? await api(`/api/conversations/${entry.conversationReply.conversationId}/replies`, {
-					method: 'POST',
-					body: { clientId: entry.id, text: entry.conversationReply.text, templateKey: entry.conversationReply.templateKey, productIds: entry.conversationReply.productIds },
-					auth: { bearer: entry.authToken }
-				})
-			: await api(`/api/consultations/${entry.id}`, { method: 'PUT', body: entry.request, auth: { bearer: entry.authToken } });
+		const reply = entry.conversationReply;
+		const auth = { bearer: entry.authToken };
+		const res = reply
+			? await callRaw(
+					(o) =>
+						api.conversations[':id'].replies.$post(
+							{ param: { id: reply.conversationId }, json: { clientId: entry.id, text: reply.text, templateKey: reply.templateKey, productIds: reply.productIds } },
+							o
+						),
+					{ auth }
+				)
+			: await callRaw((o) => api.consultations[':id'].$put({ param: { id: entry.id }, json: entry.request! }, o), { auth });
 		return outcomeForStatus(res.status, '', '');
 	} catch (err) {
 		if (err instanceof ApiError) return outcomeForStatus(err.status, err.code, err.message);
@@ -122,6 +127,9 @@ async function syncPass(force: boolean): Promise<void> {
 		const due = (await database.getAll('outbox')).filter((e) => isDue(e, force ? Infinity : Date.now())).sort((a, b) => a.createdAt - b.createdAt);
 		for (const entry of due) {
 			const outcome = await send(entry);
+			// Re-tokened by a sign-in while this request was out: its outcome is stale, keep the new token.
+			const latest = await database.get('outbox', entry.id);
+			if (latest && latest.authToken !== entry.authToken) continue;
 			await database.put('outbox', { ...entry, ...applyOutcome(entry, outcome, Date.now()) });
 			if (outcome.kind === 'acked') await setMeta('lastSyncAt', Date.now());
 			// No network: the rest would fail the same way; wait for the next trigger.
@@ -150,18 +158,24 @@ export async function retryEntry(id: string, request?: PutConsultationRequest | 
 export async function adoptSession(): Promise<void> {
 	const session = credentials.session;
 	if (!session) return;
+	// A pass in flight still holds the old token and would write it back over ours: let it end.
+	await running?.catch(() => undefined);
 	await adoptAuditSession(session.staff.id, session.token);
 	const database = await db();
 	for (const entry of await database.getAll('outbox')) {
 		if (entry.authorId !== session.staff.id || entry.status === 'synced') continue;
 		const waitingForAuth = entry.status === 'failed' && (entry.lastError ?? '').match(/session|unauthorized|invalid/);
+		// A fresh sign-in is a reason to try at once: a pending record may sit in a long backoff
+		// from failed attempts with the session that has just been replaced.
 		await database.put('outbox', {
 			...entry,
 			authToken: session.token,
-			...(waitingForAuth ? retryNow(entry, Date.now()) : {})
+			...(waitingForAuth || entry.status === 'pending' ? retryNow(entry, Date.now()) : {})
 		});
 	}
-	await syncNow();
+	// The first call may join a pass that started with the old token; the second sends with ours.
+	await syncNow(true);
+	await syncNow(true);
 }
 
 let started = false;

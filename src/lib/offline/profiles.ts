@@ -2,9 +2,9 @@
  * Cached customer profiles: every profile the tablet opens, plus today's customers prefetched
  * after sign-in. Expired copies are never shown and are purged on start.
  */
-import type { Profile, TodayCustomersResponse } from '../../../server/shared/staff-api.ts';
 import type { MemberQrKeySet } from '../../../server/shared/member-qr.ts';
-import { getJson } from '../api/client.ts';
+import { api, call } from '../api/client.ts';
+import type { Profile } from '../api/types.ts';
 import { db, type CachedProfile } from './db.ts';
 import { isExpired, lruVictims } from './policy.ts';
 
@@ -60,7 +60,7 @@ export async function purgeProfiles(now = Date.now()): Promise<number> {
 
 /** After sign-in: today's customers of this store, so the floor works when the signal drops. */
 export async function prefetchToday(): Promise<number> {
-	const { customers } = await getJson<TodayCustomersResponse>('/api/customers/today');
+	const { customers } = await call((o) => api.customers.today.$get({}, o));
 	for (const profile of customers) await cacheProfile(profile, false);
 	return customers.length;
 }
@@ -71,7 +71,7 @@ export async function cachedKeys(): Promise<MemberQrKeySet> {
 
 /** The public keys that verify member QR codes offline; refreshed whenever online. */
 export async function refreshKeys(): Promise<MemberQrKeySet> {
-	const { keys } = await getJson<{ keys: MemberQrKeySet }>('/api/member-qr/keys');
+	const { keys } = await call((o) => api['member-qr'].keys.$get({}, o), { auth: 'none' });
 	await (await db()).put('keys', { id: 'member-qr', keys, fetchedAt: Date.now() });
 	return keys;
 }

@@ -3,15 +3,9 @@
  * store filter, JSON fetches and CSV downloads with the session credential.
  */
 import { jstDate, jstDateTime as jstDateTimeOf } from '../../../../server/shared/jst.ts';
-import { api } from '$lib/api/client.ts';
-import { credentials } from '$lib/api/credentials.svelte.ts';
-import type {
-	FunnelReport,
-	KpiReport,
-	MeReport,
-	SalesOrdersReport,
-	SalesReport
-} from '../../../../server/modules/reports/reports.service.ts';
+import type { InferRequestType } from 'hono/client';
+import { api, call, callRaw } from '$lib/api/client.ts';
+import type { FunnelReport, KpiReport, MeReport, SalesOrdersReport, SalesReport } from '$lib/api/types.ts';
 
 export type { FunnelReport, KpiReport, MeReport, SalesOrdersReport, SalesReport };
 export type Bucket = 'day' | 'week' | 'month';
@@ -50,25 +44,50 @@ export function presetRange(preset: Exclude<Preset, 'custom'>, today = jstToday(
 const initial = presetRange('thisMonth');
 export const filters = $state({ preset: 'thisMonth' as Preset, from: initial.from, to: initial.to, bucket: initial.bucket, storeId: '' });
 
-export function query(extra: Record<string, string | undefined> = {}): string {
-	const params = new URLSearchParams({ from: filters.from, to: filters.to });
-	if (filters.storeId) params.set('storeId', filters.storeId);
-	for (const [k, v] of Object.entries(extra)) if (v) params.set(k, v);
-	return params.toString();
+/** The period and store filter every report takes (the store only when one is chosen). */
+export function query(): { from: string; to: string; storeId?: string } {
+	return { from: filters.from, to: filters.to, ...(filters.storeId ? { storeId: filters.storeId } : {}) };
 }
 
-export async function getReport<T>(path: string): Promise<T> {
-	return (await api<T>(`/api/reports${path}`, { timeoutMs: 30_000 })).data;
+type Query<F extends (args: { query: object }, ...rest: never[]) => unknown> = InferRequestType<F>['query'];
+export type SalesQuery = Query<typeof api.reports.sales.$get>;
+export type OrdersQuery = Query<typeof api.reports.sales.orders.$get>;
+export type FunnelQuery = Query<typeof api.reports.funnel.$get>;
+export type KpiQuery = Query<typeof api.reports.kpis.$get>;
+
+/** Reports can take a while on a big brand: a longer timeout than the tablet's calls. */
+const REPORT_TIMEOUT = { timeoutMs: 30_000 };
+
+export const reports = {
+	sales: (query: SalesQuery) => call((o) => api.reports.sales.$get({ query }, o), REPORT_TIMEOUT),
+	orders: (query: OrdersQuery) => call((o) => api.reports.sales.orders.$get({ query }, o), REPORT_TIMEOUT),
+	funnel: (query: FunnelQuery) => call((o) => api.reports.funnel.$get({ query }, o), REPORT_TIMEOUT),
+	kpis: (query: KpiQuery) => call((o) => api.reports.kpis.$get({ query }, o), REPORT_TIMEOUT)
+};
+
+export type CsvRequest =
+	| { report: 'sales'; query: SalesQuery }
+	| { report: 'orders'; query: OrdersQuery }
+	| { report: 'funnel'; query: FunnelQuery }
+	| { report: 'kpis'; query: KpiQuery };
+
+function csvResponse(req: CsvRequest) {
+	const options = REPORT_TIMEOUT;
+	switch (req.report) {
+		case 'sales':
+			return callRaw((o) => api.reports.sales.$get({ query: { ...req.query, format: 'csv' } }, o), options);
+		case 'orders':
+			return callRaw((o) => api.reports.sales.orders.$get({ query: { ...req.query, format: 'csv' } }, o), options);
+		case 'funnel':
+			return callRaw((o) => api.reports.funnel.$get({ query: { ...req.query, format: 'csv' } }, o), options);
+		case 'kpis':
+			return callRaw((o) => api.reports.kpis.$get({ query: { ...req.query, format: 'csv' } }, o), options);
+	}
 }
 
 /** Fetches the CSV with the session (a plain link cannot carry it) and saves it under the server's file name. */
-export async function downloadCsv(path: string): Promise<void> {
-	const sep = path.includes('?') ? '&' : '?';
-	const res = await fetch(`/api/reports${path}${sep}format=csv`, {
-		headers: { authorization: `Bearer ${credentials.session?.token ?? ''}` },
-		cache: 'no-store'
-	});
-	if (!res.ok) throw new Error(`HTTP ${res.status}`);
+export async function downloadCsv(req: CsvRequest): Promise<void> {
+	const res = await csvResponse(req);
 	const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'report.csv';
 	const url = URL.createObjectURL(await res.blob());
 	const a = document.createElement('a');
@@ -81,5 +100,4 @@ export async function downloadCsv(path: string): Promise<void> {
 }
 
 export const percent = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)}%`);
-export const jstDateTime = (at: string | Date | null) =>
-	at ? jstDateTimeOf(at) : '—';
+export const jstDateTime = (at: string | null) => (at ? jstDateTimeOf(at) : '—');
