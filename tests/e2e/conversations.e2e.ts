@@ -18,6 +18,7 @@ async function enrollAndSignInAsS003(page: Page): Promise<void> {
 	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
 	await page.getByRole('button', { name: /鈴木 健太/ }).click();
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
+	await page.getByTestId('pin-ok').click();
 	await expect(page).toHaveURL(/\/staff\/scan/, { timeout: 20_000 });
 }
 

@@ -120,9 +120,9 @@ test('an ended session returns to the staff picker, keeps the outbox and restore
 	expect(revoked.status()).toBe(204);
 	await context.setOffline(false);
 
-	// The next staff call gets 401: back to the picker, with the same person's PIN pad ready.
-	await page.getByRole('link', { name: '今月の成績' }).click();
-	await expect(page).toHaveURL(/\/staff$/);
+	// Back online, the first staff call (the unread badge, or any tap) gets 401: the tablet returns
+	// by itself to the picker, with the same person's PIN pad ready.
+	await expect(page).toHaveURL(/\/staff$/, { timeout: 20_000 });
 	await expect(page.getByTestId('signin-again')).toHaveText('もう一度サインインしてください');
 	await expect(page.getByRole('heading', { name: /鈴木 健太/ })).toBeVisible();
 	await expect(page.locator('header')).not.toContainText('鈴木 健太');
@@ -130,11 +130,10 @@ test('an ended session returns to the staff picker, keeps the outbox and restore
 	await expectAccessible(page);
 	await expectNoEnglishSentences(page);
 
-	// Signing in again brings back the screen; the record is still in the outbox.
-	// (Known gap, see notes/i14-contract.md: it is not yet re-sent by itself with the new session.)
+	// Signing in again brings back the screen, and the kept record goes out with the new session.
 	await typePin(page, '1234');
-	await expect(page).toHaveURL(/\/staff\/me$/);
-	expect(await outboxCount(page)).toBe(1);
+	await expect(page).toHaveURL(new RegExp(`/staff/customers/${id}/consult$`));
+	await expect(page.getByTestId('sync-status')).toHaveAttribute('data-unsent', '0', { timeout: 15_000 });
 });
 
 test('a wrong PIN shows attempts left; the ✓ key waits for 4–8 digits', async ({ page }) => {

@@ -104,14 +104,26 @@ async function send(entry: OutboxEntry): Promise<SendOutcome> {
 }
 
 let running: Promise<void> | null = null;
+/** A forced pass was asked for while another pass ran: it follows that pass. */
+let forcedPassQueued = false;
 
 /**
  * One pass over the due records; concurrent calls share the pass in flight. `force` (network
- * just came back, tablet woke up) skips the backoff wait of pending records.
+ * just came back, tablet woke up) skips the backoff wait of pending records. A forced call that
+ * finds a pass in flight cannot join it (that pass may have started offline and pushed every
+ * record into backoff), so a forced pass follows it.
  */
 export function syncNow(force = false): Promise<void> {
-	running ??= syncPass(force).finally(() => {
+	if (running) {
+		if (force) forcedPassQueued = true;
+		return running;
+	}
+	running = syncPass(force).finally(() => {
 		running = null;
+		if (forcedPassQueued) {
+			forcedPassQueued = false;
+			void syncNow(true);
+		}
 	});
 	return running;
 }
@@ -167,10 +179,10 @@ export async function adoptSession(): Promise<void> {
 		const waitingForAuth = entry.status === 'failed' && (entry.lastError ?? '').match(/session|unauthorized|invalid/);
 		// A fresh sign-in is a reason to try at once: a pending record may sit in a long backoff
 		// from failed attempts with the session that has just been replaced.
+		// retryNow returns the whole entry: the new token goes last or the old one comes back.
 		await database.put('outbox', {
-			...entry,
-			authToken: session.token,
-			...(waitingForAuth || entry.status === 'pending' ? retryNow(entry, Date.now()) : {})
+			...(waitingForAuth || entry.status === 'pending' ? retryNow(entry, Date.now()) : entry),
+			authToken: session.token
 		});
 	}
 	// The first call may join a pass that started with the old token; the second sends with ours.
