@@ -44,22 +44,11 @@ export async function saveTemplate(db: Db, staff: StaffPrincipal, key: string, t
  * and the contact limits (who contacted the customer last, what is left, quiet hours).
  */
 export async function composeContext(db: Db, staff: StaffPrincipal, customerId: string, now: Date = new Date()) {
-	const recipient = await repo.findRecipient(db, customerId);
-	if (!recipient) throw notFound('customer_not_found', 'No such customer');
-	const senderRow = await repo.findSender(db, staff.id, staff.storeId);
-	if (!senderRow) throw notFound('staff_not_found', 'No such staff member');
-	const sender = checkSender(senderRow.sender_name, senderRow.sender_icon_url);
-	const eligibility = followUpEligibility(recipient);
-	const vars = varsFor(recipient, senderRow);
+	const base = await recipientContext(db, staff, customerId);
 	const [allowance, last, policy] = await Promise.all([contactAllowance(db, [customerId], now), lastContacts(db, [customerId], now), contactPolicy(db)]);
 	const a = allowance.get(customerId)!;
 	return {
-		// Named on screen so staff see who the message goes to before sending it.
-		recipient: { name: vars.customerName, memberNo: recipient.member_no, lineReachable: eligibility.allowed },
-		eligibility: sender.problem ? { allowed: false, reason: sender.problem } : eligibility,
-		sender: { name: senderRow.sender_name, iconUrl: sender.sender?.iconUrl ?? null, iconDropped: sender.iconDropped },
-		vars,
-		templates: await repo.listTemplates(db),
+		...base,
 		contact: {
 			allowed: a.allowed,
 			reason: a.reason,
@@ -72,6 +61,25 @@ export async function composeContext(db: Db, staff: StaffPrincipal, customerId: 
 			/** Managers and admins may send over the limit with a reason. */
 			canOverride: staff.role !== 'staff'
 		}
+	};
+}
+
+/** Recipient, sender and whether the customer can receive LINE follow-ups at all. */
+async function recipientContext(db: Db, staff: StaffPrincipal, customerId: string) {
+	const recipient = await repo.findRecipient(db, customerId);
+	if (!recipient) throw notFound('customer_not_found', 'No such customer');
+	const senderRow = await repo.findSender(db, staff.id, staff.storeId);
+	if (!senderRow) throw notFound('staff_not_found', 'No such staff member');
+	const sender = checkSender(senderRow.sender_name, senderRow.sender_icon_url);
+	const eligibility = followUpEligibility(recipient);
+	const vars = varsFor(recipient, senderRow);
+	return {
+		// Named on screen so staff see who the message goes to before sending it.
+		recipient: { name: vars.customerName, memberNo: recipient.member_no, lineReachable: eligibility.allowed },
+		eligibility: sender.problem ? { allowed: false, reason: sender.problem } : eligibility,
+		sender: { name: senderRow.sender_name, iconUrl: sender.sender?.iconUrl ?? null, iconDropped: sender.iconDropped },
+		vars,
+		templates: await repo.listTemplates(db)
 	};
 }
 
@@ -191,7 +199,8 @@ async function prepare(db: Db, staff: StaffPrincipal, input: Omit<ComposeInput, 
 	if (input.templateKey && !(await repo.findTemplate(db, input.templateKey))) {
 		throw badRequest('unknown_template', 'No such template', { templateKey: 'unknown' });
 	}
-	const context = await composeContext(db, staff, input.customerId);
+	// the contact limits are decided in the send's transaction, under the customer's lock
+	const context = await recipientContext(db, staff, input.customerId);
 	const senderRow = await repo.findSender(db, staff.id, staff.storeId);
 	const sender = checkSender(senderRow!.sender_name, senderRow!.sender_icon_url);
 	if (!sender.sender) throw badRequest(sender.problem!, 'The staff member\'s LINE sender name is not valid (1–20 characters, not "LINE")');
