@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMessagingClient } from '../../server/integrations/line/client.ts';
 import { contactAllowance } from '../../server/modules/contact/contact.service.ts';
 import { processOutboxBatch } from '../../server/modules/followups/outbox.ts';
+import { handleLineInboxRow } from '../../server/modules/line/line.service.ts';
+import { processInboxBatch } from '../../server/modules/webhooks/inbox.service.ts';
 import { closeLinks } from '../../server/modules/links/links.service.ts';
 import { signSession } from '../../server/modules/staff/tokens.ts';
 import type { Runtime } from '../../server/runtime.ts';
@@ -223,6 +225,28 @@ describe.each(testDbKinds())('contact limits on %s', (kind) => {
 		await db().updateTable('follow_ups').set({ next_attempt_at: jst('2026-03-15T12:00:00') }).where('id', '=', res.body.followUp.id).execute();
 		expect(await processOutboxBatch(db(), client(), { now: () => clock })).toMatchObject({ failed: 1 });
 		expect((await contactAllowance(db(), [bad.id], clock)).get(bad.id)).toMatchObject({ allowed: true });
+	});
+
+	it('answers in a conversation the customer opened are the last contact but never count', async () => {
+		// the conversation routes keep the real clock
+		const c = await reachable();
+		const res = await fetch(`${rt.lineSandbox!.url}/_sandbox/webhook/send`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ type: 'message', userId: c.line_user_id, text: 'サイズの在庫はありますか？', messageType: 'text' })
+		});
+		expect((await res.json()).delivered).toBe(200);
+		await processInboxBatch(db(), { line: handleLineInboxRow });
+		const conversation = await db().selectFrom('conversations').select('id').where('customer_id', '=', c.id).executeTakeFirstOrThrow();
+		for (const text of ['ございます。', 'ほかにもご用意できます。']) {
+			const answer = await call('POST', `/conversations/${conversation.id}/replies`, 'manager', { clientId: randomUUID(), text });
+			expect(answer.status).toBe(201);
+		}
+		clock = new Date();
+		const ctx = (await call('GET', `/followups/compose/${c.id}`, 'sato')).body.contact;
+		expect(ctx.lastContact).toMatchObject({ kind: 'conversation', staffName: '高橋 店長', storeName: '新宿店' });
+		expect(ctx.windows.map((w: Json) => w.used)).toEqual([0, 0]);
+		expect(ctx.allowed).toBe(true);
 	});
 
 	it('two tablets sending to the same customer at the same moment: exactly one goes through', async () => {
