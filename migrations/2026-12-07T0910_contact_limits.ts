@@ -5,6 +5,7 @@
  *   opened (not counted). `at` is when it goes out: the compose time, or the end of the quiet
  *   hours for a scheduled one. A follow-up LINE never accepted (failed / cancelled) is released
  *   and stops counting. A manager's override keeps who and why next to the row (and in audit_log).
+ *   Follow-ups already stored (queued or sent) are recorded, so the limits hold from the first day.
  * - `follow_ups.scheduled_for`: a follow-up composed during quiet hours waits for this time
  *   (its `next_attempt_at` starts there); LINE's 24 h retry window counts from it.
  * Frozen once shipped. Kysely<any> and raw SQL only.
@@ -33,7 +34,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 		);
 		create index contact_log_customer_idx on contact_log (customer_id, at desc) where released_at is null;
 		create unique index contact_log_follow_up_idx on contact_log (follow_up_id) where follow_up_id is not null;
-		alter table follow_ups add column scheduled_for timestamptz`
+		alter table follow_ups add column scheduled_for timestamptz;
+		insert into contact_log (customer_id, staff_id, store_id, kind, counted, follow_up_id, at, composed_at)
+			select customer_id, staff_id, store_id, kind, kind = 'followup', id, coalesce(sent_at, created_at), created_at
+			from follow_ups where status in ('queued', 'sending', 'sent')`
 	);
 }
 

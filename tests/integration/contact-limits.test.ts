@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMessagingClient } from '../../server/integrations/line/client.ts';
-import { contactAllowance } from '../../server/modules/contact/contact.service.ts';
+import { contactAllowance, recordUnrecordedFollowUps } from '../../server/modules/contact/contact.service.ts';
 import { processOutboxBatch } from '../../server/modules/followups/outbox.ts';
 import { handleLineInboxRow } from '../../server/modules/line/line.service.ts';
 import { processInboxBatch } from '../../server/modules/webhooks/inbox.service.ts';
@@ -247,6 +247,18 @@ describe.each(testDbKinds())('contact limits on %s', (kind) => {
 		expect(ctx.lastContact).toMatchObject({ kind: 'conversation', staffName: '高橋 店長', storeName: '新宿店' });
 		expect(ctx.windows.map((w: Json) => w.used)).toEqual([0, 0]);
 		expect(ctx.allowed).toBe(true);
+	});
+
+	it('follow-ups stored outside the send path (demo seed) become counted contacts, once', async () => {
+		clock = jst('2026-04-01T12:00:00');
+		const c = await reachable();
+		const row = { customer_id: c.id, staff_id: ids.sato, store_id: (await db().selectFrom('staff').select('home_store_id').where('id', '=', ids.sato).executeTakeFirstOrThrow()).home_store_id!, body: 'seeded', messages: JSON.stringify([]) };
+		await db().insertInto('follow_ups').values({ ...row, status: 'sent', created_at: jst('2026-03-30T10:00:00'), sent_at: jst('2026-03-30T10:00:05') }).execute();
+		await db().insertInto('follow_ups').values({ ...row, status: 'failed', created_at: jst('2026-03-31T10:00:00') }).execute();
+		expect(await recordUnrecordedFollowUps(db())).toBeGreaterThanOrEqual(1);
+		expect(await recordUnrecordedFollowUps(db())).toBe(0);
+		const a = (await contactAllowance(db(), [c.id], clock)).get(c.id)!;
+		expect(a).toMatchObject({ allowed: false, reason: 'limit_7d', nextAllowedAt: jst('2026-04-06T10:00:05') });
 	});
 
 	it('two tablets sending to the same customer at the same moment: exactly one goes through', async () => {

@@ -94,3 +94,17 @@ export async function listOverrides(db: DbOrTrx, storeId: string | null, limit: 
 	if (storeId) q = q.where('l.store_id', '=', storeId);
 	return q.execute();
 }
+
+/**
+ * Follow-ups written without the send path (the demo seed) become contacts: counted when they
+ * are follow-ups, at their send time. Idempotent (a follow-up already recorded is skipped).
+ */
+export async function recordUnrecordedFollowUps(db: DbOrTrx): Promise<number> {
+	const result = await sql`
+		insert into contact_log (customer_id, staff_id, store_id, kind, counted, follow_up_id, at, composed_at)
+		select f.customer_id, f.staff_id, f.store_id, f.kind, f.kind = 'followup', f.id, coalesce(f.scheduled_for, f.sent_at, f.created_at), f.created_at
+		from follow_ups f
+		where f.status in ('queued', 'sending', 'sent')
+			and not exists (select 1 from contact_log l where l.follow_up_id = f.id)`.execute(db);
+	return Number(result.numAffectedRows ?? 0);
+}

@@ -203,6 +203,11 @@ export async function recordConversationAnswer(trx: DbOrTrx, input: { customerId
 	});
 }
 
+/** Follow-ups stored without the send path (the demo seed) are recorded as contacts. */
+export async function recordUnrecordedFollowUps(db: DbOrTrx): Promise<number> {
+	return repo.recordUnrecordedFollowUps(db);
+}
+
 /** A follow-up LINE never accepted (failed, or cancelled because the customer became unreachable) stops counting. */
 export async function releaseFollowUp(db: DbOrTrx, followUpId: string): Promise<void> {
 	await repo.releaseFollowUp(db, followUpId);
