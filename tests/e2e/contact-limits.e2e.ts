@@ -100,3 +100,30 @@ test('send once → the second send to the same customer is blocked with the rea
 		await putContactSettings(baseURL!, manager, E2E_CONTACT_SETTINGS);
 	}
 });
+
+test('a message composed during quiet hours is scheduled for their end and shown as 予約済み', async ({ page, baseURL }) => {
+	test.setTimeout(120_000);
+	const manager = await managerToken(baseURL!);
+	// quiet hours around the current JST time, whatever the hour the suite runs at
+	const hhmm = (ms: number) => new Date(ms + 9 * 3_600_000).toISOString().slice(11, 16);
+	const end = hhmm(Date.now() + 60 * 60_000);
+	await putContactSettings(baseURL!, manager, { maxPer7Days: 1, maxPer30Days: 4, quietHours: { start: hhmm(Date.now() - 60 * 60_000), end } });
+	try {
+		await enrollAndSignInAsS003(page);
+		const customerId = await reachableMember(page);
+		await page.goto(`/staff/customers/${customerId}/follow-up`);
+		const endLabel = end.replace(/^0/, '');
+		await expect(page.getByTestId('send-scheduled')).toContainText(`今は配信停止時間のため、`);
+		await expect(page.getByTestId('send-scheduled')).toContainText(`${endLabel} に送信します（予約）`);
+		await page.getByRole('button', { name: '入荷のお知らせ' }).click();
+		await page.getByRole('button', { name: /様に予約送信/ }).click();
+		const status = page.getByTestId('followup-status');
+		await expect(status).toHaveAttribute('data-status', 'scheduled');
+		await expect(status).toContainText(`予約済み（`);
+		await expect(status).toContainText(`${endLabel} に送信）`);
+		await expectAccessible(page);
+		await page.screenshot({ path: 'test-results/contact-limits-3-scheduled.png', fullPage: true });
+	} finally {
+		await putContactSettings(baseURL!, manager, E2E_CONTACT_SETTINGS);
+	}
+});
