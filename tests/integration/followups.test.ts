@@ -68,7 +68,7 @@ describe.each(testDbKinds())('LINE follow-ups on %s', (kind) => {
 			products.push(p.id);
 		}
 		await db().insertInto('message_templates').values({ key: 'thanks', title: 'お礼', body: '{customerName}様\n{storeName}の{staffName}です。' }).execute();
-	}, 60_000);
+	}, 180_000);
 	afterAll(async () => {
 		await closeLinks(rt.deps);
 		await rt.lineSandbox?.close();
