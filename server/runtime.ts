@@ -68,6 +68,16 @@ async function openConfiguredDatabase(config: Config, logger: Logger): Promise<D
 	}
 }
 
+/** A full rebuild may take minutes at scale; a stall still ends (the read timeout stays). */
+const MAINTENANCE_TIMEOUTS = { statementMs: 30 * 60_000, queryMs: 31 * 60_000 };
+
+/** The background rebuilds' pool (AppDeps.maintenanceDb): two connections, long timeouts. */
+async function openMaintenanceDatabase(config: Config, handle: DatabaseHandle): Promise<DatabaseHandle> {
+	const { url, timeouts } = config.database;
+	if (!url || handle.kind !== 'postgres') return handle;
+	return openDatabase({ url, poolSize: 2, timeouts: { ...timeouts, ...MAINTENANCE_TIMEOUTS } });
+}
+
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
 	const logger = options.logger ?? createLogger(config.logLevel);
 	const handle = options.handle ?? (await openConfiguredDatabase(config, logger));
@@ -79,7 +89,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 	const conversationEvents = await startConversationEvents(handle, logger);
 	const wake = workerWakeups();
 	const links = createLinkState(handle.db, logger);
-	const deps: AppDeps = { config, db: handle.db, logger, conversationEvents, wake, links, ...composeModules(config) };
+	const maintenance = await openMaintenanceDatabase(config, handle);
+	const deps: AppDeps = { config, db: handle.db, maintenanceDb: maintenance.db, logger, conversationEvents, wake, links, ...composeModules(config) };
 	const extraRoutes = config.sandbox
 		? [
 				{ path: '/sandbox', app: sandboxRoutes(deps, lineSandbox) },
@@ -105,6 +116,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 			await closeLinks(deps);
 			await lineSandbox?.close();
 			await conversationEvents.close();
+			if (maintenance !== handle) await maintenance.close();
 			await handle.close();
 		}
 	};

@@ -10,6 +10,12 @@ import type { Orders } from '../modules/orders/orders.service.ts';
 export interface AppDeps {
 	config: Config;
 	db: Db;
+	/**
+	 * For background rebuilds that legitimately run longer than a request may (a full rollup or
+	 * customer-facts build, the daily affinity refresh at 1,000,000 customers): its own small pool
+	 * with long timeouts on PostgreSQL; the same database as `db` on PGlite.
+	 */
+	maintenanceDb: Db;
 	logger: Logger;
 	/** Live conversation changes from every process (LISTEN/NOTIFY), for the tablets' event streams. */
 	conversationEvents: ConversationEvents;

@@ -41,7 +41,7 @@ describe.each(testDbKinds())('offline profile views audit on %s', (kind) => {
 		token = await sessionFor(db, rt.deps.config.sessionSecret, { id: staff.id, role: 'staff' }, store.id);
 		deviceId = (await db.selectFrom('devices').select('id').executeTakeFirstOrThrow()).id;
 		customers = [(await newCustomer(db)).id, (await newCustomer(db)).id];
-	}, 60_000);
+	}, 180_000);
 	afterAll(async () => rt?.close());
 
 	const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();

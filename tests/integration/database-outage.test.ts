@@ -40,7 +40,7 @@ describe('database unavailable', () => {
 	const app = () => {
 		const config = testConfig();
 		const logger = createLogger('silent');
-		return createApp({ config, db: handle.db, logger, conversationEvents: noEvents, wake: workerWakeups(), links: createLinkState(handle.db, logger), ...composeModules(config) });
+		return createApp({ config, db: handle.db, maintenanceDb: handle.db, logger, conversationEvents: noEvents, wake: workerWakeups(), links: createLinkState(handle.db, logger), ...composeModules(config) });
 	};
 
 	it('answers /healthz 503 within 2 s and the API 503 database_unavailable', async () => {

@@ -70,7 +70,7 @@ describe.each(testDbKinds())('LINE follow-ups on %s', (kind) => {
 		await db().insertInto('message_templates').values({ key: 'thanks', title: 'お礼', body: '{customerName}様\n{storeName}の{staffName}です。' }).execute();
 		// these tests send many follow-ups to one customer at any hour: contact limits are tested in contact-limits.test.ts
 		expect((await call('PUT', '/contact/settings', 'manager', { maxPer7Days: 100, maxPer30Days: 100, quietHours: null })).status).toBe(200);
-	}, 60_000);
+	}, 180_000);
 	afterAll(async () => {
 		await closeLinks(rt.deps);
 		await rt.lineSandbox?.close();

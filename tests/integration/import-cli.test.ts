@@ -64,4 +64,4 @@ describe.each(testDbKinds())('npm run import on %s', (kind) => {
 		expect(r.code).toBe(0);
 		expect(JSON.parse(r.stdout.trim())).toMatchObject({ kind: 'products', rowsOk: 3, rowsBad: 0, counts: { products_new: 3 } });
 	});
-});
+}, 240_000); // each test spawns the CLI, which on PGlite first creates and migrates the database: slow on a loaded 2-core machine

@@ -60,7 +60,7 @@ describe.each(testDbKinds())('reports on %s', (kind) => {
 		cu.c10 = await newCustomer(db, { home_store_id: 'a', created_at: created, merged_into: cu.c8.id });
 		await seedFunnelAndSales(db);
 		await seedPurchases(db);
-	}, 60_000);
+	}, 180_000);
 	afterAll(async () => rt?.close());
 
 	/** Follow-ups, links, clicks and attributions (no purchases of known customers: KPIs stay separate). */

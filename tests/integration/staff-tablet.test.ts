@@ -67,7 +67,7 @@ describe.each(testDbKinds())('staff tablet API on %s', (kind) => {
 			expect(s.status).toBe(201);
 			tokens[who] = s.body.token;
 		}
-	}, 60_000);
+	}, 180_000);
 	afterAll(async () => rt?.close());
 	// every request here comes from one address; the enrollment limits have their own suite
 	beforeEach(async () => {
@@ -307,7 +307,7 @@ describe.each(testDbKinds())('staff tablet API on %s', (kind) => {
 				] });
 			}
 			await refreshProductAffinities(db);
-		}, 60_000);
+		}, 180_000);
 
 		it('searches by kana (hiragana typed), name, phone last 4 and member number', async () => {
 			const auth = bearer('staffA');

@@ -10,9 +10,9 @@ export function affinityRefreshWorker(deps: AppDeps): WorkerSpec {
 		name: 'product-affinities',
 		idleMs: 60 * 60 * 1000,
 		tick: async () => {
-			const last = await lastAffinityRefresh(deps.db);
+			const last = await lastAffinityRefresh(deps.maintenanceDb);
 			if (last && Date.now() - last.getTime() < DAY_MS) return 0;
-			const rows = await refreshProductAffinities(deps.db);
+			const rows = await refreshProductAffinities(deps.maintenanceDb);
 			if (rows >= 0) deps.logger.info({ rows }, 'product affinities refreshed');
 			// always sleep afterwards: the next check is an hour away
 			return 0;

@@ -181,8 +181,7 @@ export async function adoptSession(): Promise<void> {
 		// from failed attempts with the session that has just been replaced.
 		// retryNow returns the whole entry: the new token goes last or the old one comes back.
 		await database.put('outbox', {
-			...entry,
-			...(waitingForAuth || entry.status === 'pending' ? retryNow(entry, Date.now()) : {}),
+			...(waitingForAuth || entry.status === 'pending' ? retryNow(entry, Date.now()) : entry),
 			authToken: session.token
 		});
 	}
