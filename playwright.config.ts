@@ -25,6 +25,7 @@ export default defineConfig({
 	retries: 0,
 	timeout: 60_000,
 	reporter: [['list']],
+	globalSetup: './tests/e2e/setup.ts',
 	globalTeardown: './tests/e2e/teardown.ts',
 	use: {
 		baseURL: `http://127.0.0.1:${PORT}`,

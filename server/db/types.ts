@@ -81,6 +81,23 @@ export interface ConsultationsTable {
 	created_at: GeneratedTimestamp;
 }
 
+export interface ContactLogTable {
+	id: Generated<number>;
+	customer_id: string;
+	staff_id: string;
+	store_id: string;
+	channel: Generated<string>;
+	kind: string;
+	counted: boolean;
+	follow_up_id: string | null;
+	at: Timestamp;
+	composed_at: Timestamp;
+	override_by: string | null;
+	override_reason: string | null;
+	released_at: Timestamp | null;
+	created_at: GeneratedTimestamp;
+}
+
 export interface ConversationHandoversTable {
 	id: Generated<number>;
 	conversation_id: string;
@@ -261,6 +278,7 @@ export interface FollowUpsTable {
 	created_at: GeneratedTimestamp;
 	sent_at: Timestamp | null;
 	kind: Generated<string>;
+	scheduled_for: Timestamp | null;
 }
 
 /** Channel-wide LINE push budget per wall-clock second, shared by all outbox workers. */
@@ -497,6 +515,7 @@ export interface Database {
 	audit_log: AuditLogTable;
 	brand_settings: BrandSettingsTable;
 	consultations: ConsultationsTable;
+	contact_log: ContactLogTable;
 	conversation_handovers: ConversationHandoversTable;
 	conversation_messages: ConversationMessagesTable;
 	conversations: ConversationsTable;

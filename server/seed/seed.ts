@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import type { Db, DbOrTrx } from '../db/index.ts';
 import type { Logger } from '../logger.ts';
+import { recordUnrecordedFollowUps } from '../modules/contact/contact.service.ts';
 import { hashPin } from '../modules/staff/pin.ts';
 import { CUSTOMER_STATES, DEFAULT_DORMANT_DAYS, customerState, type CustomerState } from '../modules/customers/state.ts';
 import { DEMO_PIN } from './fixtures.ts';
@@ -114,6 +115,9 @@ export async function writeDemoData(trx: DbOrTrx, data: DemoData, pinHash: strin
 		progress(`${table} (${rows.length})`);
 		await insertRows(trx, table, rows);
 	}
+	// the seeded follow-ups are the customers' contact history (contact limits, last contact)
+	progress('contact_log');
+	await recordUnrecordedFollowUps(trx);
 	await syncMemberNumbers(trx);
 }
 

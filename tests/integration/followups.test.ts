@@ -68,6 +68,8 @@ describe.each(testDbKinds())('LINE follow-ups on %s', (kind) => {
 			products.push(p.id);
 		}
 		await db().insertInto('message_templates').values({ key: 'thanks', title: 'お礼', body: '{customerName}様\n{storeName}の{staffName}です。' }).execute();
+		// these tests send many follow-ups to one customer at any hour: contact limits are tested in contact-limits.test.ts
+		expect((await call('PUT', '/contact/settings', 'manager', { maxPer7Days: 100, maxPer30Days: 100, quietHours: null })).status).toBe(200);
 	}, 180_000);
 	afterAll(async () => {
 		await closeLinks(rt.deps);

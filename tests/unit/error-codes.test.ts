@@ -32,6 +32,8 @@ const COMPUTED_SITES: Record<string, string[]> = {
 	// a conversation answer to a customer who cannot receive it (conversations.service blockReason)
 	'conflict(`recipient_${blocked}`': ['recipient_blocked', 'recipient_merged'],
 	'badRequest(sender.problem!': ['sender_name_empty', 'sender_name_too_long', 'sender_name_reserved'],
+	// a follow-up over the contact limit (contact.service reserveFollowUp): the full window
+	'conflict(`contact_limit_${d.over!}`': ['contact_limit_7d', 'contact_limit_30d'],
 	// the Shopify webhook reader's reasons (server/integrations/shopify/webhook.ts)
 	'unauthorized(read.reason': ['invalid_signature'],
 	'badRequest(read.reason': ['missing_header', 'unknown_topic', 'malformed_json'],

@@ -52,6 +52,26 @@ export async function listSecurityEvents(
 	};
 }
 
+/**
+ * A manager sent a message over a customer's contact limit (contact.service): who, from which
+ * tablet, to whom, why, and which limit was passed. Written in the send's transaction.
+ */
+export async function recordContactOverride(
+	db: DbOrTrx,
+	actor: StaffPrincipal,
+	event: { customerId: string; followUpId: string; reason: string; window: string; used: number; max: number }
+): Promise<void> {
+	await insertAuditEntries(db, [
+		{
+			actorStaffId: actor.id,
+			deviceId: actor.deviceId,
+			action: 'contact.override',
+			customerId: event.customerId,
+			details: { storeId: actor.storeId, followUpId: event.followUpId, reason: event.reason, window: event.window, used: event.used, max: event.max }
+		}
+	]);
+}
+
 export async function recordCustomerAccess(
 	db: DbOrTrx,
 	actor: StaffPrincipal,

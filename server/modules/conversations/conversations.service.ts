@@ -13,6 +13,7 @@ import type { Logger } from '../../logger.ts';
 import { displayNameOf, markAsRead, readQuota, replyWithToken, type ConversationApiClient } from '../../integrations/line/conversation-api.ts';
 import type { InboundContent } from '../../integrations/line/message-content.ts';
 import { recordCustomerAccess } from '../audit/audit.service.ts';
+import { recordConversationAnswer } from '../contact/contact.service.ts';
 import {
 	lastFollowUpSender,
 	productCard,
@@ -339,6 +340,8 @@ export async function reply(ctx: ConversationContext, staff: StaffPrincipal, con
 	const id = await ctx.db.transaction().execute(async (trx) => {
 		const inserted = await repo.insertOutbound(trx, { conversationId: c.id, clientId: input.clientId, staffId: staff.id, storeId: staff.storeId, text: rendered, messages, at: now });
 		if (inserted !== null) await createLinks(trx, links);
+		// a service reply: shown as the customer's last contact, never counted against the contact limits
+		if (inserted !== null && c.customer_id) await recordConversationAnswer(trx, { customerId: c.customer_id, staffId: staff.id, storeId: staff.storeId, at: now });
 		return inserted;
 	});
 	if (id === null) {

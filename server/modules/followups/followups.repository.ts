@@ -97,13 +97,15 @@ export interface NewFollowUp {
 	template_key: string | null;
 	body: string;
 	messages: unknown[];
+	/** Composed during quiet hours: not pushed before this time. */
+	scheduled_for?: Date | null;
 }
 
 /** Inserts once per id (the client's idempotency key); false when that id already exists. */
 export async function insertFollowUp(db: DbOrTrx, f: NewFollowUp): Promise<boolean> {
 	const row = await db
 		.insertInto('follow_ups')
-		.values({ ...f, messages: JSON.stringify(f.messages) })
+		.values({ ...f, messages: JSON.stringify(f.messages), ...(f.scheduled_for ? { next_attempt_at: f.scheduled_for } : {}) })
 		.onConflict((oc) => oc.column('id').doNothing())
 		.returning('id')
 		.executeTakeFirst();
@@ -113,7 +115,7 @@ export async function insertFollowUp(db: DbOrTrx, f: NewFollowUp): Promise<boole
 export async function findFollowUp(db: DbOrTrx, id: string) {
 	return db
 		.selectFrom('follow_ups')
-		.select(['id', 'customer_id', 'staff_id', 'store_id', 'status', 'attempts', 'failure_reason', 'created_at', 'sent_at', 'messages', 'body'])
+		.select(['id', 'customer_id', 'staff_id', 'store_id', 'status', 'attempts', 'failure_reason', 'created_at', 'sent_at', 'scheduled_for', 'messages', 'body'])
 		.where('id', '=', id)
 		.executeTakeFirst();
 }
@@ -126,6 +128,7 @@ export interface ClaimedFollowUp {
 	retry_key: string;
 	attempts: number;
 	created_at: Date;
+	scheduled_for: Date | null;
 	line_user_id: string | null;
 	line_friend: boolean;
 	line_blocked_at: Date | null;
@@ -139,13 +142,13 @@ export interface ClaimedFollowUp {
  * workers never take the same row, and a lease (`locked_until`) so a crashed worker's rows
  * come back. A row still 'sending' after its lease is reclaimed; its retry key stays the same.
  */
-export async function claimDue(db: DbOrTrx, limit: number, leaseSeconds: number): Promise<ClaimedFollowUp[]> {
+export async function claimDue(db: DbOrTrx, limit: number, leaseSeconds: number, dueAt: Date | null = null): Promise<ClaimedFollowUp[]> {
 	if (limit <= 0) return [];
 	const result = await sql<ClaimedFollowUp>`
 		with due as (
 			select id from follow_ups
 			where status in ('queued', 'sending')
-				and next_attempt_at <= now()
+				and next_attempt_at <= coalesce(${dueAt}::timestamptz, now())
 				and (locked_until is null or locked_until < now())
 			order by next_attempt_at
 			limit ${limit}
@@ -155,7 +158,7 @@ export async function claimDue(db: DbOrTrx, limit: number, leaseSeconds: number)
 		set status = 'sending', attempts = f.attempts + 1, locked_until = now() + make_interval(secs => ${leaseSeconds})
 		from due, customers c
 		where f.id = due.id and c.id = f.customer_id
-		returning f.id, f.messages, f.retry_key, f.attempts, f.created_at, f.kind,
+		returning f.id, f.messages, f.retry_key, f.attempts, f.created_at, f.scheduled_for, f.kind,
 			c.line_user_id, c.line_friend, c.line_blocked_at, c.consent_messages, c.merged_into`.execute(db);
 	return result.rows;
 }
@@ -219,8 +222,8 @@ export async function pruneBudget(db: DbOrTrx, slotMs: number): Promise<void> {
 	await sql`delete from followup_push_budget where second < floor(extract(epoch from clock_timestamp()) * 1000 / ${slotMs})::bigint - 600`.execute(db);
 }
 
-/** Blocked: nothing queued for this customer may go out. Returns how many were cancelled. */
-export async function cancelQueuedFollowUps(trx: Trx, customerId: string): Promise<number> {
+/** Blocked: nothing queued for this customer may go out. Returns the cancelled ids. */
+export async function cancelQueuedFollowUps(trx: Trx, customerId: string): Promise<string[]> {
 	const rows = await trx
 		.updateTable('follow_ups')
 		.set({ status: 'cancelled', failure_reason: 'blocked' })
@@ -228,5 +231,5 @@ export async function cancelQueuedFollowUps(trx: Trx, customerId: string): Promi
 		.where('status', 'in', ['queued'])
 		.returning('id')
 		.execute();
-	return rows.length;
+	return rows.map((r) => r.id);
 }

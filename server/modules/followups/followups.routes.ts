@@ -19,7 +19,12 @@ const ComposeBody = v.object({
 		v.maxLength(MAX_PRODUCTS, `At most ${MAX_PRODUCTS} products`)
 	)
 });
-const QueueBody = v.object({ ...ComposeBody.entries, id: v.optional(Uuid) });
+const QueueBody = v.object({
+	...ComposeBody.entries,
+	id: v.optional(Uuid),
+	/** A manager's override of the contact limit; the reason is checked in the service (400 override_reason_required). */
+	override: v.optional(v.nullable(v.object({ reason: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(500, 'At most 500 characters')))) })))
+});
 const TemplateBody = v.object({
 	title: v.pipe(v.string(), v.trim(), v.minLength(1, 'Required'), v.maxLength(40, 'At most 40 characters')),
 	body: v.pipe(v.string(), v.trim(), v.minLength(1, 'Required'), v.maxLength(2000, 'At most 2000 characters'))
@@ -30,6 +35,7 @@ const CustomerParam = v.object({ customerId: Uuid });
 
 export function followUpRoutes(deps: AppDeps) {
 	const base = deps.config.publicBaseUrl;
+	const now = () => (deps.now ? deps.now() : new Date());
 	return new Hono<AppEnv>()
 		.get('/templates', requireStaff(deps), async (c) => c.json({ templates: await service.listTemplates(deps.db) }))
 		.put('/templates/:key', requireStaff(deps, MANAGERS), validate('param', KeyParam), validate('json', TemplateBody), async (c) => {
@@ -38,13 +44,13 @@ export function followUpRoutes(deps: AppDeps) {
 			return c.json({ template });
 		})
 		.get('/compose/:customerId', requireStaff(deps), validate('param', CustomerParam), async (c) =>
-			c.json(await service.composeContext(deps.db, c.get('staff'), c.req.valid('param').customerId))
+			c.json(await service.composeContext(deps.db, c.get('staff'), c.req.valid('param').customerId, now()))
 		)
 		.post('/preview', requireStaff(deps), validate('json', ComposeBody), async (c) =>
 			c.json(await service.preview(deps.db, c.get('staff'), c.req.valid('json'), base))
 		)
 		.post('/', requireStaff(deps), validate('json', QueueBody), async (c) => {
-			const result = await service.queueFollowUp(deps.db, c.get('staff'), c.req.valid('json'), base, deps.wake.outbox);
+			const result = await service.queueFollowUp(deps.db, c.get('staff'), c.req.valid('json'), base, deps.wake.outbox, now());
 			return c.json({ followUp: result.followUp }, result.created ? 201 : 200);
 		})
 		.get('/:id', requireStaff(deps), validate('param', IdParam), async (c) =>

@@ -8,6 +8,7 @@ import { badRequest, conflict, forbidden, notFound } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import { recordCustomerAccess } from '../audit/audit.service.ts';
 import { homeStoreOf } from '../staff/staff.service.ts';
+import { checkOverride, contactAllowance, contactPolicy, lastContacts, recordFollowUp, releaseFollowUp, reserveFollowUp, type OverrideRequest } from '../contact/contact.service.ts';
 import { createLinks, mintLinkCode, trackedLinkUrl, type NewTrackedLink } from '../links/links.service.ts';
 import * as repo from './followups.repository.ts';
 import {
@@ -26,6 +27,8 @@ export interface ComposeInput {
 	templateKey?: string | null;
 	text: string;
 	productIds: number[];
+	/** A manager sending over the contact limit, with why (audited). */
+	override?: OverrideRequest | null;
 }
 
 export async function listTemplates(db: Db) {
@@ -36,8 +39,33 @@ export async function saveTemplate(db: Db, staff: StaffPrincipal, key: string, t
 	return repo.upsertTemplate(db, key, title, body, staff.id);
 }
 
-/** Everything the compose screen needs: may we send, as whom, to whom, with which templates. */
-export async function composeContext(db: Db, staff: StaffPrincipal, customerId: string) {
+/**
+ * Everything the compose screen needs: may we send, as whom, to whom, with which templates,
+ * and the contact limits (who contacted the customer last, what is left, quiet hours).
+ */
+export async function composeContext(db: Db, staff: StaffPrincipal, customerId: string, now: Date = new Date()) {
+	const base = await recipientContext(db, staff, customerId);
+	const [allowance, last, policy] = await Promise.all([contactAllowance(db, [customerId], now), lastContacts(db, [customerId], now), contactPolicy(db)]);
+	const a = allowance.get(customerId)!;
+	return {
+		...base,
+		contact: {
+			allowed: a.allowed,
+			reason: a.reason,
+			sendAt: a.sendAt.toISOString(),
+			scheduled: a.scheduled,
+			nextAllowedAt: a.nextAllowedAt?.toISOString() ?? null,
+			windows: a.windows,
+			lastContact: last.get(customerId) ?? null,
+			quietHours: policy.quietHours,
+			/** Managers and admins may send over the limit with a reason. */
+			canOverride: staff.role !== 'staff'
+		}
+	};
+}
+
+/** Recipient, sender and whether the customer can receive LINE follow-ups at all. */
+async function recipientContext(db: Db, staff: StaffPrincipal, customerId: string) {
 	const recipient = await repo.findRecipient(db, customerId);
 	if (!recipient) throw notFound('customer_not_found', 'No such customer');
 	const senderRow = await repo.findSender(db, staff.id, staff.storeId);
@@ -64,15 +92,28 @@ export async function preview(db: Db, staff: StaffPrincipal, input: Omit<Compose
 
 /**
  * Queues a follow-up. Idempotent on `input.id` (the tablet's key), so a retried request never
- * queues twice. Refused (409) when the customer may not be messaged. `wakeOutbox` pokes the
- * push worker (`deps.wake.outbox`).
+ * queues twice. Refused (409) when the customer may not be messaged, or (409 contact_limit_*)
+ * when the contact limits are used up — unless a manager overrides with a reason. Composed in
+ * quiet hours, it is scheduled for their end (`scheduledFor`). The limit check, the follow-up
+ * and its contact record are one transaction under the customer's contact lock. `wakeOutbox`
+ * pokes the push worker (`deps.wake.outbox`).
  */
-export async function queueFollowUp(db: Db, staff: StaffPrincipal, input: ComposeInput, publicBaseUrl: string, wakeOutbox: () => void) {
+export async function queueFollowUp(
+	db: Db,
+	staff: StaffPrincipal,
+	input: ComposeInput,
+	publicBaseUrl: string,
+	wakeOutbox: () => void,
+	now: Date = new Date()
+) {
+	const overrideReason = checkOverride(staff, input.override);
 	const prepared = await prepare(db, staff, input);
+	const id = input.id ?? randomUUID();
+	const existing = await repo.findFollowUp(db, id);
+	if (existing) return answerExisting(existing, staff, input);
 	if (!prepared.eligibility.allowed) {
 		throw conflict(`not_allowed_${prepared.eligibility.reason}`, `This customer cannot receive LINE follow-ups (${prepared.eligibility.reason})`);
 	}
-	const id = input.id ?? randomUUID();
 	const links: NewTrackedLink[] = prepared.products.map((p) => ({
 		code: mintLinkCode(),
 		follow_up_id: id,
@@ -84,7 +125,10 @@ export async function queueFollowUp(db: Db, staff: StaffPrincipal, input: Compos
 	}));
 	const cards = prepared.products.map((p, i) => card(p, trackedLinkUrl(publicBaseUrl, links[i].code)));
 	const messages = buildLineMessages(prepared.text, prepared.sender, cards);
+	const contact = { customerId: input.customerId, staff, followUpId: id, now, overrideReason };
 	const created = await db.transaction().execute(async (trx) => {
+		const reservation = await reserveFollowUp(trx, contact, async () => (await repo.findFollowUp(trx, id)) !== undefined);
+		if (!reservation) return false;
 		const inserted = await repo.insertFollowUp(trx, {
 			id,
 			customer_id: input.customerId,
@@ -92,18 +136,27 @@ export async function queueFollowUp(db: Db, staff: StaffPrincipal, input: Compos
 			store_id: staff.storeId,
 			template_key: input.templateKey ?? null,
 			body: prepared.text,
-			messages
+			messages,
+			scheduled_for: reservation.scheduled ? reservation.sendAt : null
 		});
-		if (inserted) await createLinks(trx, links);
-		return inserted;
+		if (!inserted) return false;
+		await recordFollowUp(trx, contact, reservation);
+		await createLinks(trx, links);
+		return true;
 	});
 	const row = await repo.findFollowUp(db, id);
 	if (!row) throw notFound('follow_up_not_found', 'No such follow-up');
-	if (!created && (row.customer_id !== input.customerId || row.staff_id !== staff.id)) {
+	if (!created) return answerExisting(row, staff, input);
+	wakeOutbox();
+	return { created, followUp: publicFollowUp(row) };
+}
+
+/** A replay of a stored id: the first answer again, or 409 when the id is someone else's. */
+function answerExisting(row: NonNullable<Awaited<ReturnType<typeof repo.findFollowUp>>>, staff: StaffPrincipal, input: ComposeInput) {
+	if (row.customer_id !== input.customerId || row.staff_id !== staff.id) {
 		throw conflict('id_in_use', 'This id belongs to another follow-up');
 	}
-	if (created) wakeOutbox();
-	return { created, followUp: publicFollowUp(row) };
+	return { created: false, followUp: publicFollowUp(row) };
 }
 
 /**
@@ -133,6 +186,8 @@ function publicFollowUp(row: NonNullable<Awaited<ReturnType<typeof repo.findFoll
 		failureReason: row.failure_reason,
 		createdAt: new Date(row.created_at).toISOString(),
 		sentAt: row.sent_at ? new Date(row.sent_at).toISOString() : null,
+		/** Composed during quiet hours: goes out at this time (予約済み until then). */
+		scheduledFor: row.scheduled_for ? new Date(row.scheduled_for).toISOString() : null,
 		body: row.body,
 		messages: row.messages as unknown[]
 	};
@@ -144,7 +199,8 @@ async function prepare(db: Db, staff: StaffPrincipal, input: Omit<ComposeInput, 
 	if (input.templateKey && !(await repo.findTemplate(db, input.templateKey))) {
 		throw badRequest('unknown_template', 'No such template', { templateKey: 'unknown' });
 	}
-	const context = await composeContext(db, staff, input.customerId);
+	// the contact limits are decided in the send's transaction, under the customer's lock
+	const context = await recipientContext(db, staff, input.customerId);
 	const senderRow = await repo.findSender(db, staff.id, staff.storeId);
 	const sender = checkSender(senderRow!.sender_name, senderRow!.sender_icon_url);
 	if (!sender.sender) throw badRequest(sender.problem!, 'The staff member\'s LINE sender name is not valid (1–20 characters, not "LINE")');
@@ -223,5 +279,7 @@ export { card as productCard };
  * may go out. Runs in the caller's transaction; returns how many were cancelled.
  */
 export async function cancelQueuedForBlocked(trx: Trx, customerId: string): Promise<number> {
-	return repo.cancelQueuedFollowUps(trx, customerId);
+	const ids = await repo.cancelQueuedFollowUps(trx, customerId);
+	for (const id of ids) await releaseFollowUp(trx, id);
+	return ids.length;
 }

@@ -15,6 +15,7 @@ import type { Logger } from '../../logger.ts';
 import { createMessagingClient } from '../../integrations/line/client.ts';
 import { backoffMs, classifyPushError, RETRY_WINDOW_MS, type Outcome } from './delivery.ts';
 import { followUpEligibility } from './messages.ts';
+import { releaseFollowUp } from '../contact/contact.service.ts';
 import * as repo from './followups.repository.ts';
 
 export interface OutboxOptions {
@@ -26,6 +27,8 @@ export interface OutboxOptions {
 	pushTimeoutMs?: number;
 	idleMs?: number;
 	logger?: Logger;
+	/** The clock deciding what is due (tests move it past the quiet hours); the database's now() when absent. */
+	now?: () => Date;
 }
 
 export const OUTBOX_DEFAULTS = { ratePerSecond: 1800, batchSize: 100, leaseSeconds: 60, pushTimeoutMs: 15_000, idleMs: 500 } as const;
@@ -52,14 +55,14 @@ export async function processOutboxBatch(db: Db, client: PushClient, options: Ou
 		result.throttled = true;
 		return result;
 	}
-	const rows = await repo.claimDue(db, granted, o.leaseSeconds);
+	const rows = await repo.claimDue(db, granted, o.leaseSeconds, o.now ? o.now() : null);
 	result.claimed = rows.length;
 	// An idle or nearly idle tick must not hold the channel's slot budget it did not use: other
 	// processes (and this one's next tick) would be throttled for nothing.
 	await repo.releaseBudget(db, slot, granted - rows.length);
 	await Promise.all(
 		rows.map(async (row) => {
-			const outcome = await deliver(client, row, o.pushTimeoutMs);
+			const outcome = await deliver(client, row, o.pushTimeoutMs, o.now ? o.now().getTime() : Date.now());
 			await record(db, row, outcome, result);
 			if (outcome.kind !== 'sent' && o.logger) o.logger.warn({ followUpId: row.id, outcome: outcome.kind, reason: outcome.reason }, 'follow-up not sent');
 		})
@@ -67,11 +70,12 @@ export async function processOutboxBatch(db: Db, client: PushClient, options: Ou
 	return result;
 }
 
-async function deliver(client: PushClient, row: repo.ClaimedFollowUp, timeoutMs: number): Promise<Outcome | { kind: 'cancelled'; reason: string }> {
+async function deliver(client: PushClient, row: repo.ClaimedFollowUp, timeoutMs: number, nowMs: number): Promise<Outcome | { kind: 'cancelled'; reason: string }> {
 	// An answer to the customer's own message is a service reply: no marketing consent needed.
 	const eligibility = followUpEligibility(row.kind === 'conversation' ? { ...row, consent_messages: true } : row);
 	if (!eligibility.allowed) return { kind: 'cancelled', reason: eligibility.reason! };
-	if (Date.now() - new Date(row.created_at).getTime() > RETRY_WINDOW_MS) {
+	// LINE keeps a retry key 24 h from the first request: a scheduled follow-up's first is at its time
+	if (nowMs - new Date(row.scheduled_for ?? row.created_at).getTime() > RETRY_WINDOW_MS) {
 		return { kind: 'failed', reason: 'retry_window_expired: not accepted by LINE within 24 hours' };
 	}
 	const messages = (typeof row.messages === 'string' ? JSON.parse(row.messages) : row.messages) as messagingApi.Message[];
@@ -96,11 +100,16 @@ async function record(db: Db, row: repo.ClaimedFollowUp, outcome: Outcome | { ki
 			result.retried++;
 			return repo.markRetry(db, row.id, backoffMs(row.attempts), outcome.reason);
 		case 'failed':
-			result.failed++;
-			return repo.markFinal(db, row.id, 'failed', outcome.reason);
-		case 'cancelled':
-			result.cancelled++;
-			return repo.markFinal(db, row.id, 'cancelled', outcome.reason);
+		case 'cancelled': {
+			if (outcome.kind === 'failed') result.failed++;
+			else result.cancelled++;
+			// never reached the customer: it stops counting against the contact limits
+			const status = outcome.kind;
+			return db.transaction().execute(async (trx) => {
+				await repo.markFinal(trx, row.id, status, outcome.reason);
+				await releaseFollowUp(trx, row.id);
+			});
+		}
 	}
 }
 
