@@ -320,3 +320,13 @@ export async function ownerChanges(db: Db, actor: StaffPrincipal, filter: { cust
 		}))
 	};
 }
+
+/** Demo data (server/seed/books.ts): gives customers to staff, audited with reason 'seed'. */
+export async function seedOwners(trx: Trx, books: Array<{ staffId: string; customerIds: string[] }>): Promise<number> {
+	let changed = 0;
+	for (const book of books) {
+		const rows = await lockCustomerOwnership(trx, book.customerIds);
+		changed += await applyMoves(trx, [{ customers: rows, to: book.staffId }], { actorStaffId: null, reason: 'seed', note: null });
+	}
+	return changed;
+}
