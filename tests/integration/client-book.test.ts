@@ -23,7 +23,7 @@ import { shopifyInboxHandler } from '../../server/modules/webhooks/shopify.handl
 import type { Runtime } from '../../server/runtime.ts';
 import { buildOrderPayload, shopifyHeaders, shopifyJson } from '../../server/sandbox/shopify.ts';
 import { testDbKinds } from '../helpers/db.ts';
-import { daysAgo, newCustomer, newEcOrder, newProduct, newStaff, newStore, newStorePurchase } from '../helpers/factories.ts';
+import { daysAgo, newConsultation, newCustomer, newEcOrder, newProduct, newStaff, newStore, newStorePurchase } from '../helpers/factories.ts';
 import { createTestRuntime, testConfig, testOrders } from '../helpers/runtime.ts';
 
 type Json = Record<string, any>;
@@ -299,8 +299,8 @@ describe.each(testDbKinds())('client book on %s', (kind) => {
 			await newStorePurchase(db(), { storeId: S, customerId: ids.dormant, at: daysAgo(300), lines: line(10_000) });
 			await mk('none', { line_user_id: lineId(), line_friend: false, consent_messages: true });
 			// contacts: a consultation by b (3 days ago) on store2, a follow-up-free rest
-			await db().insertInto('consultations').values({ id: randomUUID(), customer_id: ids.store2, store_id: S, staff_id: staff.b.id, occurred_at: daysAgo(3) }).execute();
-			await db().insertInto('consultations').values({ id: randomUUID(), customer_id: ids.cross, store_id: S, staff_id: staff.c.id, occurred_at: daysAgo(30) }).execute();
+			await newConsultation(db(), { customerId: ids.store2, storeId: S, staffId: staff.b.id, at: daysAgo(3) });
+			await newConsultation(db(), { customerId: ids.cross, storeId: S, staffId: staff.c.id, at: daysAgo(30) });
 			await call('POST', '/client-book/assign', 'm', { customerIds: Object.values(ids), toStaffId: owner.id });
 		});
 
