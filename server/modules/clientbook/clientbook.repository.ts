@@ -204,6 +204,19 @@ export async function bookPage(db: DbOrTrx, q: BookQuery): Promise<BookRow[]> {
 	const dir = sql.raw(q.dir);
 	if (q.after) where.push(sql`(${sort.expr}, g.id) ${cmp} (${q.after.key}::${sql.raw(sort.cast)}, ${q.after.id}::uuid)`);
 
+	// the last contact is looked up for every customer of the book only when the page sorts by it;
+	// otherwise for the rows of the page alone
+	const early = q.sort === 'last_contact';
+	const contact = (id: RawBuilder<unknown>) => sql`
+			left join lateral (
+				select x.at, x.kind, x.staff_id from (
+					(select k.occurred_at as at, 'consultation' as kind, k.staff_id from consultations k
+						where k.customer_id = ${id} order by k.occurred_at desc limit 1)
+					union all
+					(select coalesce(u.sent_at, u.created_at), 'follow_up', u.staff_id from follow_ups u
+						where u.customer_id = ${id} and u.status <> 'cancelled' and u.status <> 'failed' order by u.created_at desc limit 1)
+				) as x order by x.at desc limit 1
+			) lc on true`;
 	const { rows } = await sql<BookRow>`
 		with book as (
 			select c.id, c.member_no, c.family_name, c.given_name, c.family_kana, c.given_kana, c.birthday::text as birthday,
@@ -214,7 +227,7 @@ export async function bookPage(db: DbOrTrx, q: BookQuery): Promise<BookRow[]> {
 		f as (
 			select b.*, coalesce(sp.n, 0) as store_n, coalesce(sp.yen, 0) as store_yen, sp.last_at as last_store_at,
 				coalesce(eo.n, 0) as ec_n, coalesce(eo.yen, 0) as ec_yen, eo.last_at as last_ec_at,
-				lc.at as contact_at, lc.kind as contact_kind, lc.staff_id as contact_staff_id
+				${early ? sql`lc.at as contact_at, lc.kind as contact_kind, lc.staff_id as contact_staff_id` : sql`null::timestamptz as contact_at, null::text as contact_kind, null::uuid as contact_staff_id`}
 			from book b
 			left join lateral (
 				select count(*) filter (where p.kind = 'sale')::int as n, sum(p.total_yen)::bigint as yen,
@@ -228,15 +241,7 @@ export async function bookPage(db: DbOrTrx, q: BookQuery): Promise<BookRow[]> {
 					max(o.ordered_at) as last_at
 				from ec_orders o where o.customer_id = b.id and o.status = 'open'
 			) eo on true
-			left join lateral (
-				select x.at, x.kind, x.staff_id from (
-					(select k.occurred_at as at, 'consultation' as kind, k.staff_id from consultations k
-						where k.customer_id = b.id order by k.occurred_at desc limit 1)
-					union all
-					(select coalesce(u.sent_at, u.created_at), 'follow_up', u.staff_id from follow_ups u
-						where u.customer_id = b.id and u.status <> 'cancelled' and u.status <> 'failed' order by u.created_at desc limit 1)
-				) as x order by x.at desc limit 1
-			) lc on true
+			${early ? contact(sql`b.id`) : sql``}
 		),
 		g as (
 			select f.*, (f.store_yen + f.ec_yen)::bigint as ltv, greatest(f.last_store_at, f.last_ec_at) as last_purchase_at,
@@ -249,16 +254,23 @@ export async function bookPage(db: DbOrTrx, q: BookQuery): Promise<BookRow[]> {
 					else 'ec_only'
 				end as state
 			from f
+		),
+		page as (
+			select g.*, (${sort.expr})::text as sort_key, ${sort.expr} as sort_value
+			from g
+			where ${sql.join(where, sql` and `)}
+			order by ${sort.expr} ${dir}, g.id ${dir}
+			limit ${q.limit}
 		)
-		select g.id, g.member_no, g.family_name, g.given_name, g.family_kana, g.given_kana, g.birthday, g.home_store_id,
-			g.owner_staff_id, o.display_name as owner_name, g.line_linked, g.reachable, g.ltv::text as ltv,
-			g.last_purchase_at, g.last_store_at, g.last_ec_at, g.state, g.contact_at, g.contact_kind,
-			s.display_name as contact_staff_name, (${sort.expr})::text as sort_key
-		from g
-		left join staff s on s.id = g.contact_staff_id
-		left join staff o on o.id = g.owner_staff_id
-		where ${sql.join(where, sql` and `)}
-		order by ${sort.expr} ${dir}, g.id ${dir}
-		limit ${q.limit}`.execute(db);
+		-- names only for the rows of the page
+		select p.id, p.member_no, p.family_name, p.given_name, p.family_kana, p.given_kana, p.birthday, p.home_store_id,
+			p.owner_staff_id, (select o.display_name from staff o where o.id = p.owner_staff_id) as owner_name,
+			p.line_linked, p.reachable, p.ltv::text as ltv, p.last_purchase_at, p.last_store_at, p.last_ec_at, p.state,
+			${early ? sql`p.contact_at, p.contact_kind` : sql`lc.at as contact_at, lc.kind as contact_kind`},
+			(select s.display_name from staff s where s.id = ${early ? sql`p.contact_staff_id` : sql`lc.staff_id`}) as contact_staff_name,
+			p.sort_key
+		from page p
+		${early ? sql`` : contact(sql`p.id`)}
+		order by p.sort_value ${dir}, p.id ${dir}`.execute(db);
 	return rows;
 }
