@@ -208,7 +208,8 @@ export async function lockOwnedBy(trx: Trx, staffId: string): Promise<OwnershipR
 /** Sets one owner (NULL = the store book) on many customers. */
 export async function updateOwner(trx: Trx, customerIds: string[], ownerStaffId: string | null): Promise<void> {
 	if (customerIds.length === 0) return;
-	await sql`update customers set owner_staff_id = ${ownerStaffId}, updated_at = now()
+	// updated_at is left alone: the change and its time are in customer_owner_changes
+	await sql`update customers set owner_staff_id = ${ownerStaffId}
 		where id = any(${uuidArray(customerIds)}::uuid[])`.execute(trx);
 }
 
