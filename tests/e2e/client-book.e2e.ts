@@ -75,3 +75,34 @@ test('staff opens 担当顧客, filters the book, and claims an unassigned custo
 	await expectAccessible(page);
 	await page.screenshot({ path: 'test-results/book-3-portrait.png' });
 });
+
+test('a manager hands two of a member’s customers over to another member; the shares must add up to 100%', async ({ page }) => {
+	test.setTimeout(120_000);
+	await page.goto('/manager');
+	await page.getByLabel('店舗').selectOption('shibuya');
+	await page.getByLabel('スタッフコード').fill('S002');
+	await page.getByLabel('PIN').fill('1234');
+	await page.getByRole('button', { name: 'サインイン' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'スタッフ経由EC売上' })).toBeVisible();
+	await page.getByRole('link', { name: '担当の引き継ぎ' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: '担当顧客の引き継ぎ' })).toBeVisible();
+
+	await page.getByTestId('handover-from-S005').click();
+	const boxes = page.locator('table.book input[type=checkbox]');
+	await expect(boxes.first()).toBeVisible({ timeout: 15_000 });
+	const before = Number((await page.getByRole('heading', { level: 2 }).textContent())!.match(/担当 (\d+) 人/)![1]);
+	await boxes.nth(0).check();
+	await boxes.nth(1).check();
+	await page.getByTestId('share-S004').fill('60');
+	await expect(page.getByTestId('share-total')).toContainText('100%になるように');
+	await expect(page.getByTestId('handover-run')).toBeDisabled();
+	await page.getByTestId('share-S004').fill('100');
+	await expect(page.getByTestId('share-total')).toHaveText('合計 100%');
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/book-4-manager.png' });
+	await page.getByTestId('handover-run').click();
+	await expect(page.getByTestId('handover-notice')).toContainText('2 人の担当を引き継ぎました');
+	await expect(page.getByRole('heading', { level: 2 })).toContainText(`担当 ${before - 2} 人`);
+	await expect(page.getByTestId('owner-history').locator('li').first()).toContainText('引き継ぎ');
+});
