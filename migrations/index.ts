@@ -26,6 +26,7 @@ import * as authHardening from './2026-12-04T1100_auth_hardening.ts';
 import * as reportRollupDirty from './2026-12-04T1200_report_rollup_dirty.ts';
 import * as conversations from './2026-12-04T1400_conversations.ts';
 import * as contactLimits from './2026-12-07T0910_contact_limits.ts';
+import * as clientBook from './2026-12-07T0920_client_book.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -50,5 +51,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-12-04T1100_auth_hardening': authHardening,
 	'2026-12-04T1200_report_rollup_dirty': reportRollupDirty,
 	'2026-12-04T1400_conversations': conversations,
-	'2026-12-07T0910_contact_limits': contactLimits
+	'2026-12-07T0910_contact_limits': contactLimits,
+	'2026-12-07T0920_client_book': clientBook
 };

@@ -25,6 +25,7 @@ import { followUpRoutes } from './modules/followups/followups.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { conversationRoutes } from './modules/conversations/conversations.routes.ts';
 import { contactRoutes } from './modules/contact/contact.routes.ts';
+import { clientBookRoutes } from './modules/clientbook/clientbook.routes.ts';
 
 export interface AppOptions {
 	/** Directory of the built SPA; omitted in API-only tests. */
@@ -49,7 +50,8 @@ export function buildApi(deps: AppDeps) {
 		.route('/audit', auditRoutes(deps))
 		.route('/webhooks', parkedWebhookRoutes(deps))
 		.route('/conversations', conversationRoutes(deps))
-		.route('/contact', contactRoutes(deps));
+		.route('/contact', contactRoutes(deps))
+		.route('/client-book', clientBookRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.
 }

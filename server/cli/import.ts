@@ -63,13 +63,15 @@ try {
 	await migrateToLatest(handle.db);
 	await rm(errorsFile, { force: true });
 	const progress = opts.quiet ? null : progressReporter();
+	const modules = composeModules(config);
 	const summary = await runImport(handle.db, {
 		kind,
 		file,
 		encoding,
 		batchSize,
 		platform: opts.platform,
-		orders: composeModules(config).orders,
+		orders: modules.orders,
+		onStoreSales: modules.storeSaleHooks,
 		errorsFile,
 		onProgress: progress?.update,
 		pool: handle.pool

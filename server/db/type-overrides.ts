@@ -17,6 +17,7 @@ export type Role = 'staff' | 'manager' | 'admin';
 export type IdentityKind = 'line' | 'ec' | 'email' | 'phone' | 'pos';
 /** Why an order's staff credit changed (the attribution ledger). */
 export type AttributionCause = 'created' | 'updated' | 'refunded' | 'cancelled' | 'reattributed' | 'backfill';
+export type OwnerChangeReason = 'claim' | 'assign' | 'handover' | 'deactivation' | 'first_contact' | 'store_sale' | 'seed';
 export type FollowUpStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled';
 
 export interface ConsultationItem {
@@ -45,6 +46,8 @@ export const columnOverrides: Record<string, string> = {
 	'consultations.items': 'O.ConsultationItem[]',
 	'consultations.sizes': 'Record<string, string>',
 	'customer_identities.kind': 'O.IdentityKind',
+	'customer_owner_changes.reason': 'O.OwnerChangeReason',
+	'customer_owner_proposals.source': "'consultation' | 'store_sale'",
 	'ec_orders.note_attributes': 'Array<{ name: string; value: string }>',
 	'ec_orders.status': "'open' | 'cancelled'",
 	'follow_ups.messages': 'unknown[]',
@@ -63,5 +66,7 @@ export const docs: Record<string, string> = {
 	staff_session_revocations: 'Signed-out staff session token ids, kept until the token would have expired.',
 	followup_push_budget: 'Channel-wide LINE push budget per wall-clock second, shared by all outbox workers.',
 	'customers.line_status_changed_at': 'Event time of the follow/unfollow applied last (older redeliveries are ignored).',
+	customer_owner_changes: 'Every change of a customer\'s 担当 (append-only): who, when, from, to, why.',
+	customer_owner_proposals: 'A staff member proposed as 担当 of an unowned customer (first consultation or store sale).',
 	'customers.owner_staff_id': '担当: the customer\'s primary staff owner; NULL = the home store\'s book.'
 };

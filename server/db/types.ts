@@ -157,6 +157,27 @@ export interface CustomerIdentitiesTable {
 	created_at: GeneratedTimestamp;
 }
 
+/** Every change of a customer's 担当 (append-only): who, when, from, to, why. */
+export interface CustomerOwnerChangesTable {
+	id: Generated<number>;
+	at: GeneratedTimestamp;
+	customer_id: string;
+	from_staff_id: string | null;
+	to_staff_id: string | null;
+	actor_staff_id: string | null;
+	reason: O.OwnerChangeReason;
+	note: string | null;
+	batch_id: string | null;
+}
+
+/** A staff member proposed as 担当 of an unowned customer (first consultation or store sale). */
+export interface CustomerOwnerProposalsTable {
+	customer_id: string;
+	staff_id: string;
+	source: 'consultation' | 'store_sale';
+	created_at: GeneratedTimestamp;
+}
+
 export interface CustomersTable {
 	id: Generated<string>;
 	member_no: string;
@@ -520,6 +541,8 @@ export interface Database {
 	conversation_messages: ConversationMessagesTable;
 	conversations: ConversationsTable;
 	customer_identities: CustomerIdentitiesTable;
+	customer_owner_changes: CustomerOwnerChangesTable;
+	customer_owner_proposals: CustomerOwnerProposalsTable;
 	customers: CustomersTable;
 	demo_seed: DemoSeedTable;
 	devices: DevicesTable;

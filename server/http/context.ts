@@ -5,6 +5,8 @@ import type { ConversationEvents } from '../modules/conversations/events.ts';
 import type { Wakeups } from '../jobs/wakeups.ts';
 import type { LinkState } from '../modules/links/links.service.ts';
 import type { Orders } from '../modules/orders/orders.service.ts';
+import type { ConsultationHook } from '../modules/consultations/consultations.service.ts';
+import type { StoreSalesHook } from '../modules/ingest/ingest.service.ts';
 
 /** Everything a request handler may use; built once in main.ts (or a test) and passed in. */
 export interface AppDeps {
@@ -23,6 +25,10 @@ export interface AppDeps {
 	now?: () => Date;
 	/** EC orders with their change hooks (attribution), composed in runtime.ts (`composeModules`). */
 	orders: Orders;
+	/** Run after a new consultation (compose.ts): the client book's first-contact rule. */
+	consultationHooks: ConsultationHook[];
+	/** Run after a POS import (compose.ts); unused by HTTP today, kept with the other composed modules. */
+	storeSaleHooks: StoreSalesHook[];
 	/** Pokes this process's workers when work was stored (runtime.ts attaches the running workers). */
 	wake: Wakeups;
 	/** The redirect's link cache and click buffer (links.service.ts `createLinkState`). */

@@ -12,6 +12,7 @@ import { CUSTOMER_STATES, DEFAULT_DORMANT_DAYS, customerState, type CustomerStat
 import { DEMO_PIN } from './fixtures.ts';
 import { DEFAULT_CUSTOMERS, DEFAULT_SEED, generateDemoData, tokyoDate, type DemoData } from './generate.ts';
 import { insertRows } from './write.ts';
+import { assignDemoBooks } from './books.ts';
 import { refreshProductAffinities } from '../modules/talking-points/affinities.repository.ts';
 import { refreshRollups } from '../modules/reports/rollup.repository.ts';
 import { refreshCustomerFacts } from '../modules/reports/customer-facts.repository.ts';
@@ -66,6 +67,8 @@ export async function seedDemo(db: Db, options: SeedOptions = {}): Promise<SeedR
 	const pinHash = await hashPin(DEMO_PIN);
 	await db.transaction().execute(async (trx) => {
 		await writeDemoData(trx, data, pinHash, progress);
+		progress('client books');
+		await assignDemoBooks(trx);
 		await trx
 			.insertInto('demo_seed')
 			.values({ anchor_date: anchorDate, prng_seed: seed, customers: data.customers.length, generator: 'js' })

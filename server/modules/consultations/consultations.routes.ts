@@ -48,7 +48,7 @@ const Params = v.object({ id: v.pipe(v.string(), v.uuid('The id must be a UUID')
 
 export function consultationRoutes(deps: AppDeps) {
 	return new Hono<AppEnv>().put('/:id', requireStaff(deps), validate('param', Params), validate('json', Body), async (c) => {
-		const result = await service.putConsultation(deps.db, c.get('staff'), c.req.valid('param').id, c.req.valid('json'));
+		const result = await service.putConsultation(deps.db, c.get('staff'), c.req.valid('param').id, c.req.valid('json'), deps.consultationHooks);
 		return c.json({ consultation: result.consultation }, result.created ? 201 : 200);
 	});
 }

@@ -58,11 +58,15 @@ async function resolveSubject(db: Db, input: PutConsultationRequest): Promise<{ 
 	return { customerId: byMember?.id ?? null, memberNo };
 }
 
+/** Told about a consultation just recorded (compose.ts wires the client book's first-contact rule). */
+export type ConsultationHook = (db: Db, event: { customerId: string | null; staffId: string; storeId: string }) => Promise<void>;
+
 export async function putConsultation(
 	db: Db,
 	actor: StaffPrincipal,
 	id: string,
-	input: PutConsultationRequest
+	input: PutConsultationRequest,
+	hooks: ConsultationHook[] = []
 ): Promise<{ created: boolean; consultation: ConsultationRecord }> {
 	// a replay answers from what is stored, whatever the body says now
 	const existing = await repo.findConsultation(db, id);
@@ -85,6 +89,7 @@ export async function putConsultation(
 	});
 	const row = await repo.findConsultation(db, id);
 	if (!row) throw new Error('consultation vanished after insert');
+	if (created) for (const hook of hooks) await hook(db, { customerId: subject.customerId, staffId: actor.id, storeId: actor.storeId });
 	// lost a race with a concurrent replay of the same id: answer like a replay
 	return created ? { created: true, consultation: toRecord(row) } : { created: false, consultation: replayed(row, actor) };
 }

@@ -178,3 +178,48 @@ export async function lockIdentities(trx: Trx, keys: Array<{ kind: IdentityKind;
 			select distinct hashtext(k) as h from unnest(${textArray(keys.map((k) => `${k.kind}:${k.value}`))}::text[]) as k order by 1
 		) as ordered`.execute(trx);
 }
+
+// ── ownership (担当): written only here; the client book module decides who and why ─────────
+
+export interface OwnershipRow {
+	id: string;
+	owner_staff_id: string | null;
+	home_store_id: string | null;
+	merged_into: string | null;
+}
+
+/** The customers' current owner and home store, locked FOR UPDATE (in id order: no deadlocks). */
+export async function lockOwnership(trx: Trx, customerIds: string[]): Promise<OwnershipRow[]> {
+	if (customerIds.length === 0) return [];
+	const { rows } = await sql<OwnershipRow>`
+		select id, owner_staff_id, home_store_id, merged_into from customers
+		where id = any(${uuidArray(customerIds)}::uuid[]) order by id for update`.execute(trx);
+	return rows;
+}
+
+/** Customers owned by a staff member (not merged away), locked FOR UPDATE, in id order. */
+export async function lockOwnedBy(trx: Trx, staffId: string): Promise<OwnershipRow[]> {
+	const { rows } = await sql<OwnershipRow>`
+		select id, owner_staff_id, home_store_id, merged_into from customers
+		where owner_staff_id = ${staffId} and merged_into is null order by id for update`.execute(trx);
+	return rows;
+}
+
+/** Sets one owner (NULL = the store book) on many customers. */
+export async function updateOwner(trx: Trx, customerIds: string[], ownerStaffId: string | null): Promise<void> {
+	if (customerIds.length === 0) return;
+	// updated_at is left alone: the change and its time are in customer_owner_changes
+	await sql`update customers set owner_staff_id = ${ownerStaffId}
+		where id = any(${uuidArray(customerIds)}::uuid[])`.execute(trx);
+}
+
+/** How many customers (not merged away) a staff member owns. */
+export async function countOwnedBy(db: DbOrTrx, staffId: string): Promise<number> {
+	const row = await db
+		.selectFrom('customers')
+		.select((eb) => eb.fn.countAll<string>().as('n'))
+		.where('owner_staff_id', '=', staffId)
+		.where('merged_into', 'is', null)
+		.executeTakeFirstOrThrow();
+	return Number(row.n);
+}

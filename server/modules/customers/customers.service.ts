@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Trx } from '../../db/index.ts';
+import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { IdentityKind, NewCustomer } from '../../db/types.ts';
 import {
 	attachIdentities,
@@ -12,7 +12,11 @@ import {
 	lockIdentities,
 	lockIdentity,
 	lockResolveReferences,
-	nextMemberNo
+	nextMemberNo,
+	lockOwnership,
+	lockOwnedBy,
+	updateOwner,
+	countOwnedBy
 } from './customers.repository.ts';
 import { IDENTITY_PRIORITY, listIdentities, normalizeIdentities, type IdentityInput } from './identity.ts';
 
@@ -176,4 +180,29 @@ async function lockBatchReferences(
 	if (missing.stores + missing.customers > 0) {
 		throw new Error(`rows a customer batch refers to were deleted meanwhile: ${JSON.stringify(missing)}`);
 	}
+}
+
+// ── ownership (担当) ────────────────────────────────────────────────────────────────────────
+// customers.owner_staff_id is written here only; the client book module (server/modules/
+// clientbook) holds the rules (who may assign whom) and the append-only audit of every change.
+
+export type { OwnershipRow } from './customers.repository.ts';
+
+/** Current owner and home store of some customers, locked for the caller's transaction. */
+export function lockCustomerOwnership(trx: Trx, customerIds: string[]) {
+	return lockOwnership(trx, customerIds);
+}
+
+/** A staff member's whole book, locked for the caller's transaction. */
+export function lockCustomersOwnedBy(trx: Trx, staffId: string) {
+	return lockOwnedBy(trx, staffId);
+}
+
+/** Moves customers to one owner (or the store book when null); the caller audits the change. */
+export function setCustomersOwner(trx: Trx, customerIds: string[], ownerStaffId: string | null) {
+	return updateOwner(trx, customerIds, ownerStaffId);
+}
+
+export function countCustomersOwnedBy(db: DbOrTrx, staffId: string) {
+	return countOwnedBy(db, staffId);
 }

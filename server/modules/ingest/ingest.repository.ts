@@ -453,3 +453,9 @@ export async function refreshTouchedReceiptTotals(trx: Trx): Promise<void> {
 		) as s
 		where p.id = s.purchase_id and (p.total_yen <> s.total or p.kind <> s.kind)`.execute(trx);
 }
+
+/** The highest store_purchases id so far (0 when none): an import's receipts come after it. */
+export async function lastStorePurchaseId(db: DbOrTrx): Promise<number> {
+	const { rows } = await sql<{ id: string | null }>`select max(id)::text as id from store_purchases`.execute(db);
+	return Number(rows[0].id ?? 0);
+}

@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { Db, Trx } from '../../db/index.ts';
 import type { Orders } from '../orders/orders.service.ts';
 import { CsvFileError, openCsv, type CsvEncoding } from './csv-source.ts';
-import { analyzeTables, finishImportRun, listStaffCodes, listStoreIds, startImportRun } from './ingest.repository.ts';
+import { analyzeTables, finishImportRun, lastStorePurchaseId, listStaffCodes, listStoreIds, startImportRun } from './ingest.repository.ts';
 import { importPosByCopy, type PosCopyPhase } from './pos-copy.ts';
 import { knownColumns, parseRow, REQUIRED_COLUMNS, type ImportKind, type RowTypes } from './row-schemas.ts';
 import { writeCustomersBatch } from './writers/customers.writer.ts';
@@ -43,7 +43,15 @@ export interface ImportOptions {
 	pool?: pg.Pool;
 	/** COPY path: lines per staged chunk (tests use small chunks to cross many boundaries). */
 	copyChunkLines?: number;
+	/**
+	 * Run after a POS import with the id the new receipts start after (the client book's
+	 * first-sale ownership rule), as composed in server/compose.ts (`storeSaleHooks`).
+	 */
+	onStoreSales?: StoreSalesHook[];
 }
+
+/** Told about the store sale receipts an import added: every store_purchases id above `afterPurchaseId`. */
+export type StoreSalesHook = (db: Db, event: { afterPurchaseId: number }) => Promise<unknown>;
 
 export interface ImportProgress {
 	bytesRead: number;
@@ -113,6 +121,7 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
 	const ctx = await loadContext(db, options.platform ?? 'shopify', options.orders);
 	summary.runId = await startImportRun(db, kind, basename(options.file));
 	const batchSize = options.batchSize ?? DEFAULT_BATCH;
+	const salesMark = kind === 'pos' && options.onStoreSales?.length ? await lastStorePurchaseId(db) : null;
 	if (kind === 'pos' && options.pool) {
 		const result = await importPosByCopy({
 			db,
@@ -133,6 +142,7 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
 	}
 	options.onProgress?.({ bytesRead: source.size, bytesTotal: source.size, rowsRead: summary.rowsRead });
 	summary.rowsBad = errorLog.count;
+	if (salesMark !== null) for (const hook of options.onStoreSales ?? []) await hook(db, { afterPurchaseId: salesMark });
 	await finishImportRun(db, summary.runId, summary.rowsOk, summary.rowsBad);
 	summary.errors.sort((a, b) => a.line - b.line);
 	summary.durationMs = performance.now() - started;

@@ -207,3 +207,33 @@ export async function revokeSession(db: DbOrTrx, jti: string, expiresAt: Date) {
 
 export type StaffRow = NonNullable<Awaited<ReturnType<typeof findStaffById>>>;
 export type { Role };
+
+/** Staff of some stores (every store when `storeIds` is null), active or not, for the client book's manager screen. */
+export async function listStaffOfStores(db: DbOrTrx, storeIds: string[] | null) {
+	let q = db
+		.selectFrom('staff')
+		.select(['id', 'display_name', 'role', 'staff_code', 'home_store_id', 'active'])
+		.orderBy('home_store_id')
+		.orderBy(ROLE_ORDER)
+		.orderBy('staff_code');
+	if (storeIds) q = q.where('home_store_id', 'in', storeIds.length > 0 ? storeIds : ['']);
+	return q.execute();
+}
+
+/** Marks a staff member inactive (locks the row first: a concurrent deactivation waits). */
+export async function setStaffInactive(db: DbOrTrx, staffId: string): Promise<boolean> {
+	const result = await db.updateTable('staff').set({ active: false }).where('id', '=', staffId).where('active', '=', true).executeTakeFirst();
+	return Number(result.numUpdatedRows) > 0;
+}
+
+/** Several staff rows, locked FOR SHARE so none is deactivated while customers are given to them. */
+export async function lockStaffRows(db: DbOrTrx, staffIds: string[]) {
+	if (staffIds.length === 0) return [];
+	return db
+		.selectFrom('staff')
+		.select(['id', 'display_name', 'role', 'home_store_id', 'active'])
+		.where('id', 'in', staffIds)
+		.orderBy('id')
+		.forShare()
+		.execute();
+}

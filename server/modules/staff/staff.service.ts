@@ -4,7 +4,7 @@
  */
 import { createHash, randomInt } from 'node:crypto';
 import type { Config } from '../../config.ts';
-import type { Db } from '../../db/index.ts';
+import type { Db, DbOrTrx, Trx } from '../../db/index.ts';
 import { AppError, badRequest, forbidden, notFound, unauthorized, type FieldErrors } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import { recordSecurityEvent } from '../audit/audit.service.ts';
@@ -394,4 +394,30 @@ export async function resetStaffPin(db: Db, actor: StaffPrincipal, staffId: stri
 		deviceId: actor.deviceId,
 		details: { staffId: target.id }
 	});
+}
+
+// ── for the client book (server/modules/clientbook) ─────────────────────────────────────────
+
+/** Staff of the given stores (all stores when null), active ones first within a store. */
+export async function staffOfStores(db: DbOrTrx, storeIds: string[] | null) {
+	return repo.listStaffOfStores(db, storeIds);
+}
+
+/** Staff rows locked FOR SHARE for the caller's transaction (ownership targets). */
+export async function lockStaffForAssignment(trx: Trx, staffIds: string[]) {
+	return repo.lockStaffRows(trx, staffIds);
+}
+
+/**
+ * Deactivates a staff member in the caller's transaction. The client book decides first what
+ * happens to their customers (clientbook.service `deactivateStaff`); this only flips the flag.
+ * Their sessions end at once: requireStaff re-checks `active` on every request.
+ */
+export async function deactivateStaffRow(trx: Trx, staffId: string): Promise<boolean> {
+	return repo.setStaffInactive(trx, staffId);
+}
+
+/** One staff member's row (role, home store, active), or undefined. */
+export async function findStaffMember(db: DbOrTrx, staffId: string) {
+	return repo.findStaffById(db, staffId);
 }

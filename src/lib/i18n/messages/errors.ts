@@ -104,7 +104,21 @@ export const ja = {
 	'err.invalid_signature': 'Webhookの署名が一致しません。共有シークレットの設定を確認してください。',
 	'err.missing_header': 'Webhookに必要なヘッダーがありません。送信元の設定を確認してください。',
 	'err.unknown_topic': 'このWebhookの種類には対応していません。送信元の設定を確認してください。',
-	'err.bad_user': 'デモ用のLINEユーザーIDが正しくありません。'
+	'err.bad_user': 'デモ用のLINEユーザーIDが正しくありません。',
+
+	// client book (担当顧客)
+	'err.other_store_customer': 'このお客様は他店の顧客です。自店のお客様だけ担当にできます。',
+	'err.already_owned': 'このお客様にはすでに担当者がいます。変更は店長に依頼してください。',
+	'err.staff_inactive': 'このスタッフは退職・無効になっています。在籍中のスタッフを選んでください。',
+	'err.other_store': '他店のスタッフまたは顧客です。店舗をまたぐ担当変更は本部（管理者）だけが行えます。',
+	'err.not_owned_by': '選んだお客様の中に、このスタッフの担当でない方が含まれています。一覧を更新して選び直してください。',
+	'err.handover_to_self': '引き継ぎ先に、退職するスタッフ本人は選べません。別のスタッフを選んでください。',
+	'err.duplicate_share': '同じスタッフが2回選ばれています。1人1回にしてください。',
+	'err.shares_not_100': '割合の合計が100%になっていません。合計が100%になるように直してください。',
+	'err.staff_owns_customers': 'このスタッフにはまだ担当顧客がいます。先に引き継ぎ先（スタッフまたは店舗）を決めてください。',
+	'err.cannot_deactivate_self': '自分自身は無効にできません。別の店長または管理者に依頼してください。',
+	'err.invalid_cursor': '一覧の位置が無効になりました。最初のページから表示し直してください。',
+	'err.proposal_not_found': 'この提案はもうありません。一覧を更新してください。'
 } as const;
 
 export const en: Record<keyof typeof ja, string> = {
@@ -199,5 +213,19 @@ export const en: Record<keyof typeof ja, string> = {
 	'err.invalid_signature': 'The webhook signature does not match. Check the shared secret.',
 	'err.missing_header': 'The webhook lacks a required header. Check the sender’s configuration.',
 	'err.unknown_topic': 'This webhook topic is not handled. Check the sender’s configuration.',
-	'err.bad_user': 'The demo LINE user id is not valid.'
+	'err.bad_user': 'The demo LINE user id is not valid.',
+
+	// client book (担当顧客)
+	'err.other_store_customer': 'This customer belongs to another store. You can only take customers of your own store.',
+	'err.already_owned': 'This customer already has an assigned staff member. Ask a manager to reassign them.',
+	'err.staff_inactive': 'This staff member is no longer active. Choose an active staff member.',
+	'err.other_store': 'This staff member or customer belongs to another store. Only an admin can assign across stores.',
+	'err.not_owned_by': 'Some of the chosen customers are not in this staff member’s book. Refresh the list and choose again.',
+	'err.handover_to_self': 'The leaving staff member cannot take over their own book. Choose someone else.',
+	'err.duplicate_share': 'The same staff member is chosen twice. Name each person once.',
+	'err.shares_not_100': 'The proportions do not add up to 100%. Change them so they total 100%.',
+	'err.staff_owns_customers': 'This staff member still has assigned customers. Decide first who takes them over (staff or the store book).',
+	'err.cannot_deactivate_self': 'You cannot deactivate yourself. Ask another manager or an admin.',
+	'err.invalid_cursor': 'The list position is no longer valid. Start again from the first page.',
+	'err.proposal_not_found': 'This proposal no longer exists. Refresh the list.'
 };
