@@ -242,6 +242,8 @@ describe.each(testDbKinds())('client book on %s', (kind) => {
 		const email = `r${randomUUID().slice(0, 8)}@example.jp`;
 		const z = await newCustomer(db(), { home_store_id: S, line_user_id: lineId(), line_friend: true, consent_messages: true, email });
 		await db().insertInto('customer_identities').values({ customer_id: z.id, kind: 'email', value: email }).execute();
+		// two follow-ups to one customer, at any hour: the contact limits are contact-limits.test.ts's
+		expect((await call('PUT', '/contact/settings', 'm', { maxPer7Days: 100, maxPer30Days: 100, quietHours: null })).status).toBe(200);
 		await call('POST', '/client-book/claim', 'a', { customerIds: [z.id] });
 		const before = await call('POST', '/followups', 'a', { customerId: z.id, text: '先日はありがとうございました', productIds: [product.id] });
 		expect(before.status).toBe(201);
