@@ -6,19 +6,29 @@
 import type { Config } from './config.ts';
 import { createAttribution } from './modules/attribution/attribution.service.ts';
 import { createOrders, type Orders } from './modules/orders/orders.service.ts';
+import { createWorklist, type Worklist } from './modules/worklist/worklist.service.ts';
+import type { ContactHook } from './shared/contact.ts';
+import { DEFAULT_DORMANT_DAYS } from './modules/customers/state.ts';
 
 /** The modules that are composed from others, wired here and nowhere else. */
 export interface Modules {
 	orders: Orders;
+	/** Today's list (今日の連絡): building, state changes, auto-done. */
+	worklist: Worklist;
+	/** Who hears that a staff member contacted a customer (follow-up queued, consultation recorded). */
+	contactHooks: ContactHook[];
 }
 
 /**
  * Explicit wiring: every EC order change (webhook or CSV import) runs attribution in its
- * transaction. The server and the import CLI both build their modules here.
+ * transaction; a follow-up or a consultation marks today's list items done (contactHooks). The
+ * server and the import CLI both build their modules here.
  */
-export function composeModules(config: Pick<Config, 'attributionWindowDays'>): Modules {
+export function composeModules(config: Pick<Config, 'attributionWindowDays'> & Partial<Pick<Config, 'dormantDays'>>): Modules {
 	const attribution = createAttribution({ windowDays: config.attributionWindowDays });
 	const orders = createOrders({ onChange: [attribution.onOrdersChange] });
-	return { orders };
+	// a follow-up sent or a consultation recorded completes the staff member's list items
+	const worklist = createWorklist({ dormantDays: config.dormantDays ?? DEFAULT_DORMANT_DAYS });
+	return { orders, worklist, contactHooks: [worklist.onContact] };
 }
 

@@ -5,6 +5,8 @@ import type { ConversationEvents } from '../modules/conversations/events.ts';
 import type { Wakeups } from '../jobs/wakeups.ts';
 import type { LinkState } from '../modules/links/links.service.ts';
 import type { Orders } from '../modules/orders/orders.service.ts';
+import type { Worklist } from '../modules/worklist/worklist.service.ts';
+import type { ContactHook } from '../shared/contact.ts';
 
 /** Everything a request handler may use; built once in main.ts (or a test) and passed in. */
 export interface AppDeps {
@@ -17,6 +19,10 @@ export interface AppDeps {
 	now?: () => Date;
 	/** EC orders with their change hooks (attribution), composed in runtime.ts (`composeModules`). */
 	orders: Orders;
+	/** Today's list, composed in compose.ts. */
+	worklist: Worklist;
+	/** Run after a follow-up is queued or a consultation recorded (compose.ts: the worklist's auto-done). */
+	contactHooks: ContactHook[];
 	/** Pokes this process's workers when work was stored (runtime.ts attaches the running workers). */
 	wake: Wakeups;
 	/** The redirect's link cache and click buffer (links.service.ts `createLinkState`). */

@@ -99,7 +99,20 @@ export const ja = {
 	'err.invalid_signature': 'Webhookの署名が一致しません。共有シークレットの設定を確認してください。',
 	'err.missing_header': 'Webhookに必要なヘッダーがありません。送信元の設定を確認してください。',
 	'err.unknown_topic': 'このWebhookの種類には対応していません。送信元の設定を確認してください。',
-	'err.bad_user': 'デモ用のLINEユーザーIDが正しくありません。'
+	'err.bad_user': 'デモ用のLINEユーザーIDが正しくありません。',
+	// today's list (今日の連絡)
+	'err.worklist_item_not_found': 'この項目は見つかりません。リストを更新してください。',
+	'err.worklist_forbidden': 'この項目はほかのスタッフのリストにあります。',
+	'err.snooze_date_required': '再表示する日付を選んでください。',
+	'err.snooze_in_past': '再表示する日は明日以降の日付を選んでください。',
+	'err.dismiss_reason_required': '見送る理由を選んでください。',
+	'err.client_id_in_use': 'この操作は別の変更と重なりました。リストを更新して、もう一度お試しください。',
+	'err.campaign_dates': 'キャンペーンの期限は開始日以降、今日以降の日付にしてください。',
+	'err.campaign_store_forbidden': '店長は自分の店舗のキャンペーンだけを作成・変更できます。',
+	'err.unknown_store': 'その店舗は見つかりません。店舗を選び直してください。',
+	'err.campaign_too_large': '対象のお客様が多すぎます（最大5,000人）。条件を絞ってください。',
+	'err.campaign_not_found': 'キャンペーンが見つかりません。一覧を更新してください。',
+	'err.campaign_archived': 'このキャンペーンは終了済みのため変更できません。',
 } as const;
 
 export const en: Record<keyof typeof ja, string> = {
@@ -190,5 +203,18 @@ export const en: Record<keyof typeof ja, string> = {
 	'err.invalid_signature': 'The webhook signature does not match. Check the shared secret.',
 	'err.missing_header': 'The webhook lacks a required header. Check the sender’s configuration.',
 	'err.unknown_topic': 'This webhook topic is not handled. Check the sender’s configuration.',
-	'err.bad_user': 'The demo LINE user id is not valid.'
+	'err.bad_user': 'The demo LINE user id is not valid.',
+	// today's list
+	'err.worklist_item_not_found': 'This item no longer exists. Refresh the list.',
+	'err.worklist_forbidden': "This item is on another staff member's list.",
+	'err.snooze_date_required': 'Choose the date the item should come back.',
+	'err.snooze_in_past': 'Choose a snooze date from tomorrow on.',
+	'err.dismiss_reason_required': 'Choose why you are dismissing this item.',
+	'err.client_id_in_use': 'This change clashed with another one. Refresh the list and try again.',
+	'err.campaign_dates': "A campaign's due date must be on or after its start, and not in the past.",
+	'err.campaign_store_forbidden': 'Managers create and change campaigns of their own store only.',
+	'err.unknown_store': 'No such store. Choose the store again.',
+	'err.campaign_too_large': 'Too many customers match (at most 5,000). Narrow the segment.',
+	'err.campaign_not_found': 'No such campaign. Refresh the list.',
+	'err.campaign_archived': 'This campaign has ended and can no longer be changed.',
 };
