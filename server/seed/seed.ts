@@ -14,6 +14,7 @@ import { insertRows } from './write.ts';
 import { refreshProductAffinities } from '../modules/talking-points/affinities.repository.ts';
 import { refreshRollups } from '../modules/reports/rollup.repository.ts';
 import { refreshCustomerFacts } from '../modules/reports/customer-facts.repository.ts';
+import { seedWorklistDemo } from './worklist.ts';
 
 export interface SeedOptions {
 	publicBaseUrl?: string;
@@ -82,6 +83,9 @@ export async function seedDemo(db: Db, options: SeedOptions = {}): Promise<SeedR
 		await refreshRollups(trx, { full: true });
 		await refreshCustomerFacts(trx);
 	});
+	// today's lists with some done / snoozed / dismissed history (docs/worklist.md)
+	progress('worklist');
+	await seedWorklistDemo(db, anchorDate, seed, options.dormantDays ?? DEFAULT_DORMANT_DAYS);
 	return {
 		anchorDate,
 		seed,
