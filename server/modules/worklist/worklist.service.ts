@@ -243,6 +243,13 @@ export async function todayList(db: Db, staff: StaffPrincipal, options: Worklist
 	return { today, groups };
 }
 
+/** The customers of a staff member's open list items (the tablet caches their profiles at sign-in). */
+export async function listCustomerIds(db: Db, staff: StaffPrincipal, options: WorklistOptions, now = new Date()): Promise<string[]> {
+	const list = await todayList(db, staff, options, now);
+	const { overdue, today, upcoming } = list.groups;
+	return [...new Set([...today, ...overdue, ...upcoming].map((i) => i.customerId))];
+}
+
 // --- state changes ---------------------------------------------------------------------------
 
 export interface StateChange {
