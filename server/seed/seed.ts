@@ -75,6 +75,10 @@ export async function seedDemo(db: Db, options: SeedOptions = {}): Promise<SeedR
 	// now rather than waiting for the daily refresh.
 	progress('product affinities');
 	await refreshProductAffinities(db);
+	// today's lists with some done / snoozed / dismissed history (docs/worklist.md); before the
+	// rollups, which count the follow-ups that completed items
+	progress('worklist');
+	await seedWorklistDemo(db, anchorDate, seed, options.dormantDays ?? DEFAULT_DORMANT_DAYS);
 	// the manager dashboard reads rollups and customer facts: build them now, not on the first
 	// request. In full: the rollup worker may already have refreshed the empty database, and the
 	// seeded rows are back-dated, so they would not look changed since then.
@@ -83,9 +87,6 @@ export async function seedDemo(db: Db, options: SeedOptions = {}): Promise<SeedR
 		await refreshRollups(trx, { full: true });
 		await refreshCustomerFacts(trx);
 	});
-	// today's lists with some done / snoozed / dismissed history (docs/worklist.md)
-	progress('worklist');
-	await seedWorklistDemo(db, anchorDate, seed, options.dormantDays ?? DEFAULT_DORMANT_DAYS);
 	return {
 		anchorDate,
 		seed,

@@ -62,7 +62,7 @@ async function decide(db: Db, rng: Rng, day: string, anchorDate: string, templat
 		from worklist_items w join customers c on c.id = w.customer_id
 		where w.state = 'open' and w.visible_from <= ${day}::date
 			and (w.id = any(${builtIds}::uuid[]) or (${withCampaigns} and w.reason = 'campaign'))
-		order by w.created_at, w.id`.execute(db);
+		order by w.customer_id, w.reason, w.occasion`.execute(db);
 	const staff = await sql<{ id: string; store: string; display_name: string; sender_name: string; sender_icon_url: string | null; store_name: string }>`
 		select s.id, s.home_store_id as store, s.display_name, s.sender_name, s.sender_icon_url, st.name as store_name
 		from staff s join stores st on st.id = s.home_store_id where s.active and s.role <> 'admin' order by s.staff_code`.execute(db);
@@ -74,7 +74,9 @@ async function decide(db: Db, rng: Rng, day: string, anchorDate: string, templat
 		if (roll >= 0.6) continue; // left open: overdue today, or expired
 		const who = item.staff_id ? staff.rows.find((s) => s.id === item.staff_id) : rng.pick(byStore.get(item.store_id) ?? []);
 		if (!who) continue;
-		const at = new Date(dayStart + rng.int(10, 19) * HOUR + rng.int(0, 59) * 60_000 + (rng.chance(0.3) ? 86_400_000 : 0));
+		// that day or the next (never later than yesterday: the demo has no future rows)
+		const nextDay = rng.chance(0.3) && day < addDays(anchorDate, -1) ? 86_400_000 : 0;
+		const at = new Date(dayStart + rng.int(10, 19) * HOUR + rng.int(0, 59) * 60_000 + nextDay);
 		if (roll < 0.45) {
 			// done from the list: mostly by the prefilled follow-up
 			const viaFollowUp = rng.chance(0.7);
@@ -86,8 +88,8 @@ async function decide(db: Db, rng: Rng, day: string, anchorDate: string, templat
 				});
 				const sender = checkSender(who.sender_name, who.sender_icon_url).sender!;
 				const row = await sql<{ id: string }>`
-					insert into follow_ups (customer_id, staff_id, store_id, template_key, body, messages, status, attempts, next_attempt_at, created_at, sent_at)
-					values (${item.customer_id}, ${who.id}, ${who.store}, ${key}, ${text}, ${JSON.stringify(buildLineMessages(text, sender, []))}::jsonb, 'sent', 1, ${at}, ${at}, ${new Date(at.getTime() + 20_000)})
+					insert into follow_ups (id, retry_key, customer_id, staff_id, store_id, template_key, body, messages, status, attempts, next_attempt_at, created_at, sent_at)
+					values (${rng.uuid()}, ${rng.uuid()}, ${item.customer_id}, ${who.id}, ${who.store}, ${key}, ${text}, ${JSON.stringify(buildLineMessages(text, sender, []))}::jsonb, 'sent', 1, ${at}, ${at}, ${new Date(at.getTime() + 20_000)})
 					returning id`.execute(db);
 				source = row.rows[0].id;
 			}
@@ -119,7 +121,7 @@ async function demoNextActions(db: Db, rng: Rng, anchorDate: string): Promise<vo
 			const due = addDays(anchorDate, rng.int(-12, 3));
 			const occurred = new Date(jstMidnight(addDays(due, -rng.int(5, 14)))!.getTime() + rng.int(11, 19) * HOUR);
 			await sql`insert into consultations (id, customer_id, store_id, staff_id, occurred_at, items, sizes, notes, tags, next_action, next_action_due, created_at)
-				values (gen_random_uuid(), ${rng.pick(customers.rows).id}, ${s.store}, ${s.id}, ${occurred}, '[]'::jsonb, '{}'::jsonb, '', '{}',
+				values (${rng.uuid()}, ${rng.pick(customers.rows).id}, ${s.store}, ${s.id}, ${occurred}, '[]'::jsonb, '{}'::jsonb, '', '{}',
 					${rng.pick(DEMO_ACTIONS)}, ${due}::date, ${occurred})`.execute(db);
 		}
 	}
