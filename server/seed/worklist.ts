@@ -18,7 +18,7 @@ import { FEATURED_MEMBERS } from './fixtures.ts';
 import { ELIGIBLE_SQL } from '../modules/worklist/rules.ts';
 
 const HOUR = 3_600_000;
-const PAST_DAYS = [28, 21, 14, 10, 7, 4, 2, 1];
+const PAST_DAYS = [21, 14, 7, 3, 1];
 const TEMPLATE_OF: Record<string, string> = {
 	next_action: 'restock', birthday: 'birthday', second_purchase: 'second_purchase', thank_you: 'thanks',
 	dormancy_risk: 'welcome_back', cross_channel: 'store_invite', campaign: 'new_arrivals'
@@ -69,6 +69,8 @@ async function decide(db: Db, rng: Rng, day: string, anchorDate: string, templat
 	const byStore = new Map<string, typeof staff.rows>();
 	for (const s of staff.rows) byStore.set(s.store, [...(byStore.get(s.store) ?? []), s]);
 	const dayStart = jstMidnight(day)!.getTime();
+	const changes: Array<{ id: string; state: string; done_by: string | null; at: string; via: string | null; source: string | null; dismiss: string | null; until: string | null; who: string }> = [];
+	const followUps: Array<Record<string, unknown>> = [];
 	for (const item of open.rows) {
 		const roll = rng.next();
 		if (roll >= 0.6) continue; // left open: overdue today, or expired
@@ -77,6 +79,7 @@ async function decide(db: Db, rng: Rng, day: string, anchorDate: string, templat
 		// that day or the next (never later than yesterday: the demo has no future rows)
 		const nextDay = rng.chance(0.3) && day < addDays(anchorDate, -1) ? 86_400_000 : 0;
 		const at = new Date(dayStart + rng.int(10, 19) * HOUR + rng.int(0, 59) * 60_000 + nextDay);
+		const base = { id: item.id, at: at.toISOString(), who: who.id, done_by: null, via: null, source: null, dismiss: null, until: null };
 		if (roll < 0.45) {
 			// done from the list: mostly by the prefilled follow-up
 			const viaFollowUp = rng.chance(0.7);
@@ -87,22 +90,28 @@ async function decide(db: Db, rng: Rng, day: string, anchorDate: string, templat
 					customerName: `${item.family_name ?? ''} ${item.given_name ?? ''}`.trim(), staffName: who.display_name, storeName: who.store_name
 				});
 				const sender = checkSender(who.sender_name, who.sender_icon_url).sender!;
-				const row = await sql<{ id: string }>`
-					insert into follow_ups (id, retry_key, customer_id, staff_id, store_id, template_key, body, messages, status, attempts, next_attempt_at, created_at, sent_at)
-					values (${rng.uuid()}, ${rng.uuid()}, ${item.customer_id}, ${who.id}, ${who.store}, ${key}, ${text}, ${JSON.stringify(buildLineMessages(text, sender, []))}::jsonb, 'sent', 1, ${at}, ${at}, ${new Date(at.getTime() + 20_000)})
-					returning id`.execute(db);
-				source = row.rows[0].id;
+				source = rng.uuid();
+				followUps.push({
+					id: source, retry_key: rng.uuid(), customer_id: item.customer_id, staff_id: who.id, store_id: who.store, template_key: key, body: text,
+					messages: JSON.stringify(buildLineMessages(text, sender, [])), status: 'sent', attempts: 1, next_attempt_at: at, created_at: at,
+					sent_at: new Date(at.getTime() + 20_000)
+				});
 			}
-			await sql`update worklist_items set state = 'done', done_by = ${who.id}, done_at = ${at}, done_via = ${viaFollowUp ? 'followup' : 'manual'},
-				done_source_id = ${source}, state_changed_by = ${who.id}, state_changed_at = ${at} where id = ${item.id}`.execute(db);
+			changes.push({ ...base, state: 'done', done_by: who.id, via: viaFollowUp ? 'followup' : 'manual', source });
 		} else if (roll < 0.53) {
-			const reason = rng.pick(['not_relevant', 'contacted_elsewhere', 'customer_request', 'no_stock']);
-			await sql`update worklist_items set state = 'dismissed', dismiss_reason = ${reason}, state_changed_by = ${who.id}, state_changed_at = ${at} where id = ${item.id}`.execute(db);
+			changes.push({ ...base, state: 'dismissed', dismiss: rng.pick(['not_relevant', 'contacted_elsewhere', 'customer_request', 'no_stock']) });
 		} else {
-			const until = addDays(anchorDate, rng.int(-1, 5));
-			await sql`update worklist_items set state = 'snoozed', snoozed_until = ${until}::date, state_changed_by = ${who.id}, state_changed_at = ${at} where id = ${item.id}`.execute(db);
+			changes.push({ ...base, state: 'snoozed', until: addDays(anchorDate, rng.int(-1, 5)) });
 		}
 	}
+	for (let i = 0; i < followUps.length; i += 200) await db.insertInto('follow_ups').values(followUps.slice(i, i + 200) as never).execute();
+	if (changes.length === 0) return;
+	await sql`
+		update worklist_items w set state = x.state, done_by = x.done_by, done_at = case when x.state = 'done' then x.at end, done_via = x.via,
+			done_source_id = x.source, dismiss_reason = x.dismiss, snoozed_until = x.until, state_changed_by = x.who, state_changed_at = x.at
+		from jsonb_to_recordset(${JSON.stringify(changes)}::jsonb)
+			as x(id uuid, state text, done_by uuid, at timestamptz, via text, source text, dismiss text, until date, who uuid)
+		where w.id = x.id`.execute(db);
 }
 
 const DEMO_ACTIONS = ['入荷連絡', 'サイズ交換の確認', '取り置き期限のご連絡', 'お直し完了の連絡', 'コーディネート提案を送る', '新色入荷のご案内'];
@@ -117,13 +126,16 @@ async function demoNextActions(db: Db, rng: Rng, anchorDate: string): Promise<vo
 			select c.id from customers c where c.home_store_id = ${s.store} and ${sql.raw(ELIGIBLE_SQL)}
 				and not (c.member_no = any(${featured}::text[])) order by c.member_no`.execute(db);
 		const count = rng.int(6, 10);
+		const rows: Array<Record<string, unknown>> = [];
 		for (let i = 0; i < count && customers.rows.length > 0; i++) {
 			const due = addDays(anchorDate, rng.int(-12, 3));
 			const occurred = new Date(jstMidnight(addDays(due, -rng.int(5, 14)))!.getTime() + rng.int(11, 19) * HOUR);
-			await sql`insert into consultations (id, customer_id, store_id, staff_id, occurred_at, items, sizes, notes, tags, next_action, next_action_due, created_at)
-				values (${rng.uuid()}, ${rng.pick(customers.rows).id}, ${s.store}, ${s.id}, ${occurred}, '[]'::jsonb, '{}'::jsonb, '', '{}',
-					${rng.pick(DEMO_ACTIONS)}, ${due}::date, ${occurred})`.execute(db);
+			rows.push({
+				id: rng.uuid(), customer_id: rng.pick(customers.rows).id, store_id: s.store, staff_id: s.id, occurred_at: occurred, items: '[]', sizes: '{}',
+				notes: '', tags: [], next_action: rng.pick(DEMO_ACTIONS), next_action_due: due, created_at: occurred
+			});
 		}
+		if (rows.length > 0) await db.insertInto('consultations').values(rows as never).execute();
 	}
 }
 
@@ -141,7 +153,7 @@ async function demoCampaigns(db: Db, anchorDate: string, dormantDays: number): P
 				name: '冬の新作のご案内',
 				templateKey: 'new_arrivals',
 				message: 'ウールコートの新作をご案内ください',
-				segment: { states: ['cross_channel', 'ec_only'], storeId: m.store, ltvMin: 60_000 },
+				segment: { states: ['cross_channel', 'ec_only'], storeId: m.store, ltvMin: 100_000 },
 				startsOn,
 				dueOn: addDays(anchorDate, 4)
 			},
