@@ -18,7 +18,7 @@ import { FEATURED_MEMBERS } from './fixtures.ts';
 import { ELIGIBLE_SQL } from '../modules/worklist/rules.ts';
 
 const HOUR = 3_600_000;
-const PAST_DAYS = [21, 14, 7, 3, 1];
+const PAST_DAYS = [14, 7, 3, 1];
 const TEMPLATE_OF: Record<string, string> = {
 	next_action: 'restock', birthday: 'birthday', second_purchase: 'second_purchase', thank_you: 'thanks',
 	dormancy_risk: 'welcome_back', cross_channel: 'store_invite', campaign: 'new_arrivals'

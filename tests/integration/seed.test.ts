@@ -65,7 +65,8 @@ describe.each(testDbKinds())('demo seed on %s', (kind) => {
 		// as under `npm start`: the background rollup worker refreshes the empty database first
 		await b.db.transaction().execute((trx) => rollup.refreshRollups(trx));
 		await seedDemo(b.db, { anchorDate, publicBaseUrl });
-	});
+		// two full demo seeds (with today's lists and their history) on a shared 2-core machine
+	}, 240_000);
 	afterAll(async () => {
 		await a?.dispose();
 		await b?.dispose();
