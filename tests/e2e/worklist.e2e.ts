@@ -78,6 +78,8 @@ test('offline: done on the tablet waits in the outbox and is applied once; a pas
 	await expect(page.getByRole('alert')).toHaveText('明日以降の日付を選んでください。');
 	await page.getByRole('button', { name: 'やめる' }).click();
 
+	// the service worker takes the page over on first install, so a reload works offline
+	await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, { timeout: 20_000 });
 	await context.setOffline(true);
 	await item.getByTestId('item-done').click();
 	await expect(page.locator(`[data-testid="done-item"][data-item-id="${itemId}"]`)).toBeVisible();
