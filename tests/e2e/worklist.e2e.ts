@@ -111,4 +111,17 @@ test('the manager sees the outcomes per staff member and reason, with definition
 	await expectAccessible(page);
 	await expectTouchTargets(page);
 	await page.screenshot({ path: 'test-results/worklist-3-outcomes.png', fullPage: true });
+
+	// a campaign: the segment goes onto the lists
+	await page.getByRole('link', { name: 'キャンペーン' }).click();
+	await expect(page.getByRole('heading', { name: 'キャンペーン', level: 1 })).toBeVisible();
+	await page.getByLabel('キャンペーン名').fill('春の新作のご案内');
+	await page.getByLabel('ECのみ').check();
+	await page.getByLabel('メッセージのテンプレート').selectOption('new_arrivals');
+	await page.getByRole('button', { name: '配信リストを作成' }).click();
+	await expect(page.getByRole('status')).toContainText('人のお客様をリストに配りました');
+	await expect(page.getByTestId('campaign-list')).toContainText('春の新作のご案内');
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/worklist-4-campaigns.png', fullPage: true });
 });
