@@ -25,6 +25,7 @@ import * as attributionChanges from './2026-12-04T1010_attribution_changes.ts';
 import * as authHardening from './2026-12-04T1100_auth_hardening.ts';
 import * as reportRollupDirty from './2026-12-04T1200_report_rollup_dirty.ts';
 import * as conversations from './2026-12-04T1400_conversations.ts';
+import * as worklist from './2026-12-07T0900_worklist.ts';
 import * as contactLimits from './2026-12-07T0910_contact_limits.ts';
 import * as clientBook from './2026-12-07T0920_client_book.ts';
 
@@ -51,6 +52,7 @@ export const migrations: Record<string, Migration> = {
 	'2026-12-04T1100_auth_hardening': authHardening,
 	'2026-12-04T1200_report_rollup_dirty': reportRollupDirty,
 	'2026-12-04T1400_conversations': conversations,
+	'2026-12-07T0900_worklist': worklist,
 	'2026-12-07T0910_contact_limits': contactLimits,
 	'2026-12-07T0920_client_book': clientBook
 };

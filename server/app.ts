@@ -26,6 +26,7 @@ import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { conversationRoutes } from './modules/conversations/conversations.routes.ts';
 import { contactRoutes } from './modules/contact/contact.routes.ts';
 import { clientBookRoutes } from './modules/clientbook/clientbook.routes.ts';
+import { worklistRoutes } from './modules/worklist/worklist.routes.ts';
 
 export interface AppOptions {
 	/** Directory of the built SPA; omitted in API-only tests. */
@@ -51,7 +52,8 @@ export function buildApi(deps: AppDeps) {
 		.route('/webhooks', parkedWebhookRoutes(deps))
 		.route('/conversations', conversationRoutes(deps))
 		.route('/contact', contactRoutes(deps))
-		.route('/client-book', clientBookRoutes(deps));
+		.route('/client-book', clientBookRoutes(deps))
+		.route('/worklist', worklistRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.
 }

@@ -9,6 +9,9 @@ import { onConsultation, onStoreSales } from './modules/clientbook/clientbook.se
 import type { ConsultationHook } from './modules/consultations/consultations.service.ts';
 import type { StoreSalesHook } from './modules/ingest/ingest.service.ts';
 import { createOrders, type Orders } from './modules/orders/orders.service.ts';
+import { createWorklist, type Worklist } from './modules/worklist/worklist.service.ts';
+import type { ContactHook } from './shared/contact.ts';
+import { DEFAULT_DORMANT_DAYS } from './modules/customers/state.ts';
 
 /** The modules that are composed from others, wired here and nowhere else. */
 export interface Modules {
@@ -17,16 +20,23 @@ export interface Modules {
 	consultationHooks: ConsultationHook[];
 	/** Run after a POS import with the receipts it added: the client book's first-sale rule. */
 	storeSaleHooks: StoreSalesHook[];
+	/** Today's list (今日の連絡): building, state changes, auto-done. */
+	worklist: Worklist;
+	/** Who hears that a staff member contacted a customer (follow-up queued, consultation recorded). */
+	contactHooks: ContactHook[];
 }
 
 /**
  * Explicit wiring: every EC order change (webhook or CSV import) runs attribution in its
  * transaction; a new consultation and a POS import's new sale receipts run the client book's
  * first-contact rule (propose or make the staff member 担当, brand setting
- * `clientBook.firstContactOwner`). The server and the import CLI both build their modules here.
+ * `clientBook.firstContactOwner`); a follow-up or a consultation marks today's list items done
+ * (contactHooks). The server and the import CLI both build their modules here.
  */
-export function composeModules(config: Pick<Config, 'attributionWindowDays'>): Modules {
+export function composeModules(config: Pick<Config, 'attributionWindowDays'> & Partial<Pick<Config, 'dormantDays'>>): Modules {
 	const attribution = createAttribution({ windowDays: config.attributionWindowDays });
 	const orders = createOrders({ onChange: [attribution.onOrdersChange] });
-	return { orders, consultationHooks: [onConsultation], storeSaleHooks: [onStoreSales] };
+	// a follow-up sent or a consultation recorded completes the staff member's list items
+	const worklist = createWorklist({ dormantDays: config.dormantDays ?? DEFAULT_DORMANT_DAYS });
+	return { orders, consultationHooks: [onConsultation], storeSaleHooks: [onStoreSales], worklist, contactHooks: [worklist.onContact] };
 }

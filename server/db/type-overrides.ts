@@ -31,6 +31,11 @@ export interface ConsultationItem {
 
 /** `table.column` → the TypeScript type of its value (nullability and defaults come from SQL). */
 export const columnOverrides: Record<string, string> = {
+	'worklist_items.reason': "'next_action' | 'birthday' | 'second_purchase' | 'thank_you' | 'dormancy_risk' | 'cross_channel' | 'campaign'",
+	'worklist_items.state': "'open' | 'done' | 'snoozed' | 'dismissed'",
+	'worklist_items.done_via': "'manual' | 'followup' | 'consultation'",
+	'worklist_items.facts': 'Record<string, string | number | null>',
+	'worklist_campaigns.segment': 'Record<string, unknown>',
 	'attribution_changes.cause': 'O.AttributionCause',
 	'attribution_changes.status': "'active' | 'void' | 'none'",
 	'attribution_changes.via': "'webhook' | 'csv' | 'merge' | 'backfill'",

@@ -530,6 +530,66 @@ export interface WebhookInboxTable {
 	last_error: string | null;
 }
 
+export interface WorklistBuildsTable {
+	store_id: string;
+	built_on: DateString;
+	built_at: GeneratedTimestamp;
+	items_created: Generated<number>;
+}
+
+export interface WorklistCampaignsTable {
+	id: Generated<string>;
+	store_id: string | null;
+	name: string;
+	template_key: string | null;
+	message: Generated<string>;
+	segment: Json<Record<string, unknown>>;
+	starts_on: DateString;
+	due_on: DateString;
+	items: Generated<number>;
+	created_by: string;
+	created_at: GeneratedTimestamp;
+	updated_at: GeneratedTimestamp;
+	archived_at: Timestamp | null;
+}
+
+export interface WorklistItemsTable {
+	id: Generated<string>;
+	customer_id: string;
+	store_id: string;
+	staff_id: string | null;
+	reason: 'next_action' | 'birthday' | 'second_purchase' | 'thank_you' | 'dormancy_risk' | 'cross_channel' | 'campaign';
+	occasion: string;
+	facts: Json<Record<string, string | number | null>>;
+	visible_from: DateString;
+	due_on: DateString;
+	expires_on: DateString | null;
+	state: Generated<'open' | 'done' | 'snoozed' | 'dismissed'>;
+	snoozed_until: DateString | null;
+	dismiss_reason: string | null;
+	source_consultation_id: string | null;
+	source_purchase_id: number | null;
+	campaign_id: string | null;
+	done_by: string | null;
+	done_at: Timestamp | null;
+	done_via: 'manual' | 'followup' | 'consultation' | null;
+	done_source_id: string | null;
+	state_changed_by: string | null;
+	state_changed_at: Timestamp | null;
+	created_at: GeneratedTimestamp;
+}
+
+export interface WorklistStateChangesTable {
+	client_id: string;
+	item_id: string;
+	staff_id: string;
+	state: string;
+	snoozed_until: DateString | null;
+	dismiss_reason: string | null;
+	applied: boolean;
+	created_at: GeneratedTimestamp;
+}
+
 export interface Database {
 	attribution_changes: AttributionChangesTable;
 	attributions: AttributionsTable;
@@ -574,4 +634,8 @@ export interface Database {
 	stores: StoresTable;
 	tracked_links: TrackedLinksTable;
 	webhook_inbox: WebhookInboxTable;
+	worklist_builds: WorklistBuildsTable;
+	worklist_campaigns: WorklistCampaignsTable;
+	worklist_items: WorklistItemsTable;
+	worklist_state_changes: WorklistStateChangesTable;
 }

@@ -7,6 +7,8 @@ import type { LinkState } from '../modules/links/links.service.ts';
 import type { Orders } from '../modules/orders/orders.service.ts';
 import type { ConsultationHook } from '../modules/consultations/consultations.service.ts';
 import type { StoreSalesHook } from '../modules/ingest/ingest.service.ts';
+import type { Worklist } from '../modules/worklist/worklist.service.ts';
+import type { ContactHook } from '../shared/contact.ts';
 
 /** Everything a request handler may use; built once in main.ts (or a test) and passed in. */
 export interface AppDeps {
@@ -29,6 +31,10 @@ export interface AppDeps {
 	consultationHooks: ConsultationHook[];
 	/** Run after a POS import (compose.ts); unused by HTTP today, kept with the other composed modules. */
 	storeSaleHooks: StoreSalesHook[];
+	/** Today's list, composed in compose.ts. */
+	worklist: Worklist;
+	/** Run after a follow-up is queued or a consultation recorded (compose.ts: the worklist's auto-done). */
+	contactHooks: ContactHook[];
 	/** Pokes this process's workers when work was stored (runtime.ts attaches the running workers). */
 	wake: Wakeups;
 	/** The redirect's link cache and click buffer (links.service.ts `createLinkState`). */

@@ -116,6 +116,14 @@ export const MESSAGE_TEMPLATES = [
 	{ key: 'store_event', title: '店舗イベントのご案内', body: '{customerName}様\n{storeName}で会員様限定のイベントを開催します。ご都合が合えばぜひお立ち寄りください。\n{staffName}' }
 ];
 
+/** Templates of today's list (docs/worklist.md), one per reason; added after the PRNG-drawn rows so those stay as they were. */
+export const WORKLIST_TEMPLATES = [
+	{ key: 'birthday', title: 'お誕生日', body: '{customerName}様\nもうすぐお誕生日ですね。おめでとうございます。{storeName}より、ささやかなお祝いをご用意してお待ちしております。\n{staffName}' },
+	{ key: 'second_purchase', title: 'その後いかがですか', body: '{customerName}様\n先日はありがとうございました。お選びいただいたアイテムの着心地はいかがですか。合わせやすい新作も入っていますので、ぜひご覧ください。\n{storeName} {staffName}' },
+	{ key: 'welcome_back', title: 'お久しぶりです', body: '{customerName}様\nご無沙汰しております。{customerName}様のお好みに合いそうな新作が揃いました。お近くにお越しの際は、ぜひお立ち寄りください。\n{storeName} {staffName}' },
+	{ key: 'store_invite', title: '店舗へのご招待', body: '{customerName}様\nいつもオンラインストアをご利用いただきありがとうございます。{storeName}では実際にご試着いただけます。ご来店の際はお声がけください。\n{staffName}' }
+];
+
 export function generateDemoData(options: GenerateOptions): DemoData {
 	const seed = options.seed ?? DEFAULT_SEED;
 	const total = Math.max(options.customers ?? DEFAULT_CUSTOMERS, FEATURED_MEMBERS.length);
@@ -450,7 +458,11 @@ export function generateDemoData(options: GenerateOptions): DemoData {
 	return {
 		anchorDate: options.anchorDate, seed, stores, staff, products, customers, identities, storePurchases, storePurchaseLines,
 		ecOrders: [...ecOrders, ...engagement.ecOrders], ecOrderLines: [...ecOrderLines, ...engagement.ecOrderLines],
-		ecRefunds: [...ecRefunds, ...engagement.ecRefunds], consultations, lineEvents, messageTemplates,
+		ecRefunds: [...ecRefunds, ...engagement.ecRefunds], consultations, lineEvents,
+		messageTemplates: [
+			...messageTemplates,
+			...WORKLIST_TEMPLATES.map((t, i) => ({ id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`, ...t, updated_by: staffIds.get('S001')!, updated_at: at(30) }))
+		],
 		followUps: engagement.followUps, trackedLinks: engagement.trackedLinks, linkClicks: engagement.linkClicks,
 		attributions: engagement.attributions, intended
 	};

@@ -16,6 +16,7 @@ import { assignDemoBooks } from './books.ts';
 import { refreshProductAffinities } from '../modules/talking-points/affinities.repository.ts';
 import { refreshRollups } from '../modules/reports/rollup.repository.ts';
 import { refreshCustomerFacts } from '../modules/reports/customer-facts.repository.ts';
+import { seedWorklistDemo } from './worklist.ts';
 
 export interface SeedOptions {
 	publicBaseUrl?: string;
@@ -78,6 +79,10 @@ export async function seedDemo(db: Db, options: SeedOptions = {}): Promise<SeedR
 	// now rather than waiting for the daily refresh.
 	progress('product affinities');
 	await refreshProductAffinities(db);
+	// today's lists with some done / snoozed / dismissed history (docs/worklist.md); before the
+	// rollups, which count the follow-ups that completed items
+	progress('worklist');
+	await seedWorklistDemo(db, anchorDate, seed, options.dormantDays ?? DEFAULT_DORMANT_DAYS);
 	// the manager dashboard reads rollups and customer facts: build them now, not on the first
 	// request. In full: the rollup worker may already have refreshed the empty database, and the
 	// seeded rows are back-dated, so they would not look changed since then.

@@ -24,7 +24,7 @@ async function enrollAndSignIn(page: Page): Promise<void> {
 	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
 	await page.getByRole('button', { name: /鈴木 健太/ }).click();
 	await typePin(page, '1234');
-	await expect(page).toHaveURL(/\/staff\/scan/);
+	await expect(page).toHaveURL(/\/staff\/today/);
 }
 
 /** A hardware keyboard types the PIN; Enter is the ✓ key. */

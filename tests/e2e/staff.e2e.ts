@@ -75,7 +75,7 @@ async function enrollAndSignIn(page: Page): Promise<void> {
 	await page.getByRole('button', { name: /鈴木 健太/ }).click();
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
 	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/scan/);
+	await expect(page).toHaveURL(/\/staff\/today/);
 }
 
 test('enrollment and sign-in screens are accessible, and a wrong PIN is refused with attempts left', async ({ page }) => {
@@ -114,7 +114,7 @@ test('enrollment and sign-in screens are accessible, and a wrong PIN is refused 
 	await page.getByRole('button', { name: /高橋 彩/ }).click();
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
 	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/scan/);
+	await expect(page).toHaveURL(/\/staff\/today/);
 	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible({ timeout: 15_000 });
 	expect(await page.evaluate(() => localStorage.getItem('tsunagu.session'))).toBeNull();
 });

@@ -5,6 +5,7 @@ import type { AppDeps, AppEnv } from '../../http/context.ts';
 import { validate } from '../../http/validate.ts';
 import { requireStaff } from '../staff/auth.middleware.ts';
 import * as service from './consultations.service.ts';
+import { notifyContact } from '../../shared/contact.ts';
 
 const Text = (max: number) => v.pipe(v.string(), v.trim(), v.maxLength(max, `At most ${max} characters`));
 
@@ -48,7 +49,13 @@ const Params = v.object({ id: v.pipe(v.string(), v.uuid('The id must be a UUID')
 
 export function consultationRoutes(deps: AppDeps) {
 	return new Hono<AppEnv>().put('/:id', requireStaff(deps), validate('param', Params), validate('json', Body), async (c) => {
-		const result = await service.putConsultation(deps.db, c.get('staff'), c.req.valid('param').id, c.req.valid('json'), deps.consultationHooks);
+		const staff = c.get('staff')!;
+		const result = await service.putConsultation(deps.db, staff, c.req.valid('param').id, c.req.valid('json'), deps.consultationHooks);
+		if (result.created) {
+			await notifyContact(deps.contactHooks, deps.db, deps.logger, {
+				kind: 'consultation', customerId: result.consultation.customerId, staffId: staff.id, storeId: staff.storeId, sourceId: result.consultation.id
+			});
+		}
 		return c.json({ consultation: result.consultation }, result.created ? 201 : 200);
 	});
 }

@@ -9,6 +9,7 @@ import { validate } from '../../http/validate.ts';
 import { customerConsultations } from '../consultations/consultations.service.ts';
 import { requireStaff } from '../staff/auth.middleware.ts';
 import * as service from './profile.service.ts';
+import { listCustomerIds } from '../worklist/worklist.service.ts';
 
 const SearchQuery = v.object({ q: v.optional(v.pipe(v.string(), v.maxLength(100)), '') });
 const MemberParam = v.object({ memberNo: v.pipe(v.string(), v.regex(/^[0-9A-Za-z-]{1,32}$/, 'Not a member number')) });
@@ -24,7 +25,11 @@ export function customerRoutes(deps: AppDeps) {
 		.get('/search', validate('query', SearchQuery), async (c) =>
 			c.json(await service.searchCustomers(deps, c.req.valid('query').q))
 		)
-		.get('/today', async (c) => c.json(await service.todaysCustomers(deps, c.get('staff')!)))
+		.get('/today', async (c) => {
+			const staff = c.get('staff')!;
+			const listIds = await listCustomerIds(deps.db, staff, deps.worklist.options);
+			return c.json(await service.todaysCustomers(deps, staff, new Date(), listIds));
+		})
 		.get('/by-member/:memberNo', validate('param', MemberParam), async (c) =>
 			c.json(await service.customerIdByMemberNo(deps, c.req.valid('param').memberNo))
 		)

@@ -419,10 +419,12 @@ export async function searchCustomers(deps: AppDeps, rawQuery: string, now = new
 
 
 /** Today's customers at the signed-in store, as compact profiles for the tablet's offline cache. */
-export async function todaysCustomers(deps: AppDeps, actor: StaffPrincipal, now = new Date()): Promise<TodayCustomersResponse> {
+export async function todaysCustomers(deps: AppDeps, actor: StaffPrincipal, now = new Date(), listCustomerIds: string[] = []): Promise<TodayCustomersResponse> {
 	const today = jstDate(now.getTime());
 	const oldestDue = jstDate(now.getTime() - 30 * DAY_MS);
-	const ids = await repo.todaysCustomerIds(deps.db, actor.storeId, today, oldestDue, new Date(now.getTime() - 7 * DAY_MS), TODAY_LIMIT);
+	const found = await repo.todaysCustomerIds(deps.db, actor.storeId, today, oldestDue, new Date(now.getTime() - 7 * DAY_MS), TODAY_LIMIT);
+	// the customers on the staff member's list (今日の連絡) first, then the store's
+	const ids = [...new Set([...listCustomerIds, ...found])].slice(0, TODAY_LIMIT);
 	const customers: Profile[] = [];
 	// sequential in small groups: 50 profiles × 10 queries must not starve the pool
 	for (let i = 0; i < ids.length; i += 5) {

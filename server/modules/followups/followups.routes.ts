@@ -7,6 +7,7 @@ import type { AppDeps, AppEnv } from '../../http/context.ts';
 import { validate } from '../../http/validate.ts';
 import { MANAGERS, requireStaff } from '../staff/auth.middleware.ts';
 import * as service from './followups.service.ts';
+import { notifyContact } from '../../shared/contact.ts';
 import { MAX_PRODUCTS, MAX_TEXT_LENGTH } from './messages.ts';
 
 const Uuid = v.pipe(v.string(), v.uuid('Must be a UUID'));
@@ -50,7 +51,14 @@ export function followUpRoutes(deps: AppDeps) {
 			c.json(await service.preview(deps.db, c.get('staff'), c.req.valid('json'), base))
 		)
 		.post('/', requireStaff(deps), validate('json', QueueBody), async (c) => {
-			const result = await service.queueFollowUp(deps.db, c.get('staff'), c.req.valid('json'), base, deps.wake.outbox, now());
+			const staff = c.get('staff')!;
+			const result = await service.queueFollowUp(deps.db, staff, c.req.valid('json'), base, deps.wake.outbox, now());
+			if (result.created) {
+				const body = c.req.valid('json');
+				await notifyContact(deps.contactHooks, deps.db, deps.logger, {
+					kind: 'followup', customerId: body.customerId, staffId: staff.id, storeId: staff.storeId, sourceId: result.followUp.id, templateKey: body.templateKey ?? null
+				});
+			}
 			return c.json({ followUp: result.followUp }, result.created ? 201 : 200);
 		})
 		.get('/:id', requireStaff(deps), validate('param', IdParam), async (c) =>

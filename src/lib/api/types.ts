@@ -57,3 +57,12 @@ export type MemberQr = Body<typeof api.member.qr.$post>;
 export type ConsultationRecord = CustomerConsultationsResponse['consultations'][number];
 export type ConsultationItemInput = PutConsultationRequest['items'][number];
 export type ConsultationOutcome = ConsultationItemInput['outcome'];
+
+type Worklist = typeof api.worklist;
+export type TodayList = Body<Worklist['today']['$get']>;
+export type WorklistItem = TodayList['groups']['today'][number];
+export type WorklistReason = WorklistItem['reason'];
+export type WorklistStateRequest = InferRequestType<Worklist['items'][':id']['state']['$put']>['json'];
+export type WorklistDismissReason = NonNullable<WorklistStateRequest['reason']>;
+export type WorklistOutcomes = Body<Worklist['outcomes']['$get']>;
+export type WorklistCampaigns = Body<Worklist['campaigns']['$get']>['campaigns'];

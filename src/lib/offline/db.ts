@@ -6,7 +6,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { MemberQrKeySet } from '../../../server/shared/member-qr.ts';
-import type { Profile, ProfileVia, PutConsultationRequest } from '../api/types.ts';
+import type { Profile, ProfileVia, PutConsultationRequest, WorklistDismissReason } from '../api/types.ts';
 import type { OutboxState } from './policy.ts';
 
 export interface CachedProfile {
@@ -26,6 +26,8 @@ export interface OutboxEntry extends OutboxState {
 	request: PutConsultationRequest | null;
 	/** … or a LINE answer typed offline (sent when back online; by then usually a push) */
 	conversationReply?: { conversationId: string; text: string; templateKey: string | null; productIds: number[] };
+	/** … or a change of a today's-list item (done / snoozed / dismissed); the id is its client id */
+	worklistState?: { itemId: string; state: 'open' | 'done' | 'snoozed' | 'dismissed'; snoozedUntil?: string; reason?: WorklistDismissReason };
 	/** who wrote it: replays must go out under the author's own session */
 	authorId: string;
 	authorName: string;

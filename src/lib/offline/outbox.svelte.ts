@@ -82,11 +82,45 @@ export async function enqueueConversationReply(reply: NonNullable<OutboxEntry['c
 	return entry;
 }
 
+/**
+ * A today's-list change (done / snooze / dismiss) waits here like a consultation: its id is the
+ * client id the server applies once, so a replay or a second tablet never doubles it.
+ */
+export async function enqueueWorklistState(change: NonNullable<OutboxEntry['worklistState']>, customerLabel: string, id: string = crypto.randomUUID()): Promise<OutboxEntry> {
+	const session = credentials.session;
+	if (!session) throw new ApiError(401, 'unauthorized', 'not signed in');
+	const entry: OutboxEntry = {
+		id,
+		request: null,
+		worklistState: change,
+		authorId: session.staff.id,
+		authorName: session.staff.displayName,
+		authToken: session.token,
+		customerLabel,
+		createdAt: Date.now(),
+		...newOutboxState(Date.now())
+	};
+	await (await db()).put('outbox', entry);
+	await refreshStatus();
+	void syncNow();
+	return entry;
+}
+
 async function send(entry: OutboxEntry): Promise<SendOutcome> {
 	try {
 		const reply = entry.conversationReply;
+		const change = entry.worklistState;
 		const auth = { bearer: entry.authToken };
-		const res = reply
+		const res = change
+			? await callRaw(
+					(o) =>
+						api.worklist.items[':id'].state.$put(
+							{ param: { id: change.itemId }, json: { clientId: entry.id, state: change.state, snoozedUntil: change.snoozedUntil, reason: change.reason } },
+							o
+						),
+					{ auth }
+				)
+			: reply
 			? await callRaw(
 					(o) =>
 						api.conversations[':id'].replies.$post(

@@ -79,8 +79,12 @@ export async function refreshKeys(): Promise<MemberQrKeySet> {
 /** Sign-out of the device / un-enroll: no customer data may stay on the tablet. */
 export async function clearPersonalData(): Promise<void> {
 	const database = await db();
-	const tx = database.transaction(['profiles', 'outbox'], 'readwrite');
+	const tx = database.transaction(['profiles', 'outbox', 'meta'], 'readwrite');
 	await tx.objectStore('profiles').clear();
+	// saved today's lists (names, reasons) are personal data as well
+	for (const key of await tx.objectStore('meta').getAllKeys()) {
+		if (String(key).startsWith('worklist:')) await tx.objectStore('meta').delete(key);
+	}
 	// Unsent records are personal data too; un-enrolling is only offered when nothing is unsent.
 	await tx.objectStore('outbox').clear();
 	await tx.done;

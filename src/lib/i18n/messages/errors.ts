@@ -118,7 +118,20 @@ export const ja = {
 	'err.staff_owns_customers': 'このスタッフにはまだ担当顧客がいます。先に引き継ぎ先（スタッフまたは店舗）を決めてください。',
 	'err.cannot_deactivate_self': '自分自身は無効にできません。別の店長または管理者に依頼してください。',
 	'err.invalid_cursor': '一覧の位置が無効になりました。最初のページから表示し直してください。',
-	'err.proposal_not_found': 'この提案はもうありません。一覧を更新してください。'
+	'err.proposal_not_found': 'この提案はもうありません。一覧を更新してください。',
+	// today's list (今日の連絡)
+	'err.worklist_item_not_found': 'この項目は見つかりません。リストを更新してください。',
+	'err.worklist_forbidden': 'この項目はほかのスタッフのリストにあります。',
+	'err.snooze_date_required': '再表示する日付を選んでください。',
+	'err.snooze_in_past': '再表示する日は明日以降の日付を選んでください。',
+	'err.dismiss_reason_required': '見送る理由を選んでください。',
+	'err.client_id_in_use': 'この操作は別の変更と重なりました。リストを更新して、もう一度お試しください。',
+	'err.campaign_dates': 'キャンペーンの期限は開始日以降、今日以降の日付にしてください。',
+	'err.campaign_store_forbidden': '店長は自分の店舗のキャンペーンだけを作成・変更できます。',
+	'err.unknown_store': 'その店舗は見つかりません。店舗を選び直してください。',
+	'err.campaign_too_large': '対象のお客様が多すぎます（最大5,000人）。条件を絞ってください。',
+	'err.campaign_not_found': 'キャンペーンが見つかりません。一覧を更新してください。',
+	'err.campaign_archived': 'このキャンペーンは終了済みのため変更できません。',
 } as const;
 
 export const en: Record<keyof typeof ja, string> = {
@@ -227,5 +240,18 @@ export const en: Record<keyof typeof ja, string> = {
 	'err.staff_owns_customers': 'This staff member still has assigned customers. Decide first who takes them over (staff or the store book).',
 	'err.cannot_deactivate_self': 'You cannot deactivate yourself. Ask another manager or an admin.',
 	'err.invalid_cursor': 'The list position is no longer valid. Start again from the first page.',
-	'err.proposal_not_found': 'This proposal no longer exists. Refresh the list.'
+	'err.proposal_not_found': 'This proposal no longer exists. Refresh the list.',
+	// today's list
+	'err.worklist_item_not_found': 'This item no longer exists. Refresh the list.',
+	'err.worklist_forbidden': "This item is on another staff member's list.",
+	'err.snooze_date_required': 'Choose the date the item should come back.',
+	'err.snooze_in_past': 'Choose a snooze date from tomorrow on.',
+	'err.dismiss_reason_required': 'Choose why you are dismissing this item.',
+	'err.client_id_in_use': 'This change clashed with another one. Refresh the list and try again.',
+	'err.campaign_dates': "A campaign's due date must be on or after its start, and not in the past.",
+	'err.campaign_store_forbidden': 'Managers create and change campaigns of their own store only.',
+	'err.unknown_store': 'No such store. Choose the store again.',
+	'err.campaign_too_large': 'Too many customers match (at most 5,000). Narrow the segment.',
+	'err.campaign_not_found': 'No such campaign. Refresh the list.',
+	'err.campaign_archived': 'This campaign has ended and can no longer be changed.',
 };

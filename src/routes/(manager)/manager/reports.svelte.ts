@@ -54,6 +54,7 @@ export type SalesQuery = Query<typeof api.reports.sales.$get>;
 export type OrdersQuery = Query<typeof api.reports.sales.orders.$get>;
 export type FunnelQuery = Query<typeof api.reports.funnel.$get>;
 export type KpiQuery = Query<typeof api.reports.kpis.$get>;
+export type WorklistOutcomesQuery = Query<typeof api.worklist.outcomes.$get>;
 
 /** Reports can take a while on a big brand: a longer timeout than the tablet's calls. */
 const REPORT_TIMEOUT = { timeoutMs: 30_000 };
@@ -62,14 +63,16 @@ export const reports = {
 	sales: (query: SalesQuery) => call((o) => api.reports.sales.$get({ query }, o), REPORT_TIMEOUT),
 	orders: (query: OrdersQuery) => call((o) => api.reports.sales.orders.$get({ query }, o), REPORT_TIMEOUT),
 	funnel: (query: FunnelQuery) => call((o) => api.reports.funnel.$get({ query }, o), REPORT_TIMEOUT),
-	kpis: (query: KpiQuery) => call((o) => api.reports.kpis.$get({ query }, o), REPORT_TIMEOUT)
+	kpis: (query: KpiQuery) => call((o) => api.reports.kpis.$get({ query }, o), REPORT_TIMEOUT),
+	worklist: (query: WorklistOutcomesQuery) => call((o) => api.worklist.outcomes.$get({ query }, o), REPORT_TIMEOUT)
 };
 
 export type CsvRequest =
 	| { report: 'sales'; query: SalesQuery }
 	| { report: 'orders'; query: OrdersQuery }
 	| { report: 'funnel'; query: FunnelQuery }
-	| { report: 'kpis'; query: KpiQuery };
+	| { report: 'kpis'; query: KpiQuery }
+	| { report: 'worklist'; query: WorklistOutcomesQuery };
 
 function csvResponse(req: CsvRequest) {
 	const options = REPORT_TIMEOUT;
@@ -82,6 +85,8 @@ function csvResponse(req: CsvRequest) {
 			return callRaw((o) => api.reports.funnel.$get({ query: { ...req.query, format: 'csv' } }, o), options);
 		case 'kpis':
 			return callRaw((o) => api.reports.kpis.$get({ query: { ...req.query, format: 'csv' } }, o), options);
+		case 'worklist':
+			return callRaw((o) => api.worklist.outcomes.$get({ query: { ...req.query, format: 'csv' } }, o), options);
 	}
 }
 

@@ -1,0 +1,127 @@
+/**
+ * Today's list (今日の連絡) on the tablet: sign-in lands on the list → open an item's profile →
+ * the follow-up opens prefilled with the template that fits the reason → send → the item is
+ * done (by the follow-up). A change made offline waits in the outbox and is applied once.
+ * Then the manager's outcomes page.
+ */
+import type { Page } from '@playwright/test';
+import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+
+test.describe.configure({ timeout: 150_000 });
+
+async function enrollAndSignIn(page: Page): Promise<void> {
+	await page.goto('/staff');
+	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
+	await page.getByLabel('スタッフコード (店長)').fill('S002');
+	await page.getByLabel('PIN').fill('1234');
+	await page.getByRole('button', { name: '登録する' }).click();
+	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
+	await page.getByRole('button', { name: /鈴木 健太/ }).click();
+	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
+	await page.getByTestId('pin-ok').click();
+	await expect(page).toHaveURL(/\/staff\/today/, { timeout: 20_000 });
+}
+
+const token = (page: Page) => page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
+
+test('sign in → today\'s list → open an item → send the prefilled follow-up → the item is done', async ({ page }) => {
+	await page.setViewportSize({ width: 1194, height: 834 });
+	await enrollAndSignIn(page);
+	await expect(page.getByRole('heading', { name: '今日の連絡' })).toBeVisible();
+	const items = page.getByTestId('worklist-item');
+	await expect(items.first()).toBeVisible({ timeout: 20_000 });
+	expect(await items.count()).toBeGreaterThanOrEqual(10);
+	await expect(page.getByTestId('group-overdue')).toBeVisible();
+	await expect(page.getByTestId('today-scan')).toBeVisible();
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/worklist-1-list-landscape.png', fullPage: true });
+	await page.setViewportSize({ width: 834, height: 1194 });
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/worklist-1-list-portrait.png', fullPage: true });
+
+	// an item with a reason template (every built-in reason has one)
+	const item = page.locator('[data-testid="worklist-item"][data-reason="cross_channel"], [data-testid="worklist-item"][data-reason="next_action"]').first();
+	const itemId = (await item.getAttribute('data-item-id'))!;
+	const sentence = await item.getByTestId('item-sentence').innerText();
+	await item.locator('a.main').click();
+	await expect(page).toHaveURL(new RegExp(`/staff/customers/[0-9a-f-]+\\?.*item=${itemId}`));
+	await expect(page.getByTestId('list-reason')).toContainText(sentence.slice(0, 10));
+	await page.getByTestId('profile-follow-up').click();
+	await expect(page.getByRole('heading', { name: 'LINEでフォロー' })).toBeVisible();
+	await expect(page.getByTestId('line-preview')).toContainText('様', { timeout: 15_000 });
+	await expectAccessible(page);
+	await page.getByRole('button', { name: /LINEで送信/ }).click();
+	await expect(page.getByTestId('followup-status')).toHaveAttribute('data-status', /queued|sending|sent/, { timeout: 30_000 });
+
+	await page.getByTestId('today-link').click();
+	await expect(page).toHaveURL(/\/staff\/today/);
+	const done = page.locator(`[data-testid="done-item"][data-item-id="${itemId}"]`);
+	await expect(done).toBeVisible({ timeout: 15_000 });
+	await expect(done).toContainText('LINEフォローで完了');
+	await expect(page.locator(`[data-testid="worklist-item"][data-item-id="${itemId}"]`)).toHaveCount(0);
+	await page.screenshot({ path: 'test-results/worklist-2-done.png', fullPage: true });
+});
+
+test('offline: done on the tablet waits in the outbox and is applied once; a past snooze date is refused', async ({ page, context }) => {
+	await enrollAndSignIn(page);
+	const item = page.getByTestId('worklist-item').first();
+	await expect(item).toBeVisible({ timeout: 20_000 });
+	const itemId = (await item.getAttribute('data-item-id'))!;
+	const auth = { authorization: `Bearer ${await token(page)}` };
+
+	// snooze: the date picker refuses today
+	await item.getByTestId('item-snooze').click();
+	const today = await page.evaluate(() => new Date(Date.now() + 9 * 3_600_000).toISOString().slice(0, 10));
+	await page.getByTestId('snooze-date').fill(today);
+	await page.getByRole('button', { name: 'この日まで後回し' }).click();
+	await expect(page.getByRole('alert')).toHaveText('明日以降の日付を選んでください。');
+	await page.getByRole('button', { name: 'やめる' }).click();
+
+	// the service worker takes the page over on first install, so a reload works offline
+	await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, { timeout: 20_000 });
+	await context.setOffline(true);
+	await item.getByTestId('item-done').click();
+	await expect(page.locator(`[data-testid="done-item"][data-item-id="${itemId}"]`)).toBeVisible();
+	await expect(page.getByTestId('sync-status')).toHaveAttribute('data-unsent', '1');
+	// the list opens from the tablet's copy while offline, with the change on it
+	await page.reload();
+	await expect(page.getByTestId('worklist-cached')).toBeVisible({ timeout: 15_000 });
+	await expect(page.locator(`[data-testid="done-item"][data-item-id="${itemId}"]`)).toBeVisible();
+	await context.setOffline(false);
+	await expect(page.getByTestId('sync-status')).toHaveAttribute('data-unsent', '0', { timeout: 30_000 });
+	const list = await (await page.request.get('/api/worklist/today', { headers: auth })).json();
+	const doneIds = list.groups.done.map((i: { id: string }) => i.id);
+	expect(doneIds.filter((id: string) => id === itemId)).toHaveLength(1);
+});
+
+test('the manager sees the outcomes per staff member and reason, with definitions', async ({ page }) => {
+	await page.goto('/manager');
+	await expect(page.getByRole('heading', { name: 'マネージャーのサインイン' })).toBeVisible();
+	await page.getByLabel('店舗').selectOption('shibuya');
+	await page.getByLabel('スタッフコード').fill('S002');
+	await page.getByLabel('PIN').fill('1234');
+	await page.getByRole('button', { name: 'サインイン' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'スタッフ経由EC売上' })).toBeVisible();
+	await page.getByRole('link', { name: 'リストの成果' }).click();
+	await expect(page.getByRole('heading', { name: 'リストの成果' })).toBeVisible();
+	await expect(page.getByTestId('outcomes-by-staff').locator('tbody tr').first()).toBeVisible({ timeout: 20_000 });
+	await expect(page.getByTestId('outcomes-by-reason')).toContainText('2回目購入');
+	await expect(page.getByText('購入転換率 = ')).toBeVisible();
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/worklist-3-outcomes.png', fullPage: true });
+
+	// a campaign: the segment goes onto the lists
+	await page.getByRole('link', { name: 'キャンペーン' }).click();
+	await expect(page.getByRole('heading', { name: 'キャンペーン', level: 1 })).toBeVisible();
+	await page.getByLabel('キャンペーン名').fill('春の新作のご案内');
+	await page.getByLabel('ECのみ').check();
+	await page.getByLabel('メッセージのテンプレート').selectOption('new_arrivals');
+	await page.getByRole('button', { name: '配信リストを作成' }).click();
+	await expect(page.getByRole('status')).toContainText('人のお客様をリストに配りました');
+	await expect(page.getByTestId('campaign-list')).toContainText('春の新作のご案内');
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/worklist-4-campaigns.png', fullPage: true });
+});
