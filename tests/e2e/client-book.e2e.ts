@@ -16,7 +16,7 @@ async function enrollAndSignInAsS003(page: Page): Promise<void> {
 	await page.getByRole('button', { name: /鈴木 健太/ }).click();
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
 	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/scan/, { timeout: 20_000 });
+	await expect(page).toHaveURL(/\/staff\/today/, { timeout: 20_000 });
 }
 
 test('staff opens 担当顧客, filters the book, and claims an unassigned customer of the store', async ({ page }) => {

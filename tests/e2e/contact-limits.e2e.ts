@@ -19,7 +19,7 @@ async function enrollAndSignInAsS003(page: Page): Promise<void> {
 	await page.getByRole('button', { name: /鈴木 健太/ }).click();
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
 	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/scan/, { timeout: 20_000 });
+	await expect(page).toHaveURL(/\/staff\/today/, { timeout: 20_000 });
 }
 
 const session = (page: Page) => page.evaluate(() => JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string });
