@@ -129,7 +129,8 @@ async function demoNextActions(db: Db, rng: Rng, anchorDate: string): Promise<vo
 		const customers = await sql<{ id: string }>`
 			select c.id from customers c where c.home_store_id = ${s.store} and ${sql.raw(ELIGIBLE_SQL)}
 				and not (c.member_no = any(${featured}::text[])) order by c.member_no`.execute(db);
-		const count = rng.int(6, 10);
+		// enough that, after the past days' decisions, every list still shows 10–30 items
+		const count = rng.int(12, 16);
 		const rows: Array<Record<string, unknown>> = [];
 		for (let i = 0; i < count && customers.rows.length > 0; i++) {
 			const due = addDays(anchorDate, rng.int(-12, 3));
