@@ -233,6 +233,19 @@ describe.each(testDbKinds())('today\'s list on %s', (kind) => {
 		expect((await call('GET', '/worklist/outcomes?from=2026-13-01', 'm')).status).toBe(400);
 	});
 
+	it('a customer over the contact limit is held back from the list until a message is allowed again', async () => {
+		await db().updateTable('worklist_items').set({ state: 'open' }).where('customer_id', '=', ids.first).execute();
+		expect(all((await call('GET', '/worklist/today', 's2')).body).some((i) => i.customerId === ids.first)).toBe(true);
+		// another staff member's LINE message this morning uses up the 1-per-7-days allowance
+		const now = new Date();
+		await db().insertInto('contact_log').values({ customer_id: ids.first, staff_id: ids.m, store_id: storeId, kind: 'followup', counted: true, at: now, composed_at: now }).execute();
+		const held = await call('GET', '/worklist/today', 's2');
+		expect(all(held.body).some((i) => i.customerId === ids.first)).toBe(false);
+		expect(held.body.heldBack).toBeGreaterThanOrEqual(1);
+		await sql`delete from contact_log where customer_id = ${ids.first}`.execute(db());
+		expect(all((await call('GET', '/worklist/today', 's2')).body).some((i) => i.customerId === ids.first)).toBe(true);
+	});
+
 	it('a customer who blocks the account leaves every list', async () => {
 		await db().updateTable('worklist_items').set({ state: 'open' }).where('customer_id', '=', ids.next).execute();
 		expect(all((await call('GET', '/worklist/today', 's1')).body).some((i) => i.customerId === ids.next)).toBe(true);

@@ -283,9 +283,9 @@ export interface ContactFacts {
 }
 
 /**
- * Whether a customer may appear on a list at all. Today: reachable on LINE and consented.
- * The contact-limit check (issue 11 §3, per-customer 7/30-day limits, branch i11-limits) plugs
- * in here: a customer over the limit returns false too.
+ * Whether a customer may appear on a list at all: reachable on LINE and consented. The
+ * 7/30-day contact limit depends on the moment and is applied when the list is read
+ * (worklist.service todayList, through the contact module's contactAllowance).
  */
 export function eligibleForContact(c: ContactFacts): boolean {
 	return c.merged_into === null && c.line_user_id !== null && c.line_friend && c.line_blocked_at === null && c.consent_messages;

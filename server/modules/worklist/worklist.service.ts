@@ -7,6 +7,7 @@
  * consultation with a next action is recorded. Items are keyed by occasion, so building again
  * only adds what is new; nothing nightly has to finish before the first tablet signs in.
  */
+import { contactAllowance } from '../contact/contact.service.ts';
 import type { Db, DbOrTrx } from '../../db/index.ts';
 import { badRequest, forbidden, notFound } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
@@ -196,6 +197,8 @@ export interface WorklistItem {
 export interface TodayList {
 	today: string;
 	groups: { overdue: WorklistItem[]; today: WorklistItem[]; upcoming: WorklistItem[]; done: WorklistItem[] };
+	/** Open items left off because their customer is over the contact limit (they come back when allowed). */
+	heldBack: number;
 }
 
 const LIST_LIMIT = 300;
@@ -217,8 +220,16 @@ export async function todayList(db: Db, staff: StaffPrincipal, options: Worklist
 		campaign: null
 	};
 	const groups: TodayList['groups'] = { overdue: [], today: [], upcoming: [], done: [] };
+	// never on a list: a customer over the 7/30-day contact limit (issue 11 §3; reachability and
+	// consent are already part of the list's own query)
+	const overLimit = await customersOverLimit(db, rows.filter((r) => r.state !== 'done' && r.state !== 'dismissed').map((r) => r.customer_id), now);
+	let heldBack = 0;
 	for (const r of rows) {
 		const done = r.state === 'done' || r.state === 'dismissed';
+		if (!done && overLimit.has(r.customer_id)) {
+			heldBack++;
+			continue;
+		}
 		const group = done ? 'done' : groupOf({ state: r.state, dueOn: r.due_on, visibleFrom: r.visible_from, expiresOn: r.expires_on, snoozedUntil: r.snoozed_until }, today);
 		if (!group) continue;
 		groups[group].push({
@@ -240,7 +251,13 @@ export async function todayList(db: Db, staff: StaffPrincipal, options: Worklist
 			doneByName: r.done_by_name
 		});
 	}
-	return { today, groups };
+	return { today, groups, heldBack };
+}
+
+async function customersOverLimit(db: Db, customerIds: string[], now: Date): Promise<Set<string>> {
+	if (customerIds.length === 0) return new Set();
+	const allowance = await contactAllowance(db, customerIds, now);
+	return new Set([...allowance.values()].filter((a) => a.reason === 'limit_7d' || a.reason === 'limit_30d').map((a) => a.customerId));
 }
 
 /** The customers of a staff member's open list items (the tablet caches their profiles at sign-in). */
