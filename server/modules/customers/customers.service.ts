@@ -177,3 +177,11 @@ async function lockBatchReferences(
 		throw new Error(`rows a customer batch refers to were deleted meanwhile: ${JSON.stringify(missing)}`);
 	}
 }
+
+export {
+	identifiersOf,
+	anonymiseCustomer,
+	setMessageConsentFlag,
+	updateMemberProfile,
+	type MemberProfileFields
+} from './customers.repository.ts';

@@ -7,6 +7,7 @@ import type { Db, DbOrTrx, Trx } from '../../db/index.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import { recordCustomerAccess } from '../audit/audit.service.ts';
+import { assertMessageConsent, messageConsent } from '../privacy/privacy.service.ts';
 import { homeStoreOf } from '../staff/staff.service.ts';
 import { createLinks, mintLinkCode, trackedLinkUrl, type NewTrackedLink } from '../links/links.service.ts';
 import * as repo from './followups.repository.ts';
@@ -43,7 +44,9 @@ export async function composeContext(db: Db, staff: StaffPrincipal, customerId: 
 	const senderRow = await repo.findSender(db, staff.id, staff.storeId);
 	if (!senderRow) throw notFound('staff_not_found', 'No such staff member');
 	const sender = checkSender(senderRow.sender_name, senderRow.sender_icon_url);
-	const eligibility = followUpEligibility(recipient);
+	// the consent ledger first (withdrawn / left), then LINE reachability and the imported flag
+	const consent = await messageConsent(db, customerId);
+	const eligibility = consent.allowed ? followUpEligibility(recipient) : consent;
 	const vars = varsFor(recipient, senderRow);
 	return {
 		// Named on screen so staff see who the message goes to before sending it.
@@ -68,6 +71,7 @@ export async function preview(db: Db, staff: StaffPrincipal, input: Omit<Compose
  * push worker (`deps.wake.outbox`).
  */
 export async function queueFollowUp(db: Db, staff: StaffPrincipal, input: ComposeInput, publicBaseUrl: string, wakeOutbox: () => void) {
+	await assertMessageConsent(db, input.customerId);
 	const prepared = await prepare(db, staff, input);
 	if (!prepared.eligibility.allowed) {
 		throw conflict(`not_allowed_${prepared.eligibility.reason}`, `This customer cannot receive LINE follow-ups (${prepared.eligibility.reason})`);
@@ -224,4 +228,13 @@ export { card as productCard };
  */
 export async function cancelQueuedForBlocked(trx: Trx, customerId: string): Promise<number> {
 	return repo.cancelQueuedFollowUps(trx, customerId);
+}
+
+/** The customer left or withdrew message consent: nothing queued for them goes out. */
+export async function cancelQueuedFor(trx: Trx, customerId: string, reason: 'consent_withdrawn' | 'member_left'): Promise<number> {
+	return repo.cancelQueuedWithReason(trx, customerId, reason);
+}
+
+export async function eraseFollowUpTextsOf(trx: Trx, customerId: string): Promise<void> {
+	return repo.eraseFollowUpTextsOf(trx, customerId);
 }
