@@ -137,3 +137,39 @@ test('a member who blocked the account gets the 友だち追加 prompt, or an ex
 	await expect(page.getByRole('heading', { name: '公式アカウントを友だち追加してください' })).toHaveCount(0, { timeout: 15_000 });
 	await phone.close();
 });
+
+test('退会 made offline is kept on the card and applied once when back online', async ({ browser }) => {
+	const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+	const page = await phone.newPage();
+	await page.goto('/member');
+	await page.getByRole('button', { name: '新しいLINEユーザー (未登録)' }).click();
+	await page.getByLabel('会員規約とプライバシーポリシーに同意する').check();
+	await page.getByRole('button', { name: '同意して会員になる' }).click();
+	await page.getByRole('button', { name: 'あとで' }).click();
+	await expect(page.locator('.member-no strong')).toHaveText(/\d{10}/);
+
+	await page.getByRole('button', { name: '退会する' }).click();
+	await expect(page.getByRole('heading', { name: '退会する' })).toBeVisible();
+	await expect(page.getByText('30 日後に消去されます', { exact: false })).toBeVisible();
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await phone.setOffline(true);
+	const requests: string[] = [];
+	page.on('request', (r) => {
+		if (r.url().endsWith('/api/member/leave')) requests.push(r.postData() ?? '');
+	});
+	await page.getByRole('button', { name: '退会する' }).click();
+	await expect(page.getByText('通信できないため、退会の手続きを保存しました。', { exact: false })).toBeVisible();
+	const clientId = await page.evaluate(() => localStorage.getItem('tsunagu.member.pendingLeave'));
+	expect(clientId).toMatch(/^[0-9a-f-]{36}$/);
+
+	await phone.setOffline(false);
+	await expect(page.getByRole('heading', { name: '退会の手続きを受け付けました。' })).toBeVisible({ timeout: 15_000 });
+	await expect(page.getByText(/個人情報の消去予定日/)).toBeVisible();
+	expect(await page.evaluate(() => localStorage.getItem('tsunagu.member.pendingLeave'))).toBeNull();
+	// every attempt carried the same client id
+	expect(new Set(requests.map((b) => (JSON.parse(b) as { clientId: string }).clientId))).toEqual(new Set([clientId]));
+	await page.screenshot({ path: 'test-results/privacy-4-left.png', fullPage: true });
+	await expectAccessible(page);
+	await phone.close();
+});

@@ -10,6 +10,7 @@ import { MEMBER_QR_ROTATE_SECONDS, verifyMemberQr, type MemberQrFailure } from '
 import { resolveCustomer, updateMemberProfile } from '../customers/customers.service.ts';
 import { normalizePhone } from '../customers/identity.ts';
 import * as privacy from '../privacy/privacy.service.ts';
+import { readSetting } from '../settings/settings.service.ts';
 import { isKatakanaReading, normalizeKana } from '../../shared/kana.ts';
 import { adoptEarlierLineStatus } from '../line/line.service.ts';
 import { memberQrSigner, mintMemberQr, publicKeySet, type MintedMemberQr } from './qr-keys.ts';
@@ -158,6 +159,8 @@ export interface MemberCard {
 	profileComplete: boolean;
 	stores: Array<{ id: string; name: string }>;
 	consent: { messages: boolean; linking: boolean; termsVersion: string | null; leaving: { requestId: string; dueAt: string } | null };
+	/** the brand's grace period between 退会 and erasure (shown before the member confirms) */
+	erasureGraceDays: number;
 	/** the LINE official account: blocked / not a friend → the card offers 友だち追加 */
 	line: { friend: boolean; blocked: boolean };
 	purchases: Array<{
@@ -178,11 +181,12 @@ export interface QrForCard extends MintedMemberQr {
 
 export async function getCard(deps: AppDeps, session: MemberSession): Promise<MemberCard> {
 	// The member check and the purchases run side by side; nothing is returned unless the check passes.
-	const [member, purchases, consent, stores] = await Promise.all([
+	const [member, purchases, consent, stores, erasureGraceDays] = await Promise.all([
 		sessionMember(deps, session),
 		session.customerId ? repo.recentPurchases(deps.db, session.customerId, CARD_PURCHASES) : [],
 		session.customerId ? privacy.currentConsent(deps.db, session.customerId) : null,
-		repo.listStores(deps.db)
+		repo.listStores(deps.db),
+		readSetting(deps.db, privacy.ERASURE_GRACE_DAYS)
 	]);
 	const qr = await mintForMember(deps, member);
 	const fullName = [member.family_name, member.given_name].filter(Boolean).join(' ');
@@ -200,6 +204,7 @@ export async function getCard(deps: AppDeps, session: MemberSession): Promise<Me
 			termsVersion: consent?.termsVersion ?? null,
 			leaving: consent?.leaving ?? null
 		},
+		erasureGraceDays,
 		line: { friend: member.line_friend, blocked: member.line_blocked_at !== null },
 		purchases: shown.map((p) => ({
 			channel: p.channel,

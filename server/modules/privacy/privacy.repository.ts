@@ -32,24 +32,6 @@ export async function appendConsentEvents(db: DbOrTrx, events: NewConsentEvent[]
 	return rows.length;
 }
 
-export interface ConsentRow {
-	purpose: Purpose;
-	granted: boolean;
-	terms_version: string;
-	channel: ConsentChannel;
-	staff_id: string | null;
-	at: Date;
-}
-
-/** The latest decision per purpose. */
-export async function latestConsent(db: DbOrTrx, customerId: string): Promise<ConsentRow[]> {
-	const rows = await sql<ConsentRow>`
-		select distinct on (purpose) purpose, granted, terms_version, channel, staff_id, at
-		from consent_events where customer_id = ${customerId}
-		order by purpose, id desc`.execute(db);
-	return rows.rows;
-}
-
 export async function consentHistory(db: DbOrTrx, customerId: string) {
 	return db
 		.selectFrom('consent_events as e')
@@ -68,6 +50,33 @@ export async function customerConsentBasis(db: DbOrTrx, customerId: string) {
 		.select(['id', 'consent_messages', 'consent_terms_at', 'erased_at', 'merged_into'])
 		.where('id', '=', customerId)
 		.executeTakeFirst();
+}
+
+export interface ConsentSnapshot {
+	consent_messages: boolean;
+	consent_terms_at: Date | null;
+	erased_at: Date | null;
+	merged_into: string | null;
+	/** latest decision per purpose: [purpose, granted, terms_version] */
+	latest: Array<{ purpose: Purpose; granted: boolean; terms_version: string }>;
+	pending_id: string | null;
+	pending_due_at: Date | null;
+}
+
+/** The customer's flags, latest decision per purpose and pending erasure, in one round trip (card and profile paths). */
+export async function consentSnapshot(db: DbOrTrx, customerId: string): Promise<ConsentSnapshot | undefined> {
+	const rows = await sql<ConsentSnapshot>`
+		select c.consent_messages, c.consent_terms_at, c.erased_at, c.merged_into,
+			coalesce((
+				select json_agg(json_build_object('purpose', l.purpose, 'granted', l.granted, 'terms_version', l.terms_version))
+				from (select distinct on (purpose) purpose, granted, terms_version from consent_events
+					where customer_id = c.id order by purpose, id desc) l
+			), '[]'::json) as latest,
+			r.id as pending_id, r.due_at as pending_due_at
+		from customers c
+		left join privacy_requests r on r.customer_id = c.id and r.kind = 'erasure' and r.status = 'pending'
+		where c.id = ${customerId}`.execute(db);
+	return rows.rows[0];
 }
 
 export interface NewPrivacyRequest {

@@ -49,23 +49,20 @@ export interface ConsentState {
 }
 
 export async function currentConsent(db: DbOrTrx, customerId: string): Promise<ConsentState> {
-	const [basis, latest, pending] = await Promise.all([
-		repo.customerConsentBasis(db, customerId),
-		repo.latestConsent(db, customerId),
-		repo.pendingErasureOf(db, customerId)
-	]);
-	if (!basis) throw notFound('customer_not_found', 'No such customer');
+	const snap = await repo.consentSnapshot(db, customerId);
+	if (!snap) throw notFound('customer_not_found', 'No such customer');
+	const latest = typeof snap.latest === 'string' ? (JSON.parse(snap.latest) as repo.ConsentSnapshot['latest']) : snap.latest;
 	const of = (p: Purpose) => latest.find((r) => r.purpose === p);
 	const membership = of('membership');
 	const linking = of('purchase_linking');
 	const messages = of('staff_messages');
-	const erased = basis.erased_at !== null;
-	const leaving = pending ? { requestId: pending.id, dueAt: new Date(pending.due_at).toISOString() } : null;
+	const erased = snap.erased_at !== null;
+	const leaving = snap.pending_id ? { requestId: snap.pending_id, dueAt: new Date(snap.pending_due_at!).toISOString() } : null;
 	const active = !erased && !leaving;
 	return {
-		membership: active && (membership ? membership.granted : basis.consent_terms_at !== null),
+		membership: active && (membership ? membership.granted : snap.consent_terms_at !== null),
 		linking: active && (linking ? linking.granted : true),
-		messages: active && (messages ? messages.granted : basis.consent_messages),
+		messages: active && (messages ? messages.granted : snap.consent_messages),
 		termsVersion: membership?.terms_version ?? null,
 		leaving,
 		erased
@@ -81,13 +78,10 @@ export type MessageRefusal = 'consent_withdrawn' | 'member_left';
  * (`not_allowed_no_consent`), as is a merged record (`not_allowed_merged`).
  */
 export async function messageConsent(db: DbOrTrx, customerId: string): Promise<{ allowed: true; reason: null } | { allowed: false; reason: MessageRefusal }> {
-	const [basis, latest, pending] = await Promise.all([
-		repo.customerConsentBasis(db, customerId),
-		repo.latestConsent(db, customerId),
-		repo.pendingErasureOf(db, customerId)
-	]);
-	if (!basis || basis.merged_into) return { allowed: true, reason: null };
-	if (pending || basis.erased_at) return { allowed: false, reason: 'member_left' };
+	const snap = await repo.consentSnapshot(db, customerId);
+	if (!snap || snap.merged_into) return { allowed: true, reason: null };
+	if (snap.pending_id || snap.erased_at) return { allowed: false, reason: 'member_left' };
+	const latest = typeof snap.latest === 'string' ? (JSON.parse(snap.latest) as repo.ConsentSnapshot['latest']) : snap.latest;
 	const messages = latest.find((r) => r.purpose === 'staff_messages');
 	if (messages && !messages.granted) return { allowed: false, reason: 'consent_withdrawn' };
 	return { allowed: true, reason: null };
