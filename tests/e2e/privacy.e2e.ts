@@ -173,3 +173,37 @@ test('退会 made offline is kept on the card and applied once when back online'
 	await expectAccessible(page);
 	await phone.close();
 });
+
+test('managers see 「カナ未登録」, the consent history and who viewed, and the erasure requests with due dates', async ({ page }) => {
+	await page.goto('/staff');
+	await page.getByLabel('スタッフコード (店長)').fill('S002');
+	await page.getByLabel('PIN').fill('1234');
+	await page.getByRole('button', { name: '登録する' }).click();
+	await page.getByRole('button', { name: /佐藤 美咲/ }).click();
+	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
+	await page.getByTestId('pin-ok').click();
+	await expect(page).toHaveURL(/\/staff\/scan/);
+	const token = await page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
+	const { id } = await (await page.request.get('/api/customers/by-member/1000000004', { headers: { authorization: `Bearer ${token}` } })).json();
+	await page.goto(`/staff/customers/${id}?via=member_no`);
+	await expect(page.getByText('カナ未登録')).toBeVisible();
+	await page.getByRole('button', { name: '同意の履歴と閲覧記録' }).click();
+	await expect(page.getByText('このお客様を閲覧したスタッフ')).toBeVisible();
+	await page.screenshot({ path: 'test-results/privacy-5-staff-profile.png', fullPage: true });
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	// a customer who asked in the store to leave (a manager files it; not a featured member other specs use)
+	const other = await (await page.request.get('/api/customers/by-member/1000001999', { headers: { authorization: `Bearer ${token}` } })).json();
+	const filed = await page.request.post(`/api/privacy/customers/${other.id}/leave`, { headers: { authorization: `Bearer ${token}` }, data: { clientId: crypto.randomUUID() } });
+	expect(filed.status()).toBe(201);
+	await page.goto('/manager/privacy');
+	await page.getByRole('button', { name: 'すべて' }).click();
+	await expect(page.getByTestId('privacy-requests')).toBeVisible();
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/privacy-6-manager.png', fullPage: true });
+	await page.setViewportSize({ width: 834, height: 1194 });
+	await expect(page.getByTestId('privacy-requests').getByRole('row', { name: /消去（退会）.*1000001999.*佐藤 美咲/ })).toBeVisible();
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/privacy-7-manager-portrait.png', fullPage: true });
+});
