@@ -27,6 +27,7 @@ import { conversationRoutes } from './modules/conversations/conversations.routes
 import { contactRoutes } from './modules/contact/contact.routes.ts';
 import { clientBookRoutes } from './modules/clientbook/clientbook.routes.ts';
 import { worklistRoutes } from './modules/worklist/worklist.routes.ts';
+import { privacyRoutes } from './modules/privacy/privacy.routes.ts';
 
 export interface AppOptions {
 	/** Directory of the built SPA; omitted in API-only tests. */
@@ -53,7 +54,8 @@ export function buildApi(deps: AppDeps) {
 		.route('/conversations', conversationRoutes(deps))
 		.route('/contact', contactRoutes(deps))
 		.route('/client-book', clientBookRoutes(deps))
-		.route('/worklist', worklistRoutes(deps));
+		.route('/worklist', worklistRoutes(deps))
+		.route('/privacy', privacyRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.
 }

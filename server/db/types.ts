@@ -64,6 +64,18 @@ export interface BrandSettingsTable {
 	updated_by: string | null;
 }
 
+export interface ConsentEventsTable {
+	id: Generated<number>;
+	customer_id: string;
+	purpose: string;
+	granted: boolean;
+	terms_version: string;
+	channel: string;
+	staff_id: string | null;
+	client_id: string | null;
+	at: GeneratedTimestamp;
+}
+
 export interface ConsultationsTable {
 	id: string;
 	customer_id: string | null;
@@ -202,6 +214,8 @@ export interface CustomersTable {
 	line_status_changed_at: Timestamp | null;
 	/** 担当: the customer's primary staff owner; NULL = the home store's book. */
 	owner_staff_id: string | null;
+	birth_month_day: string | null;
+	erased_at: Timestamp | null;
 }
 
 /** One row: how the demo data was generated (anchor date = the seed's "today"). */
@@ -354,6 +368,22 @@ export interface MessageTemplatesTable {
 	body: string;
 	updated_by: string | null;
 	updated_at: GeneratedTimestamp;
+}
+
+export interface PrivacyRequestsTable {
+	id: Generated<string>;
+	customer_id: string;
+	kind: string;
+	channel: string;
+	staff_id: string | null;
+	client_id: string | null;
+	requested_at: GeneratedTimestamp;
+	due_at: Timestamp;
+	status: Generated<string>;
+	completed_at: Timestamp | null;
+	attempts: Generated<number>;
+	next_attempt_at: GeneratedTimestamp;
+	last_error: string | null;
 }
 
 /** Co-purchase counts per product pair (staff tablet suggestions); refreshed daily. */
@@ -595,6 +625,7 @@ export interface Database {
 	attributions: AttributionsTable;
 	audit_log: AuditLogTable;
 	brand_settings: BrandSettingsTable;
+	consent_events: ConsentEventsTable;
 	consultations: ConsultationsTable;
 	contact_log: ContactLogTable;
 	conversation_handovers: ConversationHandoversTable;
@@ -617,6 +648,7 @@ export interface Database {
 	line_quota_snapshots: LineQuotaSnapshotsTable;
 	link_clicks: LinkClicksTable;
 	message_templates: MessageTemplatesTable;
+	privacy_requests: PrivacyRequestsTable;
 	product_affinities: ProductAffinitiesTable;
 	products: ProductsTable;
 	rate_limits: RateLimitsTable;

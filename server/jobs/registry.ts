@@ -8,6 +8,7 @@ import { createOutboxWorker } from '../modules/followups/outbox.ts';
 import { reportRollupWorker } from '../modules/reports/rollup.worker.ts';
 import { quotaPollWorker } from '../modules/conversations/quota.worker.ts';
 import { worklistBuildWorker } from '../modules/worklist/worklist.worker.ts';
+import { erasureWorker } from '../modules/privacy/erasure.worker.ts';
 
 /** Every background loop the server runs; each module contributes its own. */
 export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
@@ -23,6 +24,8 @@ export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
 		// LINE conversations: the monthly message quota, read every 10 minutes
 		quotaPollWorker(deps),
 		// today's lists: stores rebuilt when their list is of another day or older than an hour
-		worklistBuildWorker(deps)
+		worklistBuildWorker(deps),
+		// 退会: personal data erased once the brand's grace period has passed (issue 16)
+		erasureWorker(deps)
 	];
 }

@@ -48,8 +48,9 @@ export interface FeaturedMember {
 	member_no: string;
 	family_name: string;
 	given_name: string;
-	family_kana: string;
-	given_kana: string;
+	/** null: joined through LINE and never gave a reading (the profile shows 「カナ未登録」) */
+	family_kana: string | null;
+	given_kana: string | null;
 	/** The customer state the generated history gives this member. */
 	state: 'cross_channel' | 'store_only' | 'ec_only' | 'first_purchase_only' | 'dormant';
 	line: boolean;
@@ -60,6 +61,6 @@ export const FEATURED_MEMBERS: FeaturedMember[] = [
 	{ member_no: '1000000001', family_name: '山田', given_name: '花子', family_kana: 'ヤマダ', given_kana: 'ハナコ', state: 'cross_channel', line: true },
 	{ member_no: '1000000002', family_name: '松本', given_name: '直樹', family_kana: 'マツモト', given_kana: 'ナオキ', state: 'store_only', line: true },
 	{ member_no: '1000000003', family_name: '井上', given_name: '真央', family_kana: 'イノウエ', given_kana: 'マオ', state: 'ec_only', line: true },
-	{ member_no: '1000000004', family_name: '木村', given_name: '葵', family_kana: 'キムラ', given_kana: 'アオイ', state: 'first_purchase_only', line: true },
+	{ member_no: '1000000004', family_name: '木村', given_name: '葵', family_kana: null, given_kana: null, state: 'first_purchase_only', line: true },
 	{ member_no: '1000000005', family_name: '林', given_name: '浩二', family_kana: 'ハヤシ', given_kana: 'コウジ', state: 'dormant', line: true }
 ];

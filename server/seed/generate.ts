@@ -197,8 +197,10 @@ export function generateDemoData(options: GenerateOptions): DemoData {
 		};
 		const created = at(createdDaysAgo, rng.int(10, 21), rng.int(0, 59));
 		customers.push({
-			id: person.id, member_no: memberNo, family_name: family[0], given_name: given[0], family_kana: family[1],
-			given_kana: given[1], birthday, email, phone, home_store_id: homeStoreId, consent_terms_at: created,
+			id: person.id, member_no: memberNo, family_name: family[0], given_name: given[0],
+			// a featured member may have no reading (joined through LINE, kana never given)
+			family_kana: featured && featured.family_kana === null ? null : family[1],
+			given_kana: featured && featured.given_kana === null ? null : given[1], birthday, email, phone, home_store_id: homeStoreId, consent_terms_at: created,
 			consent_messages: consentMessages, consent_messages_at: consentMessages ? created : null,
 			line_user_id: lineUserId, line_friend: lineFriend,
 			line_blocked_at: blocked ? at(rng.int(1, Math.max(1, createdDaysAgo - 1)), 21, 0) : null,

@@ -165,7 +165,7 @@ describe.each(testDbKinds())('LINE membership on %s', (kind) => {
 			const unchanged = await rt.deps.db.selectFrom('customers').select(['line_user_id', 'consent_terms_at']).where('id', '=', existingId).executeTakeFirstOrThrow();
 			expect(unchanged).toEqual({ line_user_id: null, consent_terms_at: null });
 
-			const ok = await rt.app.request('/api/member/consent', json({ idToken, termsAccepted: true, messagesOptIn: true, link: { memberNo: '2000000001', birthday: '1990-04-01' } }));
+			const ok = await rt.app.request('/api/member/consent', json({ idToken, termsAccepted: true, messagesOptIn: true, linkingOptIn: true, link: { memberNo: '2000000001', birthday: '1990-04-01' } }));
 			expect(ok.status).toBe(200);
 			const linked = await ok.json();
 			expect(linked).toMatchObject({ status: 'linked', created: false, memberNo: '2000000001' });

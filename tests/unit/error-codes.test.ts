@@ -26,7 +26,16 @@ const CODE_PATTERNS = [
  * computed site fails the test until it is listed here (with its codes translated).
  */
 const COMPUTED_SITES: Record<string, string[]> = {
-	'conflict(`not_allowed_${prepared.eligibility.reason}`': ['not_allowed_no_consent', 'not_allowed_no_line', 'not_allowed_blocked', 'not_allowed_not_friend', 'not_allowed_merged'],
+	'conflict(`not_allowed_${prepared.eligibility.reason}`': [
+		'not_allowed_no_consent',
+		'not_allowed_no_line',
+		'not_allowed_blocked',
+		'not_allowed_not_friend',
+		'not_allowed_merged',
+		// the consent ledger's reasons (privacy.service messageConsent), when consent changes between the checks
+		'not_allowed_consent_withdrawn',
+		'not_allowed_member_left'
+	],
 	// the one input rule (server/shared/safe-input.ts) in validate() and the URL guard
 	'badRequest(unsafe.code': ['invalid_text', 'invalid_date'],
 	// a conversation answer to a customer who cannot receive it (conversations.service blockReason)

@@ -73,3 +73,15 @@ export async function listSecurityEntries(db: DbOrTrx, query: { action?: string;
 	if (query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
 	return q.execute();
 }
+
+/** Who opened one customer's data (profile, consultations, follow-ups, conversations), newest first. */
+export async function customerAccessEntries(db: DbOrTrx, customerId: string, limit: number) {
+	return db
+		.selectFrom('audit_log as a')
+		.leftJoin('staff as s', 's.id', 'a.actor_staff_id')
+		.select(['a.id', 'a.at', 'a.action', 'a.via', 'a.actor_staff_id', 's.display_name as staff_name', 'a.device_id'])
+		.where('a.customer_id', '=', customerId)
+		.orderBy('a.id', 'desc')
+		.limit(limit)
+		.execute();
+}

@@ -4,7 +4,7 @@
  */
 import type { DbOrTrx } from '../../db/index.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
-import { existingCustomerIds, insertAuditEntries, insertClientAuditEntries, listSecurityEntries } from './audit.repository.ts';
+import { customerAccessEntries, existingCustomerIds, insertAuditEntries, insertClientAuditEntries, listSecurityEntries } from './audit.repository.ts';
 
 export type AuditAction = 'profile.view' | 'profile.prefetch' | 'consultations.view' | 'followup.view' | 'conversation.view';
 
@@ -128,4 +128,18 @@ export async function recordOfflineProfileViews(
 		}))
 	);
 	return { recorded, skipped: views.length - accepted.length };
+}
+
+/** Who viewed a customer (managers and admins; issue 16). */
+export async function customerAccessLog(db: DbOrTrx, customerId: string, limit = 100) {
+	const rows = await customerAccessEntries(db, customerId, limit);
+	return rows.map((r) => ({
+		id: Number(r.id),
+		at: new Date(r.at).toISOString(),
+		action: r.action,
+		via: r.via,
+		staffId: r.actor_staff_id,
+		staffName: r.staff_name,
+		deviceId: r.device_id
+	}));
 }

@@ -65,3 +65,12 @@ export async function mergedInto(db: DbOrTrx, customerId: string): Promise<strin
 	const rows = await db.selectFrom('customers').select('id').where('merged_into', '=', customerId).execute();
 	return rows.map((r) => r.id);
 }
+
+/** Erasure: a consultation keeps its store, staff and time; notes, sizes, tags and items go. */
+export async function eraseConsultationsOf(db: DbOrTrx, customerId: string, memberNos: string[]): Promise<void> {
+	await db
+		.updateTable('consultations')
+		.set({ notes: '', sizes: JSON.stringify({}) as never, items: JSON.stringify([]) as never, tags: [], next_action: null, next_action_due: null, member_no: null })
+		.where((eb) => (memberNos.length > 0 ? eb.or([eb('customer_id', '=', customerId), eb('member_no', 'in', memberNos)]) : eb('customer_id', '=', customerId)))
+		.execute();
+}

@@ -115,3 +115,5 @@ export async function customerConsultations(db: Db, actor: StaffPrincipal, custo
 	// a row stored with an impossible date (before input validation) is skipped, not a 500
 	return { consultations: rows.filter((r) => !Number.isNaN(r.occurred_at.getTime())).map(toRecord) };
 }
+
+export { eraseConsultationsOf } from './consultations.repository.ts';

@@ -437,3 +437,26 @@ export async function answerCounts(db: DbOrTrx, since: Date) {
 		.orderBy('m.store_id')
 		.execute();
 }
+
+/**
+ * Erasure: the person's conversation keeps its counts but loses every text, token and name;
+ * the LINE user id (NOT NULL, unique) becomes a placeholder that names no one.
+ */
+export async function eraseConversationsOf(trx: Trx, customerId: string, lineUserIds: string[]): Promise<number> {
+	let q = trx.selectFrom('conversations').select('id').where('customer_id', '=', customerId);
+	if (lineUserIds.length > 0) q = trx.selectFrom('conversations').select('id').where((eb) => eb.or([eb('customer_id', '=', customerId), eb('line_user_id', 'in', lineUserIds)]));
+	const ids = (await q.execute()).map((r) => r.id);
+	if (ids.length === 0) return 0;
+	await trx
+		.updateTable('conversation_messages')
+		.set({ text: '', details: null, reply_token: null, mark_as_read_token: null, messages: null, failure_reason: null })
+		.where('conversation_id', 'in', ids)
+		.execute();
+	await trx.updateTable('conversation_handovers').set({ note: '' }).where('conversation_id', 'in', ids).execute();
+	await trx
+		.updateTable('conversations')
+		.set({ line_user_id: sql<string>`'erased-' || id::text`, display_name: null, last_message_preview: null })
+		.where('id', 'in', ids)
+		.execute();
+	return ids.length;
+}

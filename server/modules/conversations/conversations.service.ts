@@ -469,3 +469,5 @@ export async function quotaReport(db: Db, staff: StaffPrincipal, now: Date) {
 export type { DeliveryChoice };
 
 const iso = (d: Date | string | null | undefined) => (d == null ? null : new Date(d).toISOString());
+
+export { eraseConversationsOf } from './conversations.repository.ts';

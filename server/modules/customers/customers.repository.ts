@@ -223,3 +223,70 @@ export async function countOwnedBy(db: DbOrTrx, staffId: string): Promise<number
 		.executeTakeFirstOrThrow();
 	return Number(row.n);
 }
+
+/** Every identifier stored for a customer (for scrubbing copies elsewhere before erasure). */
+export async function identifiersOf(db: DbOrTrx, customerId: string): Promise<string[]> {
+	const c = await db
+		.selectFrom('customers')
+		.select(['member_no', 'email', 'phone', 'line_user_id', 'family_name', 'given_name', 'family_kana', 'given_kana'])
+		.where('id', '=', customerId)
+		.executeTakeFirst();
+	const ids = await db.selectFrom('customer_identities').select('value').where('customer_id', '=', customerId).execute();
+	const values = [c?.member_no, c?.email, c?.phone, c?.line_user_id, ...ids.map((i) => i.value)];
+	return [...new Set(values.filter((v): v is string => typeof v === 'string' && v.length > 0))];
+}
+
+/**
+ * Erasure (issue 16 §3): the row stays, so purchases, orders and staff credit keep pointing at
+ * one (anonymous) customer and reports stay true; everything that identifies the person goes.
+ */
+export async function anonymiseCustomer(trx: Trx, customerId: string, at: Date): Promise<void> {
+	await trx.deleteFrom('customer_identities').where('customer_id', '=', customerId).execute();
+	await trx
+		.updateTable('customers')
+		.set({
+			member_no: sql<string>`'erased-' || id::text`,
+			family_name: null,
+			given_name: null,
+			family_kana: null,
+			given_kana: null,
+			birthday: null,
+			birth_month_day: null,
+			email: null,
+			phone: null,
+			line_user_id: null,
+			line_friend: false,
+			consent_messages: false,
+			owner_staff_id: null,
+			erased_at: at,
+			updated_at: at
+		})
+		.where('id', '=', customerId)
+		.execute();
+}
+
+export async function setMessageConsentFlag(trx: DbOrTrx, customerId: string, granted: boolean, at: Date): Promise<void> {
+	await trx.updateTable('customers').set({ consent_messages: granted, consent_messages_at: at, updated_at: at }).where('id', '=', customerId).execute();
+}
+
+export interface MemberProfileFields {
+	family_kana: string;
+	given_kana: string | null;
+	birthday: string | null;
+	birth_month_day: string | null;
+	phone: string | null;
+	home_store_id: string | null;
+}
+
+/** The member's own answers from the card (kana, birthday, phone, home store). */
+export async function updateMemberProfile(trx: Trx, customerId: string, fields: MemberProfileFields, at: Date): Promise<void> {
+	await trx.updateTable('customers').set({ ...fields, updated_at: at }).where('id', '=', customerId).execute();
+	await trx.deleteFrom('customer_identities').where('customer_id', '=', customerId).where('kind', '=', 'phone').execute();
+	if (fields.phone) {
+		await trx
+			.insertInto('customer_identities')
+			.values({ customer_id: customerId, kind: 'phone', value: fields.phone })
+			.onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
+			.execute();
+	}
+}

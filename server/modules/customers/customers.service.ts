@@ -206,3 +206,10 @@ export function setCustomersOwner(trx: Trx, customerIds: string[], ownerStaffId:
 export function countCustomersOwnedBy(db: DbOrTrx, staffId: string) {
 	return countOwnedBy(db, staffId);
 }
+export {
+	identifiersOf,
+	anonymiseCustomer,
+	setMessageConsentFlag,
+	updateMemberProfile,
+	type MemberProfileFields
+} from './customers.repository.ts';

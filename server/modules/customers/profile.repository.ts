@@ -21,6 +21,8 @@ export async function findCustomerForProfile(db: DbOrTrx, customerId: string) {
 			'c.family_kana',
 			'c.given_kana',
 			'c.birthday',
+			'c.birth_month_day',
+			'c.phone',
 			'c.created_at',
 			'c.home_store_id',
 			's.name as home_store_name',

@@ -9,6 +9,7 @@ import type { DbOrTrx } from '../../db/index.ts';
 import { badRequest, notFound } from '../../errors.ts';
 import type {
 	CustomerSearchResponse,
+	MissingField,
 	Profile,
 	ProfileVia,
 	TalkingPoint,
@@ -16,6 +17,7 @@ import type {
 	TodayCustomersResponse
 } from './profile.types.ts';
 import { recordCustomerAccess } from '../audit/audit.service.ts';
+import { currentConsent } from '../privacy/privacy.service.ts';
 import { complementaryProducts, productsInCategories } from '../talking-points/affinities.repository.ts';
 import {
 	DEFAULT_TALKING_POINT_CONFIG,
@@ -262,12 +264,15 @@ export async function getProfile(
 	const customer = await loadCustomer(deps.db, customerId);
 	const ids = [customer.id, ...(customer.merged_ids ?? [])];
 	const limit = options.timelineLimit ?? TIMELINE_LIMIT;
-	const [history] = await Promise.all([
+	const [fullHistory, consent] = await Promise.all([
 		loadHistory(deps.db, ids, { limit, before: options.before }),
+		currentConsent(deps.db, customer.id),
 		options.audit === false
 			? Promise.resolve()
 			: recordCustomerAccess(deps.db, actor, 'profile.view', [customer.id], options.via)
 	]);
+	// without purchase-history linking consent, staff see the store history only
+	const history = consent.linking ? fullHistory : storeOnly(fullHistory);
 	const { totals } = history;
 	const lastPurchaseAt = latest(totals.store.last_at, totals.ec.last_at);
 	const summary = {
@@ -285,7 +290,8 @@ export async function getProfile(
 			ecOrderCount: summary.ecOrders,
 			firstPurchaseAt: summary.firstPurchaseAt,
 			lastPurchaseAt,
-			birthday: customer.birthday,
+			// month and day are all the rule reads: a member who gave no year still gets it
+			birthday: customer.birthday ?? (customer.birth_month_day ? `0000-${customer.birth_month_day}` : null),
 			recentItems: items,
 			lastNextAction:
 				history.nextAction?.next_action && history.nextAction.next_action_due
@@ -323,6 +329,11 @@ export async function getProfile(
 				friend: customer.line_friend,
 				blocked: customer.line_blocked_at !== null,
 				consentMessages: customer.consent_messages
+			},
+			privacy: {
+				linking: consent.linking,
+				missing: missingFields(customer),
+				leaving: consent.leaving !== null
 			}
 		},
 		timeline: buildTimeline(history, limit),
@@ -331,6 +342,19 @@ export async function getProfile(
 		suggestions,
 		fetchedAt: now.toISOString()
 	};
+}
+
+function storeOnly(h: History): History {
+	return { ...h, totals: { ...h.totals, ec: { count: 0, yen: 0, refunded: 0, last_at: null, first_at: null } }, ec: [], clicks: [] };
+}
+
+/** Fields staff depend on (search by kana, birthday talking point, a call) that are empty. */
+function missingFields(c: { family_kana: string | null; birthday: string | null; birth_month_day: string | null; phone: string | null }): MissingField[] {
+	const missing: MissingField[] = [];
+	if (!c.family_kana) missing.push('kana');
+	if (!c.birthday && !c.birth_month_day) missing.push('birthday');
+	if (!c.phone) missing.push('phone');
+	return missing;
 }
 
 /** Products often bought with the customer's latest purchases, minus what they already own. */

@@ -50,7 +50,16 @@ export interface ProfileCustomer {
 	lastStoreVisitAt: string | null;
 	lastEcOrderAt: string | null;
 	line: { linked: boolean; friend: boolean; blocked: boolean; consentMessages: boolean };
+	/**
+	 * What the consent ledger allows staff to see, and what staff should ask in the store:
+	 * `linking` false → store history only (EC orders and link clicks left out) with a note;
+	 * `missing` lists the fields staff depend on that are empty (「カナ未登録」 …);
+	 * `leaving` → the customer left, erasure is pending.
+	 */
+	privacy: { linking: boolean; missing: MissingField[]; leaving: boolean };
 }
+
+export type MissingField = 'kana' | 'birthday' | 'phone';
 
 export type TimelineKind =
 	| 'store_purchase'

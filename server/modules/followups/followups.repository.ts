@@ -233,3 +233,20 @@ export async function cancelQueuedFollowUps(trx: Trx, customerId: string): Promi
 		.execute();
 	return rows.map((r) => r.id);
 }
+
+/** Leaving or consent withdrawn: queued follow-ups are cancelled with that reason. */
+export async function cancelQueuedWithReason(trx: Trx, customerId: string, reason: string): Promise<number> {
+	const rows = await trx
+		.updateTable('follow_ups')
+		.set({ status: 'cancelled', failure_reason: reason })
+		.where('customer_id', '=', customerId)
+		.where('status', '=', 'queued')
+		.returning('id')
+		.execute();
+	return rows.length;
+}
+
+/** Erasure: follow-ups stay for the funnel counts, without their text. */
+export async function eraseFollowUpTextsOf(trx: Trx, customerId: string): Promise<void> {
+	await trx.updateTable('follow_ups').set({ body: '', messages: JSON.stringify([]) as never }).where('customer_id', '=', customerId).execute();
+}

@@ -7,6 +7,7 @@ import type { Db, DbOrTrx, Trx } from '../../db/index.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import { recordCustomerAccess } from '../audit/audit.service.ts';
+import { assertMessageConsent, messageConsent } from '../privacy/privacy.service.ts';
 import { homeStoreOf } from '../staff/staff.service.ts';
 import { checkOverride, contactAllowance, contactPolicy, lastContacts, recordFollowUp, releaseFollowUp, reserveFollowUp, type OverrideRequest } from '../contact/contact.service.ts';
 import { createLinks, mintLinkCode, trackedLinkUrl, type NewTrackedLink } from '../links/links.service.ts';
@@ -71,7 +72,9 @@ async function recipientContext(db: Db, staff: StaffPrincipal, customerId: strin
 	const senderRow = await repo.findSender(db, staff.id, staff.storeId);
 	if (!senderRow) throw notFound('staff_not_found', 'No such staff member');
 	const sender = checkSender(senderRow.sender_name, senderRow.sender_icon_url);
-	const eligibility = followUpEligibility(recipient);
+	// the consent ledger first (withdrawn / left), then LINE reachability and the imported flag
+	const consent = await messageConsent(db, customerId);
+	const eligibility = consent.allowed ? followUpEligibility(recipient) : consent;
 	const vars = varsFor(recipient, senderRow);
 	return {
 		// Named on screen so staff see who the message goes to before sending it.
@@ -106,6 +109,7 @@ export async function queueFollowUp(
 	wakeOutbox: () => void,
 	now: Date = new Date()
 ) {
+	await assertMessageConsent(db, input.customerId);
 	const overrideReason = checkOverride(staff, input.override);
 	const prepared = await prepare(db, staff, input);
 	const id = input.id ?? randomUUID();
@@ -282,4 +286,13 @@ export async function cancelQueuedForBlocked(trx: Trx, customerId: string): Prom
 	const ids = await repo.cancelQueuedFollowUps(trx, customerId);
 	for (const id of ids) await releaseFollowUp(trx, id);
 	return ids.length;
+}
+
+/** The customer left or withdrew message consent: nothing queued for them goes out. */
+export async function cancelQueuedFor(trx: Trx, customerId: string, reason: 'consent_withdrawn' | 'member_left'): Promise<number> {
+	return repo.cancelQueuedWithReason(trx, customerId, reason);
+}
+
+export async function eraseFollowUpTextsOf(trx: Trx, customerId: string): Promise<void> {
+	return repo.eraseFollowUpTextsOf(trx, customerId);
 }

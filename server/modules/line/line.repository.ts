@@ -72,3 +72,13 @@ export async function latestFollowEvent(db: DbOrTrx, lineUserId: string): Promis
 		.executeTakeFirst();
 	return row ?? null;
 }
+
+/** Erasure: the LINE events of the person (their user id and message texts) are deleted. */
+export async function deleteLineEventsOf(trx: Trx, customerId: string, lineUserIds: string[]): Promise<number> {
+	const rows = await trx
+		.deleteFrom('line_events')
+		.where((eb) => (lineUserIds.length > 0 ? eb.or([eb('customer_id', '=', customerId), eb('line_user_id', 'in', lineUserIds)]) : eb('customer_id', '=', customerId)))
+		.returning('id')
+		.execute();
+	return rows.length;
+}

@@ -73,3 +73,5 @@ export async function adoptEarlierLineStatus(trx: Trx, customerId: string, lineU
 		await cancelQueuedForBlocked(trx, customerId);
 	}
 }
+
+export { deleteLineEventsOf } from './line.repository.ts';

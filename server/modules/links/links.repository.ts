@@ -49,3 +49,8 @@ export async function insertClicks(db: DbOrTrx, clicks: NewClick[]): Promise<voi
 		)
 		on conflict (click_id) do nothing`.execute(db);
 }
+
+/** Erasure: clicks stay (the funnel counts them) without the browser's user agent. */
+export async function eraseClicksOf(db: DbOrTrx, customerId: string): Promise<void> {
+	await db.updateTable('link_clicks').set({ user_agent: null }).where('customer_id', '=', customerId).execute();
+}

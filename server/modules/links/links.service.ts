@@ -86,3 +86,5 @@ function loadLink(deps: AppDeps, state: LinkState, code: string): Promise<Cached
 	}
 	return pending;
 }
+
+export { eraseClicksOf } from './links.repository.ts';

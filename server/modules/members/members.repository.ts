@@ -7,13 +7,36 @@ export interface MemberRow {
 	member_no: string;
 	family_name: string | null;
 	given_name: string | null;
+	family_kana: string | null;
+	given_kana: string | null;
 	birthday: string | null;
+	birth_month_day: string | null;
+	phone: string | null;
+	home_store_id: string | null;
 	line_user_id: string | null;
+	line_friend: boolean;
+	line_blocked_at: Date | null;
 	consent_terms_at: Date | null;
 	merged_into: string | null;
 }
 
-const MEMBER_COLUMNS = ['id', 'member_no', 'family_name', 'given_name', 'birthday', 'line_user_id', 'consent_terms_at', 'merged_into'] as const;
+const MEMBER_COLUMNS = [
+	'id',
+	'member_no',
+	'family_name',
+	'given_name',
+	'family_kana',
+	'given_kana',
+	'birthday',
+	'birth_month_day',
+	'phone',
+	'home_store_id',
+	'line_user_id',
+	'line_friend',
+	'line_blocked_at',
+	'consent_terms_at',
+	'merged_into'
+] as const;
 
 export async function findMemberByLineUser(db: DbOrTrx, lineUserId: string): Promise<MemberRow | undefined> {
 	return db.selectFrom('customers').select(MEMBER_COLUMNS).where('line_user_id', '=', lineUserId).executeTakeFirst();
@@ -93,4 +116,9 @@ export async function recentPurchases(db: DbOrTrx, customerId: string, limit: nu
 		order by at desc
 		limit ${limit}`.execute(db);
 	return rows.rows;
+}
+
+/** The stores a member can pick as their home store. */
+export async function listStores(db: DbOrTrx): Promise<Array<{ id: string; name: string }>> {
+	return db.selectFrom('stores').select(['id', 'name']).orderBy('id').execute();
 }

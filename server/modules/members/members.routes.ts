@@ -14,6 +14,7 @@ import { rateLimit } from '../ratelimit/rate-limit.middleware.ts';
 import type { LimitPolicy } from '../ratelimit/rate-limit.service.ts';
 import * as members from './members.service.ts';
 import type { MemberSession } from './session.ts';
+import { LEGAL_DOCS, loadLegalDoc } from '../privacy/legal.ts';
 
 type MemberEnv = { Variables: AppEnv['Variables'] & { member: MemberSession } };
 
@@ -24,6 +25,7 @@ const ConsentBody = v.object({
 	session: v.optional(v.pipe(v.string(), v.maxLength(4096))),
 	termsAccepted: v.literal(true, 'The membership terms must be accepted'),
 	messagesOptIn: v.boolean(),
+	linkingOptIn: v.optional(v.boolean()),
 	link: v.optional(
 		v.object({
 			memberNo: v.pipe(v.string(), v.trim(), v.regex(/^[0-9A-Za-z-]{4,20}$/, 'Enter the member number on your card')),
@@ -31,6 +33,28 @@ const ConsentBody = v.object({
 		})
 	)
 });
+
+const Kana = v.pipe(v.string(), v.maxLength(80, 'At most 80 characters'));
+const ProfileBody = v.object({
+	familyKana: v.pipe(Kana, v.minLength(1, 'Required')),
+	givenKana: v.optional(v.nullable(Kana)),
+	birthday: v.optional(
+		v.nullable(
+			v.object({
+				year: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1900), v.maxValue(2100)))),
+				month: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(12)),
+				day: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(31))
+			})
+		)
+	),
+	phone: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(20, 'At most 20 characters')))),
+	homeStoreId: v.optional(v.nullable(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,40}$/, 'Not a store id'))))
+});
+const ClientId = v.pipe(v.string(), v.uuid('Must be a UUID'));
+const PurposeParam = v.object({ purpose: v.picklist(['staff_messages', 'purchase_linking']) });
+const SwitchBody = v.object({ granted: v.boolean(), clientId: v.optional(ClientId) });
+const LeaveBody = v.object({ clientId: ClientId });
+const LegalParam = v.object({ doc: v.picklist(LEGAL_DOCS) });
 
 function bearer(header: string | undefined): string | null {
 	const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -73,7 +97,7 @@ export function memberRoutes(deps: AppDeps) {
 			const result = await members.giveConsent(
 				deps,
 				{ ...who, address: clientAddress(c, deps.config.trustProxy) },
-				{ messagesOptIn: body.messagesOptIn, link: body.link }
+				{ messagesOptIn: body.messagesOptIn, linkingOptIn: body.linkingOptIn, link: body.link }
 			);
 			return c.json(result, result.created ? 201 : 200);
 		})
@@ -84,5 +108,25 @@ export function memberRoutes(deps: AppDeps) {
 		.post('/qr', requireMember, limitPerMember, async (c) => {
 			c.header('cache-control', 'no-store');
 			return c.json(await members.mintQr(deps, c.get('member')));
+		})
+		// the terms and privacy policy (Markdown in legal/, versioned)
+		.get('/legal/:doc', validate('param', LegalParam), async (c) => {
+			c.header('cache-control', 'public, max-age=300');
+			return c.json(await loadLegalDoc(c.req.valid('param').doc));
+		})
+		.put('/profile', requireMember, limitPerMember, validate('json', ProfileBody), async (c) => {
+			return c.json({ profile: await members.saveProfile(deps, c.get('member'), c.req.valid('json')) });
+		})
+		.put('/consent/:purpose', requireMember, limitPerMember, validate('param', PurposeParam), validate('json', SwitchBody), async (c) => {
+			const body = c.req.valid('json');
+			return c.json({ consent: await members.setConsent(deps, c.get('member'), c.req.valid('param').purpose, body.granted, body.clientId ?? null) });
+		})
+		.get('/data', requireMember, limitPerMember, async (c) => {
+			c.header('cache-control', 'no-store');
+			return c.json(await members.myData(deps, c.get('member')));
+		})
+		.post('/leave', requireMember, limitPerMember, validate('json', LeaveBody), async (c) => {
+			const result = await members.leaveMembership(deps, c.get('member'), c.req.valid('json').clientId);
+			return c.json(result, result.applied ? 201 : 200);
 		});
 }

@@ -7,7 +7,11 @@ import { AppError, badRequest, conflict, forbidden, tooMany, unauthorized } from
 import type { AppDeps } from '../../http/context.ts';
 import { verifyIdToken, type IdTokenFailure, type LineIdentity } from '../../integrations/line/login.ts';
 import { MEMBER_QR_ROTATE_SECONDS, verifyMemberQr, type MemberQrFailure } from '../../shared/member-qr.ts';
-import { resolveCustomer } from '../customers/customers.service.ts';
+import { resolveCustomer, updateMemberProfile } from '../customers/customers.service.ts';
+import { normalizePhone } from '../customers/identity.ts';
+import * as privacy from '../privacy/privacy.service.ts';
+import { readSetting } from '../settings/settings.service.ts';
+import { isKatakanaReading, normalizeKana } from '../../shared/kana.ts';
 import { adoptEarlierLineStatus } from '../line/line.service.ts';
 import { memberQrSigner, mintMemberQr, publicKeySet, type MintedMemberQr } from './qr-keys.ts';
 import * as limits from '../ratelimit/rate-limit.service.ts';
@@ -62,6 +66,8 @@ export async function readSession(deps: AppDeps, token: string): Promise<MemberS
 
 export interface ConsentInput {
 	messagesOptIn: boolean;
+	/** purchase-history linking (store + EC); absent = not agreed */
+	linkingOptIn?: boolean;
 	link?: { memberNo: string; birthday: string };
 }
 
@@ -103,6 +109,7 @@ export async function giveConsent(
 				created = resolved!.created;
 			}
 			await repo.linkLineAndConsent(trx, customerId, { lineUserId: who.lineUserId, messagesOptIn: input.messagesOptIn, at: now });
+			await privacy.recordJoin(trx, customerId, { messages: input.messagesOptIn, linking: input.linkingOptIn ?? false, at: now, channel: 'liff' });
 			await adoptEarlierLineStatus(trx, customerId, who.lineUserId);
 			const member = await repo.findMemberById(trx, customerId);
 			return { customerId, memberNo: member!.member_no, created };
@@ -133,9 +140,29 @@ async function sessionMember(deps: AppDeps, session: MemberSession): Promise<rep
 	return member;
 }
 
+export interface MemberProfile {
+	familyKana: string | null;
+	givenKana: string | null;
+	/** 'YYYY-MM-DD' when the year was given */
+	birthday: string | null;
+	/** 'MM-DD' (also set when the year was given) */
+	birthMonthDay: string | null;
+	phone: string | null;
+	homeStoreId: string | null;
+}
+
 export interface MemberCard {
 	name: string | null;
 	memberNo: string;
+	profile: MemberProfile;
+	/** false until the member gave their kana (the card then asks once, right after joining) */
+	profileComplete: boolean;
+	stores: Array<{ id: string; name: string }>;
+	consent: { messages: boolean; linking: boolean; termsVersion: string | null; leaving: { requestId: string; dueAt: string } | null };
+	/** the brand's grace period between 退会 and erasure (shown before the member confirms) */
+	erasureGraceDays: number;
+	/** the LINE official account: blocked / not a friend → the card offers 友だち追加 */
+	line: { friend: boolean; blocked: boolean };
 	purchases: Array<{
 		channel: 'store' | 'ec';
 		at: string;
@@ -154,16 +181,32 @@ export interface QrForCard extends MintedMemberQr {
 
 export async function getCard(deps: AppDeps, session: MemberSession): Promise<MemberCard> {
 	// The member check and the purchases run side by side; nothing is returned unless the check passes.
-	const [member, purchases] = await Promise.all([
+	const [member, purchases, consent, stores, erasureGraceDays] = await Promise.all([
 		sessionMember(deps, session),
-		session.customerId ? repo.recentPurchases(deps.db, session.customerId, CARD_PURCHASES) : []
+		session.customerId ? repo.recentPurchases(deps.db, session.customerId, CARD_PURCHASES) : [],
+		session.customerId ? privacy.currentConsent(deps.db, session.customerId) : null,
+		repo.listStores(deps.db),
+		readSetting(deps.db, privacy.ERASURE_GRACE_DAYS)
 	]);
 	const qr = await mintForMember(deps, member);
 	const fullName = [member.family_name, member.given_name].filter(Boolean).join(' ');
+	// without linking consent the card, like the staff profile, shows store purchases only
+	const shown = consent?.linking ? purchases : purchases.filter((p) => p.channel === 'store');
 	return {
 		name: fullName || session.displayName,
 		memberNo: member.member_no,
-		purchases: purchases.map((p) => ({
+		profile: memberProfile(member),
+		profileComplete: Boolean(member.family_kana),
+		stores,
+		consent: {
+			messages: consent?.messages ?? false,
+			linking: consent?.linking ?? false,
+			termsVersion: consent?.termsVersion ?? null,
+			leaving: consent?.leaving ?? null
+		},
+		erasureGraceDays,
+		line: { friend: member.line_friend, blocked: member.line_blocked_at !== null },
+		purchases: shown.map((p) => ({
 			channel: p.channel,
 			at: new Date(p.at).toISOString(),
 			totalYen: p.total_yen,
@@ -229,4 +272,92 @@ export async function verifyMemberToken(deps: AppDeps, token: string, nowMs = Da
 		name: [m.family_name, m.given_name].filter(Boolean).join(' ') || null,
 		expiresAt: result.claims.exp
 	};
+}
+
+function memberProfile(m: repo.MemberRow): MemberProfile {
+	return {
+		familyKana: m.family_kana,
+		givenKana: m.given_kana,
+		birthday: m.birthday,
+		birthMonthDay: m.birth_month_day ?? (m.birthday ? m.birthday.slice(5) : null),
+		phone: m.phone,
+		homeStoreId: m.home_store_id
+	};
+}
+
+export interface ProfileInput {
+	familyKana: string;
+	givenKana?: string | null;
+	birthday?: { year?: number | null; month: number; day: number } | null;
+	phone?: string | null;
+	homeStoreId?: string | null;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * The member's own profile (at joining and later on the card): kana required and normalised to
+ * katakana, birthday optional (month and day at least), phone optional (normalised), home store
+ * one of the brand's stores. 400 `validation_failed` with the field in `fields`.
+ */
+export async function saveProfile(deps: AppDeps, session: MemberSession, input: ProfileInput): Promise<MemberProfile> {
+	const member = await sessionMember(deps, session);
+	const fields: Record<string, string> = {};
+	const familyKana = normalizeKana(input.familyKana);
+	const givenKana = input.givenKana ? normalizeKana(input.givenKana) : '';
+	if (!familyKana) fields.familyKana = 'Required';
+	else if (!isKatakanaReading(familyKana) || familyKana.length > 40) fields.familyKana = 'Katakana only';
+	if (givenKana && (!isKatakanaReading(givenKana) || givenKana.length > 40)) fields.givenKana = 'Katakana only';
+	let birthday: string | null = null;
+	let birthMonthDay: string | null = null;
+	if (input.birthday) {
+		const { year, month, day } = input.birthday;
+		const probe = new Date(Date.UTC(year ?? 2000, month - 1, day)); // 2000: a leap year, so 02-29 is valid without a year
+		const thisYear = new Date().getUTCFullYear();
+		if (probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) fields.birthday = 'Not a date';
+		else if (year != null && (year < 1900 || year > thisYear)) fields.birthday = 'Year out of range';
+		else {
+			birthMonthDay = `${pad(month)}-${pad(day)}`;
+			birthday = year != null ? `${year}-${birthMonthDay}` : null;
+		}
+	}
+	let phone: string | null = null;
+	if (input.phone && input.phone.trim()) {
+		phone = normalizePhone(input.phone);
+		if (!phone) fields.phone = 'Not a Japanese phone number';
+	}
+	const stores = await repo.listStores(deps.db);
+	const homeStoreId = input.homeStoreId ?? null;
+	if (homeStoreId && !stores.some((s) => s.id === homeStoreId)) fields.homeStoreId = 'Unknown store';
+	if (Object.keys(fields).length > 0) throw badRequest('validation_failed', 'Check the highlighted fields', fields);
+	// a member who gave only month and day keeps a full birthday given earlier in that month/day
+	if (!birthday && birthMonthDay && member.birthday?.slice(5) === birthMonthDay) birthday = member.birthday;
+	await deps.db.transaction().execute((trx) =>
+		updateMemberProfile(
+			trx,
+			member.id,
+			{ family_kana: familyKana, given_kana: givenKana || null, birthday, birth_month_day: birthMonthDay, phone, home_store_id: homeStoreId },
+			new Date()
+		)
+	);
+	return memberProfile({ ...member, family_kana: familyKana, given_kana: givenKana || null, birthday, birth_month_day: birthMonthDay, phone, home_store_id: homeStoreId });
+}
+
+/** A switch on the card: message opt-in or purchase-history linking. */
+export async function setConsent(deps: AppDeps, session: MemberSession, purpose: 'staff_messages' | 'purchase_linking', granted: boolean, clientId: string | null) {
+	const member = await sessionMember(deps, session);
+	const state = await privacy.recordConsent(deps.db, { customerId: member.id, purpose, granted, channel: 'liff', clientId });
+	return { messages: state.messages, linking: state.linking, termsVersion: state.termsVersion, leaving: state.leaving };
+}
+
+/** 登録情報の確認: everything held about the member. */
+export async function myData(deps: AppDeps, session: MemberSession) {
+	const member = await sessionMember(deps, session);
+	return privacy.disclose(deps.db, member.id, { channel: 'liff' });
+}
+
+/** 退会 from the card; the card's client id makes an offline replay count once. */
+export async function leaveMembership(deps: AppDeps, session: MemberSession, clientId: string) {
+	const member = await sessionMember(deps, session);
+	return privacy.leave(deps, member.id, { channel: 'liff', clientId });
 }

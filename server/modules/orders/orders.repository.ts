@@ -247,3 +247,18 @@ export async function findOrderTotals(db: DbOrTrx, platform: string, ecOrderId: 
 		.where('ec_orders.ec_order_id', '=', ecOrderId)
 		.executeTakeFirst();
 }
+
+/**
+ * Erasure: orders keep their amounts, lines and staff credit (and the ref code notes attribution
+ * reads); the platform's customer id and every other note go.
+ */
+export async function eraseOrdersOf(trx: Trx, customerId: string): Promise<void> {
+	await trx
+		.updateTable('ec_orders')
+		.set({
+			ec_customer_id: null,
+			note_attributes: sql`coalesce((select jsonb_agg(e) from jsonb_array_elements(note_attributes) e where e->>'name' ilike '%ref%'), '[]'::jsonb)`
+		})
+		.where('customer_id', '=', customerId)
+		.execute();
+}

@@ -217,3 +217,5 @@ function customerItem(order: NormalizedOrder): BatchResolveItem {
 		profile: { family_name: c.familyName, given_name: c.givenName, email: c.email, phone: c.phone }
 	};
 }
+
+export { eraseOrdersOf } from './orders.repository.ts';

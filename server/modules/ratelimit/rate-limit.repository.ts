@@ -92,3 +92,15 @@ export async function deleteKeys(db: DbOrTrx, keys: string[]): Promise<void> {
 	if (keys.length === 0) return;
 	await db.deleteFrom('rate_limits').where('key', 'in', keys).execute();
 }
+
+/** Erasure: buckets keyed by the person's LINE user id (`member.user:U…`, `member.link_failures:line:U…`). */
+export async function deleteKeysMentioning(db: DbOrTrx, values: string[]): Promise<number> {
+	const needles = values.filter((v) => v.length >= 6);
+	if (needles.length === 0) return 0;
+	let deleted = 0;
+	for (const n of needles) {
+		const rows = await db.deleteFrom('rate_limits').where('key', 'like', `%${n.replace(/[\\%_]/g, (ch) => '\\' + ch)}%`).returning('key').execute();
+		deleted += rows.length;
+	}
+	return deleted;
+}

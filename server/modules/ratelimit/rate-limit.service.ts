@@ -97,3 +97,5 @@ function maybeSweep(db: DbOrTrx): void {
 	// off the request's path; a failed sweep is retried at the next one
 	void repo.deleteExpired(db, SWEEP_BATCH).catch(() => undefined);
 }
+
+export { deleteKeysMentioning } from './rate-limit.repository.ts';

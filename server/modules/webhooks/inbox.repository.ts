@@ -165,3 +165,20 @@ export async function unpark(db: DbOrTrx, id: number): Promise<boolean> {
 		.executeTakeFirst();
 	return row !== undefined;
 }
+
+/**
+ * Erasure: stored webhook bodies (an EC order with its email and address, a LINE event with
+ * the user id and message) that mention any of the person's identifiers lose their payload.
+ * Only values of 6+ characters are searched, so a short value cannot blank unrelated rows.
+ */
+export async function scrubPayloadsMentioning(trx: Trx, values: string[]): Promise<number> {
+	const needles = values.filter((v) => v.length >= 6);
+	if (needles.length === 0) return 0;
+	const rows = await trx
+		.updateTable('webhook_inbox')
+		.set({ payload: sql`'{"erased":true}'::jsonb`, last_error: null })
+		.where(sql<boolean>`payload::text ilike any (${sql.raw('array[')}${sql.join(needles.map((n) => `%${n.replace(/[\\%_]/g, (ch) => '\\' + ch)}%`))}${sql.raw(']::text[]')})`)
+		.returning('id')
+		.execute();
+	return rows.length;
+}

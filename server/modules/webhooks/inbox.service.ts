@@ -280,3 +280,5 @@ export function createInboxWorker(deps: AppDeps, handlers: InboxHandlers, option
 		}
 	};
 }
+
+export { scrubPayloadsMentioning } from './inbox.repository.ts';

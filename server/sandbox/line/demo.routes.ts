@@ -63,6 +63,17 @@ export function lineDemoRoutes(deps: AppDeps, sandbox: RunningLineSandbox) {
 		});
 	});
 
+	/**
+	 * liff.requestFriendship() in the demo: the user adds (or unblocks) the official account in
+	 * LINE's sub-window, and LINE sends a follow webhook, as it does for a real unblock.
+	 */
+	app.post('/request-friendship', async (c) => {
+		const body = ((await c.req.json().catch(() => null)) ?? {}) as { userId?: string };
+		if (!body.userId || !LINE_USER_ID.test(body.userId)) return c.json({ error: { code: 'bad_user', message: 'userId must be U + 32 hex digits' } }, 400);
+		const res = await sendWebhook(sandbox, { type: 'follow', userId: body.userId });
+		return c.json({ ok: res.ok }, res.ok ? 200 : 502);
+	});
+
 	/** Sends a signed webhook (follow / unfollow / message) from a demo user to our server. */
 	app.post('/webhook', async (c) => {
 		const body = ((await c.req.json().catch(() => null)) ?? {}) as { type?: string; userId?: string; text?: string };

@@ -53,6 +53,12 @@ export type MeReport = Body<Reports['me']['$get']>;
 export type MemberConfig = Body<typeof api.member.config.$get>;
 export type MemberCard = Body<typeof api.member.card.$get>;
 export type MemberQr = Body<typeof api.member.qr.$post>;
+export type MemberData = Body<typeof api.member.data.$get>;
+export type LegalDoc = Body<(typeof api.member.legal)[':doc']['$get']>;
+export type MemberProfileInput = InferRequestType<typeof api.member.profile.$put>['json'];
+export type PrivacyRequests = Body<typeof api.privacy.requests.$get>;
+export type PrivacyRequest = PrivacyRequests['requests'][number];
+export type CustomerPrivacy = Body<(typeof api.privacy.customers)[':customerId']['$get']>;
 
 export type ConsultationRecord = CustomerConsultationsResponse['consultations'][number];
 export type ConsultationItemInput = PutConsultationRequest['items'][number];

@@ -7,7 +7,8 @@
 import { api, ApiError, call, networkError, toApiError } from '../api/client.ts';
 
 export { ApiError };
-export type { MemberCard, MemberConfig, MemberQr } from '../api/types.ts';
+export type { MemberCard, MemberConfig, MemberQr, MemberData, LegalDoc, MemberProfileInput } from '../api/types.ts';
+import type { MemberProfileInput as ProfileInput } from '../api/types.ts';
 
 /** A demo LINE user of the sandbox (server/sandbox/line/demo.routes.ts). */
 export interface DemoUser {
@@ -38,8 +39,14 @@ const bearer = (session: string) => ({ auth: { bearer: session } }) as const;
 export const memberApi = {
 	config: () => call((o) => api.member.config.$get({}, o), { auth: 'none' }),
 	session: (idToken: string) => call((o) => api.member.session.$post({ json: { idToken } }, o), { auth: 'none' }),
-	consent: (session: string, messagesOptIn: boolean, link?: { memberNo: string; birthday: string }) =>
-		call((o) => api.member.consent.$post({ json: { session, termsAccepted: true, messagesOptIn, link } }, o), { auth: 'none' }),
+	consent: (session: string, messagesOptIn: boolean, link?: { memberNo: string; birthday: string }, linkingOptIn = false) =>
+		call((o) => api.member.consent.$post({ json: { session, termsAccepted: true, messagesOptIn, linkingOptIn, link } }, o), { auth: 'none' }),
+	saveProfile: (session: string, profile: ProfileInput) => call((o) => api.member.profile.$put({ json: profile }, o), bearer(session)),
+	setConsent: (session: string, purpose: 'staff_messages' | 'purchase_linking', granted: boolean, clientId: string) =>
+		call((o) => api.member.consent[':purpose'].$put({ param: { purpose }, json: { granted, clientId } }, o), bearer(session)),
+	myData: (session: string) => call((o) => api.member.data.$get({}, o), bearer(session)),
+	leave: (session: string, clientId: string) => call((o) => api.member.leave.$post({ json: { clientId } }, o), bearer(session)),
+	legal: (doc: 'terms' | 'privacy') => call((o) => api.member.legal[':doc'].$get({ param: { doc } }, o), { auth: 'none' }),
 	card: (session: string) => call((o) => api.member.card.$get({}, o), bearer(session)),
 	qr: (session: string) => call((o) => api.member.qr.$post({}, o), bearer(session)),
 	demoUsers: () => sandbox<{ users: DemoUser[] }>('/sandbox/line/demo-users'),
@@ -47,3 +54,4 @@ export const memberApi = {
 		sandbox<{ userId: string; name: string; idToken: string }>('/sandbox/line/login', user)
 };
 export type Purchase = import('../api/types.ts').MemberCard['purchases'][number];
+
