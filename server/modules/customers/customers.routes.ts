@@ -10,7 +10,10 @@ import { customerConsultations } from '../consultations/consultations.service.ts
 import { requireStaff } from '../staff/auth.middleware.ts';
 import * as service from './profile.service.ts';
 
-const SearchQuery = v.object({ q: v.optional(v.pipe(v.string(), v.maxLength(100)), '') });
+const SearchQuery = v.object({
+	q: v.optional(v.pipe(v.string(), v.maxLength(100)), ''),
+	offset: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'A page offset (0–9999)'), v.transform(Number)), '0')
+});
 const MemberParam = v.object({ memberNo: v.pipe(v.string(), v.regex(/^[0-9A-Za-z-]{1,32}$/, 'Not a member number')) });
 const IdParam = v.object({ id: v.pipe(v.string(), v.uuid('Not a customer id')) });
 const ProfileQuery = v.object({
@@ -21,9 +24,11 @@ const ProfileQuery = v.object({
 export function customerRoutes(deps: AppDeps) {
 	return new Hono<AppEnv>()
 		.use(requireStaff(deps))
-		.get('/search', validate('query', SearchQuery), async (c) =>
-			c.json(await service.searchCustomers(deps, c.req.valid('query').q))
-		)
+		.get('/search', validate('query', SearchQuery), async (c) => {
+			const { q, offset } = c.req.valid('query');
+			c.header('cache-control', 'no-store');
+			return c.json(await service.searchCustomers(deps, q, { offset }));
+		})
 		.get('/today', async (c) => c.json(await service.todaysCustomers(deps, c.get('staff')!)))
 		.get('/by-member/:memberNo', validate('param', MemberParam), async (c) =>
 			c.json(await service.customerIdByMemberNo(deps, c.req.valid('param').memberNo))
