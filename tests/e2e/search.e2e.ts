@@ -57,3 +57,25 @@ test('search: full name without a space, rows that tell people apart, a count an
 	const overflow = await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
 	expect(overflow).toBe(false);
 });
+
+test('profile: birthday and home store, JST times and words in the timeline, one tap from a suggestion to a follow-up', async ({ page }) => {
+	await enrollAndSignIn(page);
+	await page.getByLabel('会員番号').fill('1000000001');
+	await page.getByRole('button', { name: '開く' }).click();
+	await expect(page.getByTestId('customer-name')).toHaveText('山田 花子');
+	await expect(page.getByTestId('birthday')).toHaveText(/\d{4}年\d{1,2}月\d{1,2}日/);
+	await expect(page.getByTestId('home-store')).not.toHaveText('');
+	const timeline = page.getByTestId('timeline');
+	await expect(timeline.locator('time').first()).toHaveText(/\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}/);
+	// no raw event codes
+	const text = await timeline.innerText();
+	expect(text).not.toMatch(/\bfollow\b|\bunfollow\b|message:/);
+	await page.screenshot({ path: 'test-results/profile-ja.png', fullPage: true });
+
+	const oneTap = page.getByTestId('suggestion-follow-up').or(page.getByTestId('point-follow-up')).first();
+	await expect(oneTap).toBeVisible();
+	await oneTap.click();
+	await expect(page).toHaveURL(/follow-up\?sku=/);
+	await expect(page.getByRole('heading', { name: /EC商品 \([1-9]\d*\/10\)/ })).toBeVisible();
+	await page.screenshot({ path: 'test-results/followup-picked-ja.png', fullPage: true });
+});

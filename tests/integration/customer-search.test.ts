@@ -8,13 +8,14 @@ import type { Runtime } from '../../server/runtime.ts';
 import { SEARCH_CANDIDATES, SEARCH_PAGE_SIZE, searchCustomers } from '../../server/modules/customers/profile.service.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { createTestRuntime } from '../helpers/runtime.ts';
-import { daysAgo, newCustomer, newProduct, newStaff, newStore, newStorePurchase, TEST_PIN } from '../helpers/factories.ts';
+import { daysAgo, newConsultation, newCustomer, newProduct, newStaff, newStore, newStorePurchase, TEST_PIN } from '../helpers/factories.ts';
 
 type Json = Record<string, any>;
 
 describe.each(testDbKinds())('customer search on %s', (kind) => {
 	let rt: Runtime;
 	let auth: string;
+	let managerId: string;
 	const c: Record<string, { id: string; member_no: string }> = {};
 
 	const get = async (path: string) => {
@@ -30,6 +31,7 @@ describe.each(testDbKinds())('customer search on %s', (kind) => {
 		await newStore(db, { id: 'shibuya', name: '渋谷店', name_en: 'Shibuya' });
 		const manager = await newStaff(db, { storeId: 'shibuya', role: 'manager', display_name: '佐藤' });
 		const product = await newProduct(db, { name: 'シャツ' });
+		managerId = manager.id;
 		c.hanako = await newCustomer(db, { member_no: '1000000010', phone: '09012345678', birthday: '1990-12-04', home_store_id: 'shibuya' });
 		// same family name, visited more recently than the other ヤマダ ハナエ
 		c.recent = await newCustomer(db, { member_no: '1000000011', given_name: '花江', given_kana: 'ハナエ', phone: '08011112222' });
@@ -134,5 +136,23 @@ describe.each(testDbKinds())('customer search on %s', (kind) => {
 			expect(short.status, q).toBe(400);
 			expect(short.body.error.code).toBe('query_too_short');
 		}
+	});
+
+	it('profile: the current size per category with its history (newest first, one entry per change)', async () => {
+		const db = rt.deps.db;
+		const at = (days: number) => ({ customerId: c.older.id, storeId: 'shibuya', staffId: managerId, at: daysAgo(days) });
+		await newConsultation(db, { ...at(90), sizes: { shoes: '24.0', tops: 'M' } });
+		await newConsultation(db, { ...at(60), sizes: { shoes: '24.0' } });
+		await newConsultation(db, { ...at(30), sizes: { shoes: '24.5' } });
+		const res = await get(`/customers/${c.older.id}/profile?via=search`);
+		expect(res.status).toBe(200);
+		expect(res.body.preferences.sizes).toEqual({ shoes: '24.5', tops: 'M' });
+		const history = res.body.preferences.sizeHistory;
+		expect(history.shoes.map((h: Json) => h.size)).toEqual(['24.5', '24.0']);
+		expect(Date.parse(history.shoes[1].at)).toBeGreaterThan(daysAgo(61).getTime());
+		expect(history.tops.map((h: Json) => h.size)).toEqual(['M']);
+		expect(res.body.customer).toMatchObject({ homeStore: null });
+		const hanako = await get(`/customers/${c.hanako.id}/profile?via=search`);
+		expect(hanako.body.customer).toMatchObject({ birthday: '1990-12-04', homeStore: { id: 'shibuya', name: '渋谷店' } });
 	});
 });

@@ -228,11 +228,22 @@ function purchasedItems(h: History): PurchasedItem[] {
 	return items.sort((a, b) => b.at.getTime() - a.at.getTime());
 }
 
+const SIZE_HISTORY_LIMIT = 5;
+
 function preferences(h: History, items: PurchasedItem[]): Profile['preferences'] {
 	const sizes: Record<string, string> = {};
-	// consultations are newest first: the first size seen per category is the current one
+	const sizeHistory: Record<string, Array<{ size: string; at: string }>> = {};
+	// consultations are newest first: the first size seen per category is the current one;
+	// the history keeps each change (newest first, a few per category)
 	for (const c of h.consultations) {
-		for (const [category, size] of Object.entries(c.sizes ?? {})) if (!(category in sizes) && size) sizes[category] = size;
+		for (const [category, size] of Object.entries(c.sizes ?? {})) {
+			if (!size) continue;
+			if (!(category in sizes)) sizes[category] = size;
+			const history = (sizeHistory[category] ??= []);
+			if (history.length < SIZE_HISTORY_LIMIT && history[history.length - 1]?.size !== size) {
+				history.push({ size, at: c.occurred_at.toISOString() });
+			}
+		}
 	}
 	const counts = new Map<string, number>();
 	for (const i of items) if (i.category) counts.set(i.category, (counts.get(i.category) ?? 0) + 1);
@@ -240,7 +251,7 @@ function preferences(h: History, items: PurchasedItem[]): Profile['preferences']
 		.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
 		.slice(0, 3)
 		.map(([c]) => c);
-	return { sizes, topCategories };
+	return { sizes, sizeHistory, topCategories };
 }
 
 async function loadCustomer(db: DbOrTrx, customerId: string): Promise<repo.ProfileCustomerRow> {
@@ -353,8 +364,15 @@ async function suggest(db: DbOrTrx, items: PurchasedItem[]): Promise<Profile['su
 async function attachProducts(db: DbOrTrx, points: ReturnType<typeof talkingPoints>): Promise<TalkingPoint[]> {
 	return Promise.all(
 		points.map(async ({ suggestCategories, productIds, ...point }) => {
-			const ids = suggestCategories ? (await productsInCategories(db, suggestCategories, 3)).map((p) => p.id) : productIds;
-			return ids && ids.length > 0 ? { ...point, productIds: ids } : point;
+			if (!suggestCategories) return productIds && productIds.length > 0 ? { ...point, productIds } : point;
+			const rows = await productsInCategories(db, suggestCategories, 3);
+			if (rows.length === 0) return point;
+			return {
+				...point,
+				productIds: rows.map((p) => p.id),
+				// for the one-tap 「フォローで送る」 on the profile
+				products: rows.map((p) => ({ id: p.id, sku: p.sku, name: p.name, priceYen: p.price_yen }))
+			};
 		})
 	);
 }

@@ -106,6 +106,8 @@ export interface TimelineEntry {
 export interface Preferences {
 	/** category → size, latest first-seen wins (e.g. { shoes: '26.5', tops: 'M' }) */
 	sizes: Record<string, string>;
+	/** category → the sizes recorded, newest first, one entry per change (≤ 5) */
+	sizeHistory?: Record<string, Array<{ size: string; at: string }>>;
 	topCategories: string[];
 }
 
@@ -120,6 +122,8 @@ export interface TalkingPoint {
 	reasonEn: string;
 	score: number;
 	productIds?: number[];
+	/** the suggested products themselves, for a one-tap follow-up */
+	products?: Array<{ id: number; sku: string; name: string; priceYen: number }>;
 }
 
 export interface ProductSuggestion {
