@@ -117,7 +117,8 @@ export function generateCatalog(rng: Rng, publicBaseUrl: string): DemoProduct[] 
 				price_yen: rng.pick(cat.prices),
 				ec_product_id: String(8_100_000_000_000 + id * 1_009),
 				ec_url: `${publicBaseUrl}/shop/products/${sku}`,
-				image_url: null
+				// local, generated pictures (scripts/demo-images.ts): no image host, nothing external
+				image_url: `${publicBaseUrl}/demo-assets/products/${cat.code.toLowerCase()}.png`
 			});
 		}
 	}

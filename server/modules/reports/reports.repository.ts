@@ -108,6 +108,17 @@ export interface KpiCell {
 	crossChannel: number;
 }
 
+/** Active staff in a report's scope (home store / the one staff member): the leaderboard's ¥0 rows. */
+export async function activeStaffInScope(db: DbOrTrx, scope: Scope) {
+	let q = db
+		.selectFrom('staff')
+		.select(['id', 'display_name', 'home_store_id', 'staff_code'])
+		.where('active', '=', true);
+	if (scope.storeId) q = q.where('home_store_id', '=', scope.storeId);
+	if (scope.staffId) q = q.where('id', '=', scope.staffId);
+	return q.execute();
+}
+
 export async function findStaff(db: DbOrTrx, staffId: string) {
 	return db
 		.selectFrom('staff')

@@ -155,22 +155,12 @@ export interface DayRange {
 	to: string;
 }
 
-/**
- * Sales per staff member: everyone with credit in the period, plus every active staff member
- * in scope (home store / the one staff member) with nothing yet — ¥0 rows stay on the board.
- */
 export async function salesByStaff(db: DbOrTrx, range: DayRange, scope: Scope) {
-	const staffScope = [sql`s.active`];
-	if (scope.storeId) staffScope.push(sql`s.home_store_id = ${scope.storeId}`);
-	if (scope.staffId) staffScope.push(sql`s.id = ${scope.staffId}::uuid`);
 	const { rows } = await sql<SalesTotals & { key: string; label: string; labelEn: string; storeId: string | null; staffCode: string | null }>`
 		select s.id::text as key, s.display_name as label, s.display_name as "labelEn", s.home_store_id as "storeId",
-			s.staff_code as "staffCode", coalesce(g.orders, 0)::int8 as orders, coalesce(g."grossYen", 0)::int8 as "grossYen",
-			coalesce(g."refundedYen", 0)::int8 as "refundedYen"
-		from staff s
-		left join (select r.staff_id, ${SALES_SUMS} from report_daily_staff_sales r where ${days(range)} and ${rollupScope(scope)} group by r.staff_id) g
-			on g.staff_id = s.id
-		where g.staff_id is not null or (${sql.join(staffScope, sql` and `)})`.execute(db);
+			s.staff_code as "staffCode", g.orders, g."grossYen", g."refundedYen"
+		from (select r.staff_id, ${SALES_SUMS} from report_daily_staff_sales r where ${days(range)} and ${rollupScope(scope)} group by r.staff_id) g
+		join staff s on s.id = g.staff_id`.execute(db);
 	return rows;
 }
 
