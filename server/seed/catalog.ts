@@ -117,7 +117,10 @@ export function generateCatalog(rng: Rng, publicBaseUrl: string): DemoProduct[] 
 				price_yen: rng.pick(cat.prices),
 				ec_product_id: String(8_100_000_000_000 + id * 1_009),
 				ec_url: `${publicBaseUrl}/shop/products/${sku}`,
-				image_url: null
+				// local, generated pictures (scripts/demo-images.ts), by path: the tablet and the shop load
+				// them from whatever origin they reach the app on; LINE cards resolve them against
+				// PUBLIC_BASE_URL (followups.service card())
+				image_url: `/demo-assets/products/${cat.code.toLowerCase()}.png`
 			});
 		}
 	}

@@ -149,7 +149,8 @@ export function generateDemoData(options: GenerateOptions): DemoData {
 		staffIds.set(s.staff_code, id);
 		return {
 			id, staff_code: s.staff_code, display_name: s.display_name, sender_name: s.sender_name,
-			sender_icon_url: i % 4 === 3 ? null : `https://kasane.example.jp/staff-icons/${s.staff_code.toLowerCase()}.png`,
+			// served by this app (static/demo-assets/staff, scripts/demo-images.ts); every 4th has none
+			sender_icon_url: i % 4 === 3 ? null : `${options.publicBaseUrl}/demo-assets/staff/${(i % 6) + 1}.png`,
 			role: s.role, home_store_id: s.home_store_id, active: true, created_at: at(900 - i * 20)
 		};
 	});

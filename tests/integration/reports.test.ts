@@ -44,6 +44,7 @@ describe.each(testDbKinds())('reports on %s', (kind) => {
 		staff.a2 = await newStaff(db, { storeId: 'a', role: 'staff', display_name: '高橋', pin: null });
 		staff.managerB = await newStaff(db, { storeId: 'b', role: 'manager', display_name: '伊藤', pin: null });
 		staff.b1 = await newStaff(db, { storeId: 'b', role: 'staff', display_name: '田中', pin: null });
+		staff.gone = await newStaff(db, { storeId: 'a', role: 'staff', display_name: '退職', pin: null, active: false });
 		const secret = rt.config.sessionSecret;
 		tokens.admin = await sessionFor(db, secret, { id: staff.admin.id, role: 'admin' }, 'a');
 		tokens.managerA = await sessionFor(db, secret, { id: staff.managerA.id, role: 'manager' }, 'a');
@@ -142,14 +143,30 @@ describe.each(testDbKinds())('reports on %s', (kind) => {
 		it('groups by staff: refunds netted, void and out-of-period orders excluded, JST boundaries', async () => {
 			const res = await get(`/sales?groupBy=staff&${NOV}`, 'admin');
 			expect(res.status).toBe(200);
-			expect(res.body.rows.map((r: Json) => [r.label, r.orders, r.grossYen, r.refundedYen, r.netYen])).toEqual([
+			const rows = res.body.rows.map((r: Json) => [r.label, r.orders, r.grossYen, r.refundedYen, r.netYen]);
+			expect(rows.slice(0, 3)).toEqual([
 				['鈴木', 2, 18_000, 3_000, 15_000],
 				['田中', 1, 12_000, 2_000, 10_000],
 				['高橋', 1, 20_000, 20_000, 0]
 			]);
+			// every active staff member stays on the board, ¥0 included (after those with figures); 退職 (inactive) does not
+			expect(rows.slice(3).sort()).toEqual([
+				['伊藤', 0, 0, 0, 0],
+				['佐藤', 0, 0, 0, 0],
+				['本部', 0, 0, 0, 0]
+			].sort());
 			expect(res.body.totals).toEqual({ orders: 4, grossYen: 50_000, refundedYen: 25_000, netYen: 25_000 });
 			expect(res.body.period).toEqual({ from: '2026-11-01', to: '2026-11-30', timeZone: 'Asia/Tokyo' });
 			expect(res.body.definition.ja).toContain('返金');
+		});
+
+		it('keeps ¥0 staff of the store on a manager\'s leaderboard, and only theirs', async () => {
+			const res = await get(`/sales?groupBy=staff&${NOV}`, 'managerA');
+			const labels = res.body.rows.map((r: Json) => r.label);
+			expect(labels).toEqual(expect.arrayContaining(['鈴木', '高橋', '佐藤']));
+			expect(labels).not.toContain('伊藤');
+			expect(labels).not.toContain('退職');
+			expect(res.body.rows.find((r: Json) => r.label === '佐藤')).toMatchObject({ orders: 0, netYen: 0, confirmedNetYen: 0, pendingNetYen: 0 });
 		});
 
 		it('groups by store', async () => {
@@ -298,7 +315,7 @@ describe.each(testDbKinds())('reports on %s', (kind) => {
 			expect(res.text.charCodeAt(0)).toBe(0xfeff);
 			const lines = res.text.slice(1).trimEnd().split('\r\n');
 			expect(lines[0]).toBe('スタッフ,スタッフコード,注文数,総額（円）,返金（円）,純売上（円）');
-			expect(lines).toHaveLength(4);
+			expect(lines).toHaveLength(1 + 3 + 3); // header, 3 with sales, 3 active staff with ¥0
 			expect(lines[1]).toMatch(/^鈴木,T\w+,2,18000,3000,15000$/);
 		});
 
@@ -313,6 +330,38 @@ describe.each(testDbKinds())('reports on %s', (kind) => {
 			expect(res.status).toBe(200);
 			expect(res.text.startsWith('\uFEFF' + header)).toBe(true);
 			expect(res.text.slice(1).trimEnd().split('\r\n')).toHaveLength(lineCount);
+		});
+
+		it('drill-down CSV: order ids stay text in Excel, staff and store by name next to their codes', async () => {
+			const res = await get(`/sales/orders?staffId=${staff.a1.id}&${NOV}&format=csv`, 'admin');
+			const [header, ...lines] = res.text.slice(1).trimEnd().split('\r\n');
+			expect(header).toBe(
+				'注文日時（日本時間）,注文ID,注文番号,スタッフ,スタッフコード,スタッフID,店舗,店舗コード,帰属ルール,リンクコード,クリック日時,フォローアップID,メッセージ（抜粋）,総額（円）,返金（円）,純売上（円）'
+			);
+			for (const line of lines) {
+				// ="…" for digit-only ids (a 19-digit id would be 7.50E+18), the name before the code
+				expect(line).toMatch(/^[^,]+,("=""\d+"""|[^,=][^,]*),[^,]*,鈴木,T\w+,[0-9a-f-]{36},渋谷店,a,/);
+			}
+		});
+
+		it('neutralises cells that would start a formula (= + - @)', async () => {
+			const { toCsv, asText } = await import('../../server/modules/reports/csv.ts');
+			const csv = toCsv(
+				[
+					{ header: 'name', value: (r: { v: string }) => r.v },
+					{ header: 'id', value: (r: { v: string }) => asText(r.v) }
+				],
+				[{ v: '=HYPERLINK("x")' }, { v: '+1' }, { v: '-2' }, { v: '@SUM(A1)' }, { v: '7500000000000000001' }, { v: '00123' }]
+			);
+			expect(csv.slice(1).trimEnd().split('\r\n')).toEqual([
+				'name,id',
+				`"'=HYPERLINK(""x"")","'=HYPERLINK(""x"")"`,
+				"'+1,'+1",
+				"'-2,'-2",
+				"'@SUM(A1),'@SUM(A1)",
+				'7500000000000000001,"=""7500000000000000001"""',
+				'00123,"=""00123"""'
+			]);
 		});
 
 		it('keeps the JST time of drill-down orders', async () => {

@@ -360,6 +360,8 @@ describe.each(testDbKinds())('staff tablet API on %s', (kind) => {
 			const shoe = p.talkingPoints.find((t) => t.id === 'shoe_care')!;
 			expect(shoe.reason).toBe('レザースニーカー購入から30日 → シューケア用品');
 			expect(shoe.productIds).toEqual([care.id]);
+			// what the profile's one-tap 「フォローで送る」 needs
+			expect(shoe.products).toEqual([{ id: care.id, sku: care.sku, name: expect.any(String), priceYen: expect.any(Number) }]);
 			// complementary products from other baskets, not what she owns
 			expect(p.suggestions.map((s) => s.productId)).toEqual([care.id, pants.id]);
 			expect(p.suggestions[0].reason).toContain('レザースニーカー');

@@ -83,10 +83,19 @@ describe('talking points', () => {
 
 	it('marks the birthday month in Japan time', () => {
 		expect(ids({ birthday: '1985-11-30' })).toEqual(['birthday_month']);
-		expect(talkingPoints({ ...base, birthday: '1985-11-30' }, NOW)[0].reason).toBe('誕生月 (11月30日)');
+		expect(talkingPoints({ ...base, birthday: '1985-11-30' }, NOW)[0].reason).toMatch(/^誕生月 \(11月30日・あと\d+日\)$/);
 		expect(ids({ birthday: '1985-12-01' })).toEqual([]);
 		// 2026-11-30 16:00 UTC is already December 1st in Japan
 		expect(ids({ birthday: '1985-12-24', lastPurchaseAt: jstDaysAgo(10) }, new Date('2026-11-30T16:00:00Z'))).toEqual(['birthday_month']);
+	});
+
+	it('says 「本日お誕生日」 on the day itself, and how far the birthday is otherwise', () => {
+		const on = new Date('2026-12-04T03:00:00Z'); // 12:00 JST on 12月4日
+		const today = talkingPoints({ ...base, birthday: '1990-12-04' }, on)[0];
+		expect(today).toMatchObject({ id: 'birthday_month', title: '本日お誕生日です', reason: '今日 (12月4日) がお誕生日', titleEn: 'Birthday today' });
+		expect(talkingPoints({ ...base, birthday: '1990-12-10' }, on)[0].reason).toBe('誕生月 (12月10日・あと6日)');
+		expect(talkingPoints({ ...base, birthday: '1990-12-01' }, on)[0].reason).toBe('誕生月 (12月1日・3日前)');
+		expect(talkingPoints({ ...base, birthday: '1990-12-01' }, on)[0].reasonEn).toBe('Birthday month (12/1, 3 days ago)');
 	});
 
 	it('welcomes a customer back after dormancy (strictly more than the threshold)', () => {

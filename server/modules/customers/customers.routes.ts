@@ -11,7 +11,10 @@ import { requireStaff } from '../staff/auth.middleware.ts';
 import * as service from './profile.service.ts';
 import { listCustomerIds } from '../worklist/worklist.service.ts';
 
-const SearchQuery = v.object({ q: v.optional(v.pipe(v.string(), v.maxLength(100)), '') });
+const SearchQuery = v.object({
+	q: v.optional(v.pipe(v.string(), v.maxLength(100)), ''),
+	offset: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'A page offset (0–9999)'), v.transform(Number)), '0')
+});
 const MemberParam = v.object({ memberNo: v.pipe(v.string(), v.regex(/^[0-9A-Za-z-]{1,32}$/, 'Not a member number')) });
 const IdParam = v.object({ id: v.pipe(v.string(), v.uuid('Not a customer id')) });
 const ProfileQuery = v.object({
@@ -22,9 +25,11 @@ const ProfileQuery = v.object({
 export function customerRoutes(deps: AppDeps) {
 	return new Hono<AppEnv>()
 		.use(requireStaff(deps))
-		.get('/search', validate('query', SearchQuery), async (c) =>
-			c.json(await service.searchCustomers(deps, c.req.valid('query').q))
-		)
+		.get('/search', validate('query', SearchQuery), async (c) => {
+			const { q, offset } = c.req.valid('query');
+			c.header('cache-control', 'no-store');
+			return c.json(await service.searchCustomers(deps, q, { offset }));
+		})
 		.get('/today', async (c) => {
 			const staff = c.get('staff')!;
 			const listIds = await listCustomerIds(deps.db, staff, deps.worklist.options);

@@ -262,9 +262,10 @@ const SEARCH_COLUMNS = [
 	'c.given_name',
 	'c.family_kana',
 	'c.given_kana',
-	'c.phone'
+	'c.phone',
+	'c.birthday',
+	'c.home_store_id'
 ] as const;
-
 
 export async function searchByMemberNo(db: DbOrTrx, memberNo: string, limit: number) {
 	return db
@@ -288,6 +289,18 @@ export async function searchByPhoneLast4(db: DbOrTrx, last4: string, limit: numb
 		.execute();
 }
 
+/** A whole phone number (digits only, as stored): found through the last-4 index, then compared. */
+export async function searchByPhone(db: DbOrTrx, phone: string, limit: number) {
+	return db
+		.selectFrom('customers as c')
+		.select(SEARCH_COLUMNS)
+		.where(sql<string>`right(c.phone, 4)`, '=', phone.slice(-4))
+		.where('c.phone', '=', phone)
+		.where('c.merged_into', 'is', null)
+		.limit(limit)
+		.execute();
+}
+
 /** Prefix on family kana or family name (index-backed), optionally narrowed by a given-name prefix. */
 export async function searchByName(db: DbOrTrx, family: string, given: string | null, limit: number) {
 	const prefix = `${escapeLike(family)}%`;
@@ -304,11 +317,59 @@ export async function searchByName(db: DbOrTrx, family: string, given: string | 
 		return q.orderBy(column).limit(limit);
 	};
 	const [kana, kanji] = await Promise.all([byColumn('c.family_kana').execute(), byColumn('c.family_name').execute()]);
+	return dedupe([...kana, ...kanji]);
+}
+
+/**
+ * A full name typed without a space (「山田花子」, 「ヤマダハナコ」): the family name is one of the
+ * text's shorter prefixes (an index probe per prefix on the family-name indexes) and family +
+ * given name starts with the whole text.
+ */
+export async function searchByCompactName(db: DbOrTrx, compact: string, limit: number) {
+	const chars = [...compact];
+	const prefixes = chars.slice(1).map((_, i) => chars.slice(0, i + 1).join(''));
+	if (prefixes.length === 0) return [];
+	const whole = `${escapeLike(compact)}%`;
+	const byColumns = (family: 'c.family_kana' | 'c.family_name', given: 'c.given_kana' | 'c.given_name') =>
+		db
+			.selectFrom('customers as c')
+			.select(SEARCH_COLUMNS)
+			.where(family, 'in', prefixes)
+			.where(sql<string>`${sql.ref(family)} || coalesce(${sql.ref(given)}, '')`, 'like', whole)
+			.where('c.merged_into', 'is', null)
+			.orderBy(family)
+			.limit(limit)
+			.execute();
+	const [kana, kanji] = await Promise.all([byColumns('c.family_kana', 'c.given_kana'), byColumns('c.family_name', 'c.given_name')]);
+	return dedupe([...kana, ...kanji]);
+}
+
+function dedupe<T extends { id: string }>(rows: T[]): T[] {
 	const seen = new Set<string>();
-	return [...kana, ...kanji].filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true))).slice(0, limit);
+	return rows.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
 }
 
 export type SearchRow = Awaited<ReturnType<typeof searchByMemberNo>>[number];
+
+/** Last store visit and EC order of the search candidates (index probes per customer), for ranking. */
+export async function lastActivityFor(db: DbOrTrx, customerIds: string[]) {
+	if (customerIds.length === 0) return [];
+	return db
+		.selectFrom('customers as c')
+		.select([
+			'c.id',
+			sql<Date | null>`(select max(p.purchased_at) from store_purchases p where p.customer_id = c.id and p.kind = 'sale')`.as('last_store_at'),
+			sql<Date | null>`(select max(o.ordered_at) from ec_orders o where o.customer_id = c.id and o.status = 'open')`.as('last_ec_at')
+		])
+		.where('c.id', 'in', customerIds)
+		.execute();
+}
+
+/** Names of stores by id (home stores of search results). */
+export async function storeNames(db: DbOrTrx, ids: string[]) {
+	if (ids.length === 0) return [];
+	return db.selectFrom('stores').select(['id', 'name', 'name_en']).where('id', 'in', ids).execute();
+}
 
 /** Purchase summary (for the state badge) and last visit of a handful of customers at once. */
 export async function summariesFor(db: DbOrTrx, customerIds: string[]) {

@@ -29,7 +29,7 @@ import * as repo from './profile.repository.ts';
 import { customerState } from './state.ts';
 import { isUuid } from '../../shared/ids.ts';
 import { DAY_MS, jstDate } from '../../shared/jst.ts';
-import { toKatakana } from '../../shared/kana.ts';
+import { nameMatchTier, parseSearchQuery, toKatakana } from '../../shared/kana.ts';
 
 export const TIMELINE_LIMIT = 100;
 const COMPACT_TIMELINE_LIMIT = 20;
@@ -230,11 +230,22 @@ function purchasedItems(h: History): PurchasedItem[] {
 	return items.sort((a, b) => b.at.getTime() - a.at.getTime());
 }
 
+const SIZE_HISTORY_LIMIT = 5;
+
 function preferences(h: History, items: PurchasedItem[]): Profile['preferences'] {
 	const sizes: Record<string, string> = {};
-	// consultations are newest first: the first size seen per category is the current one
+	const sizeHistory: Record<string, Array<{ size: string; at: string }>> = {};
+	// consultations are newest first: the first size seen per category is the current one;
+	// the history keeps each change (newest first, a few per category)
 	for (const c of h.consultations) {
-		for (const [category, size] of Object.entries(c.sizes ?? {})) if (!(category in sizes) && size) sizes[category] = size;
+		for (const [category, size] of Object.entries(c.sizes ?? {})) {
+			if (!size) continue;
+			if (!(category in sizes)) sizes[category] = size;
+			const history = (sizeHistory[category] ??= []);
+			if (history.length < SIZE_HISTORY_LIMIT && history[history.length - 1]?.size !== size) {
+				history.push({ size, at: c.occurred_at.toISOString() });
+			}
+		}
 	}
 	const counts = new Map<string, number>();
 	for (const i of items) if (i.category) counts.set(i.category, (counts.get(i.category) ?? 0) + 1);
@@ -242,7 +253,7 @@ function preferences(h: History, items: PurchasedItem[]): Profile['preferences']
 		.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
 		.slice(0, 3)
 		.map(([c]) => c);
-	return { sizes, topCategories };
+	return { sizes, sizeHistory, topCategories };
 }
 
 async function loadCustomer(db: DbOrTrx, customerId: string): Promise<repo.ProfileCustomerRow> {
@@ -377,8 +388,15 @@ async function suggest(db: DbOrTrx, items: PurchasedItem[]): Promise<Profile['su
 async function attachProducts(db: DbOrTrx, points: ReturnType<typeof talkingPoints>): Promise<TalkingPoint[]> {
 	return Promise.all(
 		points.map(async ({ suggestCategories, productIds, ...point }) => {
-			const ids = suggestCategories ? (await productsInCategories(db, suggestCategories, 3)).map((p) => p.id) : productIds;
-			return ids && ids.length > 0 ? { ...point, productIds: ids } : point;
+			if (!suggestCategories) return productIds && productIds.length > 0 ? { ...point, productIds } : point;
+			const rows = await productsInCategories(db, suggestCategories, 3);
+			if (rows.length === 0) return point;
+			return {
+				...point,
+				productIds: rows.map((p) => p.id),
+				// for the one-tap 「フォローで送る」 on the profile
+				products: rows.map((p) => ({ id: p.id, sku: p.sku, name: p.name, priceYen: p.price_yen }))
+			};
 		})
 	);
 }
@@ -393,26 +411,92 @@ export async function customerIdByMemberNo(deps: AppDeps, memberNo: string): Pro
 
 export { toKatakana };
 
-const SEARCH_LIMIT = 20;
+export const SEARCH_PAGE_SIZE = 20;
+/** Matches ranked per search (per query kind); beyond this the answer says `capped`. */
+export const SEARCH_CANDIDATES = 200;
 
-export async function searchCustomers(deps: AppDeps, rawQuery: string, now = new Date()): Promise<CustomerSearchResponse> {
-	// full-width digits and spaces from Japanese keyboards count as their ASCII forms
-	const q = rawQuery
-		.normalize('NFKC')
-		.trim()
-		.replace(/\s+/g, ' ');
-	if (q.length < 2) throw badRequest('query_too_short', 'Type at least 2 characters', { q: 'Type at least 2 characters' });
-	const digits = q.replace(/[-\s]/g, '');
-	let rows: repo.SearchRow[];
-	if (/^\d{4}$/.test(digits)) rows = await repo.searchByPhoneLast4(deps.db, digits, SEARCH_LIMIT);
-	else if (/^\d+$/.test(digits)) rows = await repo.searchByMemberNo(deps.db, digits, SEARCH_LIMIT);
-	else {
-		const [family, given] = toKatakana(q).split(' ');
-		rows = await repo.searchByName(deps.db, family, given ?? null, SEARCH_LIMIT);
+/** Rank of a match: 0 exact member number / phone, 1 exact full name, 2 exact family name, 3 prefix. */
+type Ranked = { row: repo.SearchRow; tier: number };
+
+export async function searchCustomers(
+	deps: AppDeps,
+	rawQuery: string,
+	options: { offset?: number; now?: Date } = {}
+): Promise<CustomerSearchResponse> {
+	const now = options.now ?? new Date();
+	const offset = Math.max(0, Math.min(options.offset ?? 0, SEARCH_CANDIDATES));
+	const query = parseSearchQuery(rawQuery);
+	if (query.kind === 'too_short') throw badRequest('query_too_short', 'Type at least 2 characters', { q: 'Type at least 2 characters' });
+	const cap = SEARCH_CANDIDATES + 1; // one more than we rank tells whether there are more
+	const ranked: Ranked[] = [];
+	let capped = false;
+	const add = (rows: repo.SearchRow[], tier: (r: repo.SearchRow) => number | null) => {
+		if (rows.length >= cap) capped = true;
+		for (const row of rows.slice(0, SEARCH_CANDIDATES)) {
+			const t = tier(row);
+			if (t === null) continue;
+			const existing = ranked.find((x) => x.row.id === row.id);
+			if (!existing) ranked.push({ row, tier: t });
+			else existing.tier = Math.min(existing.tier, t);
+		}
+	};
+	if (query.kind === 'digits') {
+		const d = query.digits;
+		const [byMember, byPhone, byLast4] = await Promise.all([
+			repo.searchByMemberNo(deps.db, d, cap),
+			d.length >= 10 && d.length <= 11 ? repo.searchByPhone(deps.db, d, cap) : Promise.resolve([]),
+			d.length === 4 ? repo.searchByPhoneLast4(deps.db, d, cap) : Promise.resolve([])
+		]);
+		add(byMember, () => 0);
+		add(byPhone, () => 0);
+		add(byLast4, () => 3);
+	} else {
+		const [family, ...rest] = query.tokens;
+		const given = rest.join('') || null;
+		const [spaced, compact] = await Promise.all([
+			repo.searchByName(deps.db, family, given, cap),
+			query.tokens.length === 1 ? repo.searchByCompactName(deps.db, query.compact, cap) : Promise.resolve([])
+		]);
+		const tier = (r: repo.SearchRow) => {
+			const t = nameMatchTier(query, { family: r.family_name, given: r.given_name, familyKana: r.family_kana, givenKana: r.given_kana });
+			return t === null ? null : t + 1;
+		};
+		add(spaced, tier);
+		add(compact, tier);
 	}
-	const summaries = new Map((await repo.summariesFor(deps.db, rows.map((r) => r.id))).map((s) => [s.id, s]));
+	if (ranked.length > SEARCH_CANDIDATES) {
+		capped = true;
+		ranked.length = SEARCH_CANDIDATES;
+	}
+
+	// within a tier: the most recent visit (store or EC) first, then by kana and member number
+	const activity = new Map(
+		(await repo.lastActivityFor(deps.db, ranked.map((r) => r.row.id))).map((a) => [
+			a.id,
+			Math.max(a.last_store_at ? new Date(a.last_store_at).getTime() : 0, a.last_ec_at ? new Date(a.last_ec_at).getTime() : 0)
+		])
+	);
+	ranked.sort(
+		(a, b) =>
+			a.tier - b.tier ||
+			(activity.get(b.row.id) ?? 0) - (activity.get(a.row.id) ?? 0) ||
+			fullName(a.row.family_kana, a.row.given_kana).localeCompare(fullName(b.row.family_kana, b.row.given_kana), 'ja') ||
+			a.row.member_no.localeCompare(b.row.member_no)
+	);
+	const page = ranked.slice(offset, offset + SEARCH_PAGE_SIZE).map((r) => r.row);
+	const [summaryRows, storeRows] = await Promise.all([
+		repo.summariesFor(deps.db, page.map((r) => r.id)),
+		repo.storeNames(deps.db, [...new Set(page.map((r) => r.home_store_id).filter((id): id is string => Boolean(id)))])
+	]);
+	const summaries = new Map(summaryRows.map((s) => [s.id, s]));
+	const stores = new Map(storeRows.map((s) => [s.id, { id: s.id, name: s.name, nameEn: s.name_en ?? s.name }]));
+	const next = offset + SEARCH_PAGE_SIZE;
 	return {
-		results: rows.map((r) => {
+		total: ranked.length,
+		capped,
+		offset,
+		nextOffset: next < ranked.length ? next : null,
+		results: page.map((r) => {
 			const s = summaries.get(r.id);
 			const lastStore = s?.last_store_at ? new Date(s.last_store_at) : null;
 			const lastEc = s?.last_ec_at ? new Date(s.last_ec_at) : null;
@@ -435,12 +519,20 @@ export async function searchCustomers(deps: AppDeps, rawQuery: string, now = new
 				kana: fullName(r.family_kana, r.given_kana),
 				phoneLast4: r.phone ? r.phone.slice(-4) : null,
 				state,
-				lastVisitAt: iso(lastStore)
+				lastVisitAt: iso(lastStore),
+				birthday: monthDay(r.birthday),
+				homeStore: r.home_store_id ? (stores.get(r.home_store_id) ?? null) : null
 			};
 		})
 	};
 }
 
+/** 'MM-DD' of a date column (a Date at UTC midnight or a 'YYYY-MM-DD' string). */
+function monthDay(value: Date | string | null): string | null {
+	if (!value) return null;
+	const text = typeof value === 'string' ? value : value.toISOString();
+	return text.slice(5, 10);
+}
 
 /** Today's customers at the signed-in store, as compact profiles for the tablet's offline cache. */
 export async function todaysCustomers(deps: AppDeps, actor: StaffPrincipal, now = new Date(), listCustomerIds: string[] = []): Promise<TodayCustomersResponse> {

@@ -21,11 +21,25 @@ export interface CustomerSearchResult {
 	phoneLast4: string | null;
 	state: CustomerState;
 	lastVisitAt: string | null;
+	/** 'MM-DD' (month and day only) */
+	birthday: string | null;
+	homeStore: StoreSummary | null;
 }
 
-/** GET /api/customers/search?q= (≤ 20 results; 400 query_too_short under 2 chars) */
+/**
+ * GET /api/customers/search?q=&offset= — ranked: exact member number or whole phone number,
+ * exact full name, exact family name, then prefixes (and a phone's last 4 digits); within each,
+ * the most recent visit first. Pages of 20; at most SEARCH_CANDIDATES matches are ranked
+ * (`capped` says there were more: narrow the search). 400 query_too_short under 2 characters.
+ */
 export interface CustomerSearchResponse {
 	results: CustomerSearchResult[];
+	/** Matches ranked (all of them unless `capped`). */
+	total: number;
+	capped: boolean;
+	offset: number;
+	/** Offset of the next page, or null on the last one. */
+	nextOffset: number | null;
 }
 
 /** GET /api/customers/by-member/:memberNo (404 customer_not_found) */
@@ -101,6 +115,8 @@ export interface TimelineEntry {
 export interface Preferences {
 	/** category → size, latest first-seen wins (e.g. { shoes: '26.5', tops: 'M' }) */
 	sizes: Record<string, string>;
+	/** category → the sizes recorded, newest first, one entry per change (≤ 5) */
+	sizeHistory?: Record<string, Array<{ size: string; at: string }>>;
 	topCategories: string[];
 }
 
@@ -115,6 +131,8 @@ export interface TalkingPoint {
 	reasonEn: string;
 	score: number;
 	productIds?: number[];
+	/** the suggested products themselves, for a one-tap follow-up */
+	products?: Array<{ id: number; sku: string; name: string; priceYen: number }>;
 }
 
 export interface ProductSuggestion {

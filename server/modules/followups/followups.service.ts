@@ -223,7 +223,9 @@ async function prepare(db: Db, staff: StaffPrincipal, input: Omit<ComposeInput, 
 }
 
 function card(p: { name: string; price_yen: number; image_url: string | null }, linkUrl: string): ProductCard {
-	return { name: p.name, priceYen: p.price_yen, imageUrl: p.image_url, linkUrl };
+	// an image stored by path (the demo catalogue) lives on this app, like the tracked link
+	const imageUrl = p.image_url?.startsWith('/') ? new URL(p.image_url, linkUrl).toString() : p.image_url;
+	return { name: p.name, priceYen: p.price_yen, imageUrl, linkUrl };
 }
 
 function varsFor(

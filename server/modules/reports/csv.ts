@@ -1,20 +1,31 @@
 /**
  * CSV for Excel in Japan: UTF-8 with a BOM (without it Excel reads Shift_JIS and garbles
  * Japanese), CRLF line ends, every field quoted when it needs to be. Cells starting with
- * = + - @ are prefixed with ' so a crafted name cannot become a formula.
+ * = + - @ (or a tab / CR) are prefixed with ' so a crafted name cannot become a formula. Ids
+ * made of digits (EC order ids) are written as ="…" so Excel keeps them as text.
  */
 import type { TypedResponse } from 'hono';
 
+/** A code Excel must keep as text (a 19-digit order id would become 7.50E+18, leading zeros vanish). */
+export interface CsvText {
+	text: string;
+}
+
+export const asText = (value: string | null | undefined): CsvText | null => (value == null ? null : { text: value });
+
 export interface CsvColumn<T> {
 	header: string;
-	value: (row: T) => string | number | null | undefined;
+	value: (row: T) => string | number | CsvText | null | undefined;
 }
 
 const BOM = '\uFEFF';
 
-function cell(value: string | number | null | undefined): string {
+function cell(value: string | number | CsvText | null | undefined): string {
 	if (value === null || value === undefined) return '';
 	if (typeof value === 'number') return String(value);
+	// digits only: written as ="…", which Excel shows as that text; our own fixed form, never
+	// user text, so it opens no formula injection (anything else goes through the guard below)
+	if (typeof value === 'object') return /^\d+$/.test(value.text) ? `"=""${value.text}"""` : cell(value.text);
 	const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 	return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

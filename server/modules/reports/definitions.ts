@@ -8,8 +8,8 @@ export interface Definition {
 }
 
 export const SALES_DEFINITION: Definition = {
-	ja: 'スタッフ経由EC売上：期間内（日本時間）に注文され、スタッフに帰属した注文（ref＝リンク経由、last_touch＝最終タッチ）。キャンセルで無効になった帰属は除外。純売上＝総額−返金額（返金は注文の期間に計上）。',
-	en: 'Staff-attributed EC sales: orders placed in the period (JST) and attributed to a staff member (ref = through the link, last_touch = last-touch window). Attributions voided by a cancellation are excluded. Net = gross − refunds (refunds count in the period of their order).'
+	ja: 'スタッフ経由EC売上：期間内（日本時間）に注文され、スタッフの売上になった注文です。スタッフが送ったリンクから買われた注文（リンク経由）と、リンクを通らなくても、そのスタッフが最後に接客・フォローした顧客の一定期間内の注文（最終タッチ）を数えます。キャンセルされた注文は除きます。純売上＝総額−返金額（返金は元の注文の期間に計上）。',
+	en: 'Staff EC sales: orders placed in the period (JST) and credited to a staff member — orders through a link the staff member sent (via link), and orders by a customer the staff member last served or followed up within the attribution window (last touch). Cancelled orders are excluded. Net = gross − refunds (refunds count in the period of their order).'
 };
 
 export const FUNNEL_DEFINITIONS: Record<'sent' | 'failed' | 'delivered' | 'clicked' | 'ordered' | 'clickRate' | 'conversionRate' | 'netYen', Definition> = {

@@ -1,5 +1,5 @@
 /** CSV versions of every report table: Japanese headers, the same rows as the screen. */
-import { toCsv } from './csv.ts';
+import { asText, toCsv } from './csv.ts';
 import { JST_OFFSET_MS } from '../../shared/jst.ts';
 import { jstDate } from './period.ts';
 import type { FunnelReport, KpiReport, MeReport, SalesOrdersReport, SalesReport } from './reports.service.ts';
@@ -35,12 +35,15 @@ export function salesOrdersCsv(report: SalesOrdersReport): string {
 	return toCsv(
 		[
 			{ header: '注文日時（日本時間）', value: (r) => jstTime(r.orderedAt) },
-			{ header: '注文ID', value: (r) => r.ecOrderId },
-			{ header: '注文番号', value: (r) => r.orderName },
+			{ header: '注文ID', value: (r) => asText(r.ecOrderId) },
+			{ header: '注文番号', value: (r) => asText(r.orderName) },
+			{ header: 'スタッフ', value: (r) => r.staffName },
+			{ header: 'スタッフコード', value: (r) => r.staffCode },
 			{ header: 'スタッフID', value: (r) => r.staffId },
-			{ header: '店舗', value: (r) => r.storeId },
+			{ header: '店舗', value: (r) => r.storeName },
+			{ header: '店舗コード', value: (r) => r.storeId },
 			{ header: '帰属ルール', value: (r) => (r.rule === 'ref' ? 'ref（リンク経由）' : 'last_touch（最終タッチ）') },
-			{ header: 'リンクコード', value: (r) => r.linkCode },
+			{ header: 'リンクコード', value: (r) => asText(r.linkCode) },
 			{ header: 'クリック日時', value: (r) => jstTime(r.clickedAt) },
 			{ header: 'フォローアップID', value: (r) => r.followUpId },
 			{ header: 'メッセージ（抜粋）', value: (r) => r.followUpExcerpt },
@@ -106,8 +109,8 @@ export function meCsv(report: MeReport): string {
 	return toCsv(
 		[
 			{ header: '注文日時（日本時間）', value: (r) => jstTime(r.orderedAt) },
-			{ header: '注文番号', value: (r) => r.orderName ?? r.ecOrderId },
-			{ header: '帰属ルール', value: (r) => r.rule },
+			{ header: '注文番号', value: (r) => asText(r.orderName ?? r.ecOrderId) },
+			{ header: '帰属ルール', value: (r) => (r.rule === 'ref' ? 'ref（リンク経由）' : 'last_touch（最終タッチ）') },
 			{ header: 'メッセージ（抜粋）', value: (r) => r.followUpExcerpt },
 			{ header: '純売上（円）', value: (r) => r.netYen }
 		],

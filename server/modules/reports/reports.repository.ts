@@ -46,7 +46,10 @@ export interface AttributedOrderRow {
 	orderName: string | null;
 	orderedAt: Date;
 	staffId: string;
+	staffName: string | null;
+	staffCode: string | null;
 	storeId: string;
+	storeName: string | null;
 	rule: 'ref' | 'last_touch';
 	linkCode: string | null;
 	clickId: string | null;
@@ -62,13 +65,16 @@ export interface AttributedOrderRow {
 export async function attributedOrders(db: DbOrTrx, range: Range, scope: Scope, limit: number): Promise<AttributedOrderRow[]> {
 	const { rows } = await sql<AttributedOrderRow>`
 		select a.platform, a.ec_order_id as "ecOrderId", o.order_name as "orderName", a.ordered_at as "orderedAt",
-			a.staff_id::text as "staffId", a.store_id as "storeId", a.rule, a.link_code as "linkCode", a.click_id as "clickId",
+			a.staff_id::text as "staffId", sf.display_name as "staffName", sf.staff_code as "staffCode",
+			a.store_id as "storeId", st.name as "storeName", a.rule, a.link_code as "linkCode", a.click_id as "clickId",
 			lc.clicked_at as "clickedAt", a.follow_up_id::text as "followUpId", left(f.body, 60) as "followUpExcerpt",
 			f.sent_at as "followUpSentAt", a.gross_yen as "grossYen", a.refunded_yen as "refundedYen"
 		from attributions a
 		left join ec_orders o on o.platform = a.platform and o.ec_order_id = a.ec_order_id
 		left join link_clicks lc on lc.click_id = a.click_id
 		left join follow_ups f on f.id = a.follow_up_id
+		left join staff sf on sf.id = a.staff_id
+		left join stores st on st.id = a.store_id
 		where a.status = 'active' and a.ordered_at >= ${ts(range.start)} and a.ordered_at < ${ts(range.end)}
 			and ${attributionScope(scope)}
 		order by a.ordered_at desc, a.id desc
@@ -100,6 +106,17 @@ export interface KpiCell {
 	purchasers: number;
 	/** Bought in the store and on EC in the period. */
 	crossChannel: number;
+}
+
+/** Active staff in a report's scope (home store / the one staff member): the leaderboard's ¥0 rows. */
+export async function activeStaffInScope(db: DbOrTrx, scope: Scope) {
+	let q = db
+		.selectFrom('staff')
+		.select(['id', 'display_name', 'home_store_id', 'staff_code'])
+		.where('active', '=', true);
+	if (scope.storeId) q = q.where('home_store_id', '=', scope.storeId);
+	if (scope.staffId) q = q.where('id', '=', scope.staffId);
+	return q.execute();
 }
 
 export async function findStaff(db: DbOrTrx, staffId: string) {

@@ -124,10 +124,22 @@ async function addCreditSplit(db: Db, period: Period, scope: Scope, rows: SalesR
 	}
 }
 
+/**
+ * Every active staff member in scope stays on the leaderboard, ¥0 included: staff who sent
+ * follow-ups but sold nothing yet must not vanish from the board.
+ */
+async function withIdleStaff(db: Db, scope: Scope, rows: Awaited<ReturnType<typeof rollup.salesByStaff>>) {
+	const present = new Set(rows.map((r) => r.key));
+	const idle = (await repo.activeStaffInScope(db, scope))
+		.filter((s) => !present.has(s.id))
+		.map((s) => ({ key: s.id, label: s.display_name, labelEn: s.display_name, storeId: s.home_store_id, staffCode: s.staff_code, orders: 0, grossYen: 0, refundedYen: 0 }));
+	return [...rows, ...idle];
+}
+
 async function salesRows(db: Db, period: Period, scope: Scope, groupBy: SalesGroupBy): Promise<SalesRow[]> {
 	const withNet = <T extends { grossYen: number; refundedYen: number }>(r: T) => ({ ...r, netYen: r.grossYen - r.refundedYen });
 	if (groupBy === 'staff' || groupBy === 'store') {
-		const rows = groupBy === 'staff' ? await rollup.salesByStaff(db, period, scope) : await rollup.salesByStore(db, period, scope);
+		const rows = groupBy === 'staff' ? await withIdleStaff(db, scope, await rollup.salesByStaff(db, period, scope)) : await rollup.salesByStore(db, period, scope);
 		// leaderboard order: net, then gross, then name (stable for equal figures)
 		return rows.map(withNet).sort((a, b) => b.netYen - a.netYen || b.grossYen - a.grossYen || a.label.localeCompare(b.label));
 	}

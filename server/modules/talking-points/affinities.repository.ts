@@ -100,7 +100,7 @@ export async function productsInCategories(db: DbOrTrx, categories: string[], li
 	if (categories.length === 0) return [];
 	return db
 		.selectFrom('products')
-		.select(['id'])
+		.select(['id', 'sku', 'name', 'price_yen'])
 		.where('category', 'in', categories)
 		.where('active', '=', true)
 		.orderBy('id')

@@ -155,12 +155,23 @@ const birthdayMonth: Rule = (facts, _today, now, config) => {
 	const [, month, day] = facts.birthday.split('-').map(Number);
 	const current = localDateParts(now, config.utcOffsetMinutes);
 	if (month !== current.month) return null;
+	if (day === current.day) {
+		return {
+			id: 'birthday_month',
+			title: '本日お誕生日です',
+			reason: `今日 (${month}月${day}日) がお誕生日`,
+			titleEn: 'Birthday today',
+			reasonEn: `Today (${month}/${day}) is their birthday`,
+			score: 90
+		};
+	}
+	const gap = day - current.day;
 	return {
 		id: 'birthday_month',
 		title: 'お誕生月のお祝い',
-		reason: `誕生月 (${month}月${day}日)`,
+		reason: gap > 0 ? `誕生月 (${month}月${day}日・あと${gap}日)` : `誕生月 (${month}月${day}日・${-gap}日前)`,
 		titleEn: 'Birthday month',
-		reasonEn: `Birthday month (${month}/${day})`,
+		reasonEn: gap > 0 ? `Birthday month (${month}/${day}, in ${gap} days)` : `Birthday month (${month}/${day}, ${-gap} days ago)`,
 		score: 70
 	};
 };

@@ -3,7 +3,7 @@
  * unit-tested in Node: expiry of cached personal data, LRU trimming, retry backoff and the
  * outbox entry state machine.
  */
-import { toKatakana } from '../../../server/shared/kana.ts';
+import { nameMatchTier, normalizeSearchText, parseSearchQuery, toKatakana } from '../../../server/shared/kana.ts';
 
 /** Cached profiles are personal data: they expire a day after they were fetched. */
 export const PROFILE_TTL_MS = 24 * 60 * 60 * 1000;
@@ -117,9 +117,28 @@ export { toKatakana };
 
 /** Decides what the fallback input is: a member number, a phone's last 4 digits, or a name. */
 export function classifyQuery(raw: string): { kind: 'member_no' | 'phone_last4' | 'name' | 'too_short'; q: string } {
-	const q = raw.trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
-	if (q.length < 2) return { kind: 'too_short', q };
-	if (/^\d{4}$/.test(q)) return { kind: 'phone_last4', q };
-	if (/^\d{6,}$/.test(q)) return { kind: 'member_no', q };
-	return { kind: 'name', q: toKatakana(q) };
+	const parsed = parseSearchQuery(raw);
+	if (parsed.kind === 'too_short') return { kind: 'too_short', q: parsed.text };
+	if (parsed.kind === 'digits') {
+		if (parsed.digits.length === 4) return { kind: 'phone_last4', q: parsed.digits };
+		if (parsed.digits.length >= 6) return { kind: 'member_no', q: parsed.digits };
+	}
+	return { kind: 'name', q: normalizeSearchText(raw) };
+}
+
+/**
+ * The tablet's offline search over the profiles it holds, with the server's folding and
+ * ranking (exact member number, exact full name, exact family name, prefix); null = no match.
+ */
+export function offlineMatchTier(
+	raw: string,
+	customer: { memberNo: string; name: string; kana: string }
+): number | null {
+	const parsed = parseSearchQuery(raw);
+	if (parsed.kind === 'too_short') return null;
+	if (parsed.kind === 'digits') return customer.memberNo === parsed.digits ? 0 : null;
+	const [family, ...given] = customer.name.split(' ');
+	const [familyKana, ...givenKana] = customer.kana.split(' ');
+	const tier = nameMatchTier(parsed, { family, given: given.join(''), familyKana, givenKana: givenKana.join('') });
+	return tier === null ? null : tier + 1;
 }
