@@ -25,6 +25,7 @@ import * as attributionChanges from './2026-12-04T1010_attribution_changes.ts';
 import * as authHardening from './2026-12-04T1100_auth_hardening.ts';
 import * as reportRollupDirty from './2026-12-04T1200_report_rollup_dirty.ts';
 import * as conversations from './2026-12-04T1400_conversations.ts';
+import * as identityMerge from './2026-12-07T0940_identity_merge.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -48,5 +49,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-12-04T1010_attribution_changes': attributionChanges,
 	'2026-12-04T1100_auth_hardening': authHardening,
 	'2026-12-04T1200_report_rollup_dirty': reportRollupDirty,
-	'2026-12-04T1400_conversations': conversations
+	'2026-12-04T1400_conversations': conversations,
+	'2026-12-07T0940_identity_merge': identityMerge
 };

@@ -24,6 +24,7 @@ import { refSdkRoutes } from './modules/attribution/ref-sdk.routes.ts';
 import { followUpRoutes } from './modules/followups/followups.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { conversationRoutes } from './modules/conversations/conversations.routes.ts';
+import { identityRoutes } from './modules/identity/identity.routes.ts';
 
 export interface AppOptions {
 	/** Directory of the built SPA; omitted in API-only tests. */
@@ -47,7 +48,8 @@ export function buildApi(deps: AppDeps) {
 		.route('/reports', reportRoutes(deps))
 		.route('/audit', auditRoutes(deps))
 		.route('/webhooks', parkedWebhookRoutes(deps))
-		.route('/conversations', conversationRoutes(deps));
+		.route('/conversations', conversationRoutes(deps))
+		.route('/identity', identityRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.
 }

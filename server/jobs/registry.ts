@@ -7,6 +7,7 @@ import { affinityRefreshWorker } from '../modules/talking-points/affinities.work
 import { createOutboxWorker } from '../modules/followups/outbox.ts';
 import { reportRollupWorker } from '../modules/reports/rollup.worker.ts';
 import { quotaPollWorker } from '../modules/conversations/quota.worker.ts';
+import { identityMatchWorker } from '../modules/identity/identity.worker.ts';
 
 /** Every background loop the server runs; each module contributes its own. */
 export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
@@ -20,6 +21,8 @@ export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
 		// manager reports: daily sales / funnel rollups kept warm (requests refresh dirty days too)
 		reportRollupWorker(deps),
 		// LINE conversations: the monthly message quota, read every 10 minutes
-		quotaPollWorker(deps)
+		quotaPollWorker(deps),
+		// merge suggestions: dirty customers matched, a daily full run, automatic merges by policy
+		identityMatchWorker(deps)
 	];
 }

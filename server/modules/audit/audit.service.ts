@@ -109,3 +109,17 @@ export async function recordOfflineProfileViews(
 	);
 	return { recorded, skipped: views.length - accepted.length };
 }
+
+/** Merges and their undos, one entry per record involved (ids only; the ledger holds the rest). */
+export async function recordMergeEvent(
+	db: DbOrTrx,
+	action: 'customer.merge' | 'customer.merge_undo',
+	actorStaffId: string | null,
+	customerIds: string[],
+	details: { mergeId: string; automatic?: boolean }
+): Promise<void> {
+	await insertAuditEntries(
+		db,
+		customerIds.map((customerId) => ({ actorStaffId, deviceId: null, action, customerId, via: details.automatic ? 'auto' : 'manual', details }))
+	);
+}

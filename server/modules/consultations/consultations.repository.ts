@@ -1,4 +1,5 @@
 /** 接客記録: Kysely only. */
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import type { DbOrTrx } from '../../db/index.ts';
 import type { ConsultationItem } from '../../db/types.ts';
 
@@ -64,4 +65,9 @@ export async function customerExists(db: DbOrTrx, customerId: string) {
 export async function mergedInto(db: DbOrTrx, customerId: string): Promise<string[]> {
 	const rows = await db.selectFrom('customers').select('id').where('merged_into', '=', customerId).execute();
 	return rows.map((r) => r.id);
+}
+
+/** Merge (and its undo): moves a customer's consultations to another customer; returns the moved ids. */
+export function reassignConsultations(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'consultations', 'id', from, to, options);
 }

@@ -110,3 +110,6 @@ export async function customerConsultations(db: Db, actor: StaffPrincipal, custo
 	// a row stored with an impossible date (before input validation) is skipped, not a 500
 	return { consultations: rows.filter((r) => !Number.isNaN(r.occurred_at.getTime())).map(toRecord) };
 }
+
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignConsultations } from './consultations.repository.ts';

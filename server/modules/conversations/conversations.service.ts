@@ -466,3 +466,6 @@ export async function quotaReport(db: Db, staff: StaffPrincipal, now: Date) {
 export type { DeliveryChoice };
 
 const iso = (d: Date | string | null | undefined) => (d == null ? null : new Date(d).toISOString());
+
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignConversations } from './conversations.repository.ts';

@@ -177,3 +177,16 @@ async function lockBatchReferences(
 		throw new Error(`rows a customer batch refers to were deleted meanwhile: ${JSON.stringify(missing)}`);
 	}
 }
+
+/** Merge support (server/modules/identity): the customers module's own writes and reads. */
+export {
+	customerIdsAfter,
+	findMatchableCustomers,
+	lockCustomersForMerge,
+	MERGE_LINE_FIELDS,
+	MERGE_PROFILE_FIELDS,
+	reassignIdentities,
+	repointMergedInto,
+	updateMergeFields,
+	type MergeRecord
+} from './customers.repository.ts';

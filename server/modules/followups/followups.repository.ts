@@ -1,4 +1,5 @@
 /** Kysely queries for message templates, follow-ups (the outbox) and the push budget. */
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 
@@ -229,4 +230,9 @@ export async function cancelQueuedFollowUps(trx: Trx, customerId: string): Promi
 		.returning('id')
 		.execute();
 	return rows.length;
+}
+
+/** Merge (and its undo): moves a customer's follow-ups (queued ones included) to another customer; returns the moved ids. */
+export function reassignFollowUps(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'follow_ups', 'id', from, to, options);
 }

@@ -225,3 +225,6 @@ export { card as productCard };
 export async function cancelQueuedForBlocked(trx: Trx, customerId: string): Promise<number> {
 	return repo.cancelQueuedFollowUps(trx, customerId);
 }
+
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignFollowUps } from './followups.repository.ts';

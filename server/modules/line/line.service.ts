@@ -73,3 +73,6 @@ export async function adoptEarlierLineStatus(trx: Trx, customerId: string, lineU
 		await cancelQueuedForBlocked(trx, customerId);
 	}
 }
+
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignLineEvents } from './line.repository.ts';

@@ -1,4 +1,5 @@
 /** Kysely queries for tracked_links and link_clicks; no rules here. */
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../../db/index.ts';
 
@@ -48,4 +49,14 @@ export async function insertClicks(db: DbOrTrx, clicks: NewClick[]): Promise<voi
 			${clicks.map((c) => c.clicked_at.toISOString())}::timestamptz[], ${clicks.map((c) => c.user_agent)}::text[]
 		)
 		on conflict (click_id) do nothing`.execute(db);
+}
+
+/** Merge (and its undo): moves a customer's tracked links to another customer; returns the moved ids. */
+export function reassignTrackedLinks(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'tracked_links', 'code', from, to, options);
+}
+
+/** Merge (and its undo): moves a customer's link clicks to another customer; returns the moved ids. */
+export function reassignLinkClicks(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'link_clicks', 'id', from, to, options);
 }

@@ -86,3 +86,6 @@ function loadLink(deps: AppDeps, state: LinkState, code: string): Promise<Cached
 	}
 	return pending;
 }
+
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignTrackedLinks, reassignLinkClicks } from './links.repository.ts';

@@ -217,3 +217,6 @@ function customerItem(order: NormalizedOrder): BatchResolveItem {
 		profile: { family_name: c.familyName, given_name: c.givenName, email: c.email, phone: c.phone }
 	};
 }
+
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignEcOrders } from './orders.repository.ts';
