@@ -246,9 +246,9 @@ const CUSTOMER_SIDE = (alias: string) => sql`json_build_object(
 	'postcode', ${sql.ref(`${alias}.postcode`)}, 'address', ${sql.ref(`${alias}.address`)},
 	'homeStoreId', ${sql.ref(`${alias}.home_store_id`)}, 'lineLinked', ${sql.ref(`${alias}.line_user_id`)} is not null,
 	'createdAt', ${sql.ref(`${alias}.created_at`)}, 'mergedInto', ${sql.ref(`${alias}.merged_into`)},
-	'storePurchases', (select count(*) from store_purchases p where p.customer_id = ${sql.ref(`${alias}.id`)}),
-	'ecOrders', (select count(*) from ec_orders o where o.customer_id = ${sql.ref(`${alias}.id`)}),
-	'consultations', (select count(*) from consultations k where k.customer_id = ${sql.ref(`${alias}.id`)})
+	'storePurchases', (select count(*) from store_purchases xp where xp.customer_id = ${sql.ref(`${alias}.id`)}),
+	'ecOrders', (select count(*) from ec_orders xo where xo.customer_id = ${sql.ref(`${alias}.id`)}),
+	'consultations', (select count(*) from consultations xk where xk.customer_id = ${sql.ref(`${alias}.id`)})
 )`;
 
 export interface SuggestionRow {
@@ -284,8 +284,8 @@ export async function openSuggestionsOf(db: DbOrTrx, customerId: string) {
 	const { rows } = await sql<{ id: string; score: number; evidence: MatchEvidence[]; other: CustomerSide; staff_confirmed_at: Date | null }>`
 		select s.id, s.score, s.evidence, s.staff_confirmed_at, ${CUSTOMER_SIDE('o')} as other
 		from merge_suggestions s
-		join customers o on o.id = case when s.customer_a = ${customerId} then s.customer_b else s.customer_a end
-		where (s.customer_a = ${customerId} or s.customer_b = ${customerId}) and s.status in ('open', 'later')
+		join customers o on o.id = case when s.customer_a = ${customerId}::uuid then s.customer_b else s.customer_a end
+		where (s.customer_a = ${customerId}::uuid or s.customer_b = ${customerId}::uuid) and s.status in ('open', 'later')
 		order by s.score desc`.execute(db);
 	return rows;
 }
