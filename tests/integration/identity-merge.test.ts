@@ -187,7 +187,7 @@ describe.each(testDbKinds())('identity: merge suggestions and merges on %s', (ki
 	}, 120_000);
 
 	it('a merge moves every history to the survivor; an undo moves exactly those rows back; reports equal the raw rows', async () => {
-		const survivor = await person({ phone: '070-5555-6666', birthday: null });
+		const survivor = await person({ phone: '070-5555-6666' });
 		const merged = await person({ email: 'dup@example.jp', birthday: '1991-07-07', line_user_id: `U${randomUUID().replace(/-/g, '')}`, consent_messages: true });
 		await db.insertInto('customer_identities').values([
 			{ customer_id: merged.id, kind: 'email', value: 'dup@example.jp' },

@@ -9,7 +9,8 @@ import * as manager from './messages/manager.ts';
 import * as followup from './messages/followup.ts';
 import * as conversations from './messages/conversations.ts';
 import * as errors from './messages/errors.ts';
+import * as identity from './messages/identity.ts';
 
-export const ja = { ...common.ja, ...staff.ja, ...member.ja, ...manager.ja, ...followup.ja, ...conversations.ja, ...errors.ja };
+export const ja = { ...common.ja, ...staff.ja, ...member.ja, ...manager.ja, ...followup.ja, ...conversations.ja, ...identity.ja, ...errors.ja };
 export type MessageKey = keyof typeof ja;
-export const en: Record<MessageKey, string> = { ...common.en, ...staff.en, ...member.en, ...manager.en, ...followup.en, ...conversations.en, ...errors.en };
+export const en: Record<MessageKey, string> = { ...common.en, ...staff.en, ...member.en, ...manager.en, ...followup.en, ...conversations.en, ...identity.en, ...errors.en };

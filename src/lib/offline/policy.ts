@@ -85,7 +85,7 @@ export function applyOutcome(state: OutboxState, outcome: SendOutcome, now: numb
 }
 
 /** Staff edited or pressed "retry" on a failed record: send it again now. */
-export function retryNow(state: OutboxState, now: number): OutboxState {
+export function retryNow<T extends OutboxState>(state: T, now: number): T {
 	if (state.status === 'synced') return state;
 	return { ...state, status: 'pending', nextAttemptAt: now };
 }
