@@ -22,6 +22,19 @@ export async function replaceProfileKeys(trx: DbOrTrx, customerIds: string[], ke
 		on conflict do nothing`.execute(trx);
 }
 
+/** Full run: every profile key goes (link keys are rebuilt separately). */
+export async function deleteAllProfileKeys(trx: DbOrTrx): Promise<void> {
+	await sql`delete from identity_match_keys where kind <> 'link'`.execute(trx);
+}
+
+/** Full run: keys of customers that have none (after deleteAllProfileKeys); no conflict handling. */
+export async function insertProfileKeys(trx: DbOrTrx, keys: Array<MatchKey & { customer_id: string }>): Promise<void> {
+	if (keys.length === 0) return;
+	await sql`
+		insert into identity_match_keys (customer_id, kind, key)
+		select * from unnest(${uuidArray(keys.map((k) => k.customer_id))}::uuid[], ${textArray(keys.map((k) => k.kind))}::text[], ${textArray(keys.map((k) => k.key))}::text[])`.execute(trx);
+}
+
 /** Every key of these customers (a merged-away record matches nothing). */
 export async function deleteAllKeys(trx: DbOrTrx, customerIds: string[]): Promise<void> {
 	if (customerIds.length === 0) return;

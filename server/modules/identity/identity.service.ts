@@ -88,8 +88,8 @@ export async function onOrdersChange(trx: Trx, changes: OrderChange[]): Promise<
  * A full run: every customer's keys rebuilt page by page, `link` keys rebuilt from the orders,
  * then every pair sharing a key scored. Returns null when another process is running one.
  */
-export async function fullMatch(db: Db, options: { pageSize?: number } = {}): Promise<(MatchOutcome & { pairs: number }) | null> {
-	const pageSize = options.pageSize ?? 5000;
+export async function fullMatch(db: Db, options: { pageSize?: number } = {}): Promise<(MatchOutcome & { pairs: number; timings: { keys: number; pairs: number } }) | null> {
+	const pageSize = options.pageSize ?? 10_000;
 	const startedAt = new Date();
 	return db.transaction().execute(async (trx) => {
 		if (!(await repo.tryRunLock(trx))) return null;
@@ -97,6 +97,10 @@ export async function fullMatch(db: Db, options: { pageSize?: number } = {}): Pr
 		await repo.clearAllDirty(trx);
 		let customers = 0;
 		let after: string | null = null;
+		const timings = { keys: 0, pairs: 0 };
+		let t0 = Date.now();
+		// every profile key is rebuilt: one delete, then plain inserts page by page
+		await repo.deleteAllProfileKeys(trx);
 		for (;;) {
 			const ids = await customerIdsAfter(trx, after, pageSize);
 			if (ids.length === 0) break;
@@ -104,9 +108,11 @@ export async function fullMatch(db: Db, options: { pageSize?: number } = {}): Pr
 			const rows = await findMatchableCustomers(trx, ids);
 			const keys: Array<MatchKey & { customer_id: string }> = [];
 			for (const row of rows) for (const key of matchKeys(row)) keys.push({ ...key, customer_id: row.id });
-			await repo.replaceProfileKeys(trx, ids, keys);
+			await repo.insertProfileKeys(trx, keys);
 			customers += ids.length;
 		}
+		timings.keys = Date.now() - t0;
+		t0 = Date.now();
 		await repo.deleteLinkKeys(trx);
 		await repo.insertLinkKeys(trx, await repo.allLinkPurchases(trx));
 		await repo.deleteMergedKeys(trx);
@@ -114,8 +120,9 @@ export async function fullMatch(db: Db, options: { pageSize?: number } = {}): Pr
 		const suggestions = suggestionsFrom(candidates);
 		let touched = 0;
 		for (let i = 0; i < suggestions.length; i += 1000) touched += (await repo.upsertSuggestions(trx, suggestions.slice(i, i + 1000))).length;
+		timings.pairs = Date.now() - t0;
 		await repo.recordRun(trx, startedAt, { customers, pairs: suggestions.length, suggestions: touched });
-		return { customers, pairs: suggestions.length, suggestions: touched };
+		return { customers, pairs: suggestions.length, suggestions: touched, timings };
 	});
 }
 
