@@ -1,0 +1,46 @@
+/**
+ * The merge suggestions queue end to end at tablet size: the admin opens 重複候補 on the demo
+ * brand (planted duplicate pairs), sees both records side by side with their evidence, merges a
+ * pair, finds it in 統合履歴 and undoes it; axe and touch targets, landscape and portrait.
+ */
+import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+
+test.describe.configure({ timeout: 180_000 });
+
+test('an admin merges a demo pair from the queue and undoes it', async ({ page }) => {
+	await page.goto('/manager');
+	await page.getByLabel('店舗').selectOption('shibuya');
+	await page.getByLabel('スタッフコード').fill('S001');
+	await page.getByLabel('PIN').fill('1234');
+	await page.getByRole('button', { name: 'サインイン' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'スタッフ経由EC売上' })).toBeVisible();
+
+	await page.getByRole('link', { name: '重複候補' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: '同一人物の候補' })).toBeVisible();
+	const first = page.getByTestId('suggestion').first();
+	await expect(first).toBeVisible();
+	await expect(first.getByRole('heading', { name: '根拠' })).toBeVisible();
+	await expect(first.locator('.side')).toHaveCount(2);
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/identity-queue-landscape.png', fullPage: true });
+
+	const id = await first.getAttribute('data-suggestion-id');
+	await first.getByTestId('keep').first().click();
+	await expect(page.getByRole('status')).toHaveText('統合しました');
+	await expect(page.locator(`[data-suggestion-id="${id}"]`)).toHaveCount(0);
+
+	await page.getByRole('button', { name: '統合履歴' }).click();
+	const row = page.getByTestId('merge-ledger').locator('tr').first();
+	await expect(row.getByRole('button', { name: '取り消す' })).toBeVisible();
+	await expectAccessible(page);
+	await row.getByRole('button', { name: '取り消す' }).click();
+	await expect(page.getByRole('status')).toHaveText('統合を取り消しました');
+	await expect(row).toContainText('取り消し済み');
+
+	await page.setViewportSize({ width: 834, height: 1194 });
+	await page.getByRole('button', { name: '未判断' }).click();
+	await expect(page.getByTestId('suggestion').first()).toBeVisible();
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/identity-queue-portrait.png', fullPage: true });
+});
