@@ -50,6 +50,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 		);
 		create index identity_match_keys_key_idx on identity_match_keys (kind, key);
 		create table identity_match_dirty (customer_id uuid not null);
+		-- the orders hook takes the markers of its customers by id (the table can hold a bulk import's worth)
+		create index identity_match_dirty_customer_idx on identity_match_dirty (customer_id);
 		create table merge_suggestions (
 			id uuid primary key default gen_random_uuid(),
 			customer_a uuid not null references customers(id),

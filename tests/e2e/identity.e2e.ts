@@ -23,7 +23,7 @@ test('an admin merges a demo pair from the queue and undoes it', async ({ page }
 	await expect(first.locator('.side')).toHaveCount(2);
 	await expectAccessible(page);
 	await expectTouchTargets(page);
-	await page.screenshot({ path: 'test-results/identity-queue-landscape.png', fullPage: true });
+	await page.screenshot({ path: 'test-results/identity-queue-landscape.png' });
 
 	const id = await first.getAttribute('data-suggestion-id');
 	await first.getByTestId('keep').first().click();
@@ -42,5 +42,37 @@ test('an admin merges a demo pair from the queue and undoes it', async ({ page }
 	await page.getByRole('button', { name: '未判断' }).click();
 	await expect(page.getByTestId('suggestion').first()).toBeVisible();
 	await expectTouchTargets(page);
-	await page.screenshot({ path: 'test-results/identity-queue-portrait.png', fullPage: true });
+	await page.screenshot({ path: 'test-results/identity-queue-portrait.png' });
+});
+
+test('the tablet shows 「同一人物の可能性」 on a profile and sends the in-store confirmation to the queue', async ({ page, request }) => {
+	await page.goto('/staff');
+	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
+	await page.getByLabel('スタッフコード (店長)').fill('S002');
+	await page.getByLabel('PIN').fill('1234');
+	await page.getByRole('button', { name: '登録する' }).click();
+	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
+	await page.getByRole('button', { name: /佐藤 美咲/ }).click();
+	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
+	await page.getByTestId('pin-ok').click();
+	await expect(page).toHaveURL(/\/staff\/scan/);
+	const token = await page.evaluate(() => JSON.parse(localStorage.getItem('tsunagu.session') ?? 'null')?.token as string);
+	const queue = await request.get('/api/identity/suggestions', { headers: { authorization: `Bearer ${token}` } });
+	expect(queue.status()).toBe(200);
+	const suggestion = ((await queue.json()) as { suggestions: Array<{ id: string; a: { id: string } }> }).suggestions.find((s) => s);
+	expect(suggestion).toBeDefined();
+
+	await page.goto(`/staff/customers/${suggestion!.a.id}`);
+	const badge = page.getByTestId('duplicate-badge');
+	await expect(badge).toHaveText(/同一人物の可能性: \d+件/);
+	await badge.click();
+	await expect(page.getByTestId('duplicate-panel')).toContainText('お客様に確認し');
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/identity-tablet-notice.png' });
+	await page.getByTestId('duplicate-confirm').first().click();
+	await expect(page.getByText('確認を送りました。店長の判断を待っています。').first()).toBeVisible();
+	const after = await request.get('/api/identity/suggestions', { headers: { authorization: `Bearer ${token}` } });
+	const confirmed = ((await after.json()) as { suggestions: Array<{ id: string; staffConfirmedAt: string | null }> }).suggestions[0];
+	expect(confirmed.staffConfirmedAt).not.toBeNull();
 });

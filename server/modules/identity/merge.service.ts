@@ -43,7 +43,7 @@ import { reassignLinkClicks, reassignTrackedLinks } from '../links/links.service
 import { reassignEcOrders } from '../orders/orders.service.ts';
 import { refreshReportsNow } from '../reports/reports.service.ts';
 import * as repo from './identity.repository.ts';
-import { orderedPair } from './matcher.ts';
+import { orderedPair, qualifiesForAutoMerge, type AutoMergePolicy } from './matcher.ts';
 
 /** An admin may undo a merge for this long. */
 export const UNDO_DAYS = 30;
@@ -247,10 +247,11 @@ export async function confirmInStore(db: Db, suggestionId: string, staffId: stri
 }
 
 /** Automatic merges of the open suggestions the brand's policy allows (the identity worker). */
-export async function autoMergePass(db: Db, policy: { minScore: number | null; verified: boolean }, verifiedKinds: readonly string[], log: (msg: string, data: object) => void, limit = 50): Promise<number> {
+export async function autoMergePass(db: Db, policy: AutoMergePolicy, verifiedKinds: readonly string[], log: (msg: string, data: object) => void, limit = 50): Promise<number> {
 	const candidates = await repo.autoMergeCandidates(db, policy.minScore, policy.verified ? verifiedKinds : [], limit);
 	let merged = 0;
 	for (const c of candidates) {
+		if (!qualifiesForAutoMerge(c.score, c.evidence, policy)) continue;
 		const rows = await repo.pairAges(db, [c.customer_a, c.customer_b]);
 		// the older record survives (member numbers are assigned in order)
 		rows.sort((x, y) => new Date(x.created_at).getTime() - new Date(y.created_at).getTime() || x.member_no.localeCompare(y.member_no));
