@@ -29,6 +29,7 @@ import * as worklist from './2026-12-07T0900_worklist.ts';
 import * as contactLimits from './2026-12-07T0910_contact_limits.ts';
 import * as clientBook from './2026-12-07T0920_client_book.ts';
 import * as consentLedger from './2026-12-07T0930_consent_ledger.ts';
+import * as identityMerge from './2026-12-07T0940_identity_merge.ts';
 
 export const migrations: Record<string, Migration> = {
 	'2026-11-23T0900_schema_v1': schemaV1,
@@ -56,5 +57,6 @@ export const migrations: Record<string, Migration> = {
 	'2026-12-07T0900_worklist': worklist,
 	'2026-12-07T0910_contact_limits': contactLimits,
 	'2026-12-07T0920_client_book': clientBook,
-	'2026-12-07T0930_consent_ledger': consentLedger
+	'2026-12-07T0930_consent_ledger': consentLedger,
+	'2026-12-07T0940_identity_merge': identityMerge
 };

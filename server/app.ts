@@ -28,6 +28,7 @@ import { contactRoutes } from './modules/contact/contact.routes.ts';
 import { clientBookRoutes } from './modules/clientbook/clientbook.routes.ts';
 import { worklistRoutes } from './modules/worklist/worklist.routes.ts';
 import { privacyRoutes } from './modules/privacy/privacy.routes.ts';
+import { identityRoutes } from './modules/identity/identity.routes.ts';
 
 export interface AppOptions {
 	/** Directory of the built SPA; omitted in API-only tests. */
@@ -55,7 +56,8 @@ export function buildApi(deps: AppDeps) {
 		.route('/contact', contactRoutes(deps))
 		.route('/client-book', clientBookRoutes(deps))
 		.route('/worklist', worklistRoutes(deps))
-		.route('/privacy', privacyRoutes(deps));
+		.route('/privacy', privacyRoutes(deps))
+		.route('/identity', identityRoutes(deps));
 	// Domain modules: one line each, `.route('/customers', customersRoutes(deps))`, chained so
 	// that AppType carries every route for the typed client.
 }

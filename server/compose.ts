@@ -12,6 +12,7 @@ import { createOrders, type Orders } from './modules/orders/orders.service.ts';
 import { createWorklist, type Worklist } from './modules/worklist/worklist.service.ts';
 import type { ContactHook } from './shared/contact.ts';
 import { DEFAULT_DORMANT_DAYS } from './modules/customers/state.ts';
+import { onOrdersChange as matchOnOrdersChange } from './modules/identity/identity.service.ts';
 
 /** The modules that are composed from others, wired here and nowhere else. */
 export interface Modules {
@@ -28,14 +29,16 @@ export interface Modules {
 
 /**
  * Explicit wiring: every EC order change (webhook or CSV import) runs attribution in its
- * transaction; a new consultation and a POS import's new sale receipts run the client book's
- * first-contact rule (propose or make the staff member 担当, brand setting
- * `clientBook.firstContactOwner`); a follow-up or a consultation marks today's list items done
- * (contactHooks). The server and the import CLI both build their modules here.
+ * transaction, then the identity matcher (it reads the attribution: a purchase through a link
+ * sent to another customer is merge evidence; the order's new customer is matched at once); a
+ * new consultation and a POS import's new sale receipts run the client book's first-contact rule
+ * (propose or make the staff member 担当, brand setting `clientBook.firstContactOwner`); a
+ * follow-up or a consultation marks today's list items done (contactHooks). The server and the
+ * import CLI both build their modules here.
  */
 export function composeModules(config: Pick<Config, 'attributionWindowDays'> & Partial<Pick<Config, 'dormantDays'>>): Modules {
 	const attribution = createAttribution({ windowDays: config.attributionWindowDays });
-	const orders = createOrders({ onChange: [attribution.onOrdersChange] });
+	const orders = createOrders({ onChange: [attribution.onOrdersChange, matchOnOrdersChange] });
 	// a follow-up sent or a consultation recorded completes the staff member's list items
 	const worklist = createWorklist({ dormantDays: config.dormantDays ?? DEFAULT_DORMANT_DAYS });
 	return { orders, consultationHooks: [onConsultation], storeSaleHooks: [onStoreSales], worklist, contactHooks: [worklist.onContact] };

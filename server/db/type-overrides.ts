@@ -29,6 +29,27 @@ export interface ConsultationItem {
 	outcome: 'tried' | 'bought' | 'interested';
 }
 
+/** A kind of evidence that two customer records are one person (server/modules/identity/matcher.ts). */
+export type EvidenceKind = 'phone' | 'email' | 'line' | 'name_birthday' | 'address' | 'link';
+export type SuggestionStatus = 'open' | 'later' | 'merged' | 'rejected';
+/** One piece of evidence behind a merge suggestion: what matched, its weight, and the value. */
+export interface MatchEvidence {
+	kind: EvidenceKind;
+	weight: number;
+	value: string;
+	/** `link`: the tracked link's code. */
+	detail?: string | null;
+}
+/** The rows a merge moved, per owning table (ids as text), so an undo moves exactly these back. */
+export type MergeMoved = Record<string, string[]>;
+/** Profile fields a merge changed: per record, field → [before, after]. */
+export interface MergeProfileChanges {
+	survivor: Record<string, [unknown, unknown]>;
+	merged: Record<string, [unknown, unknown]>;
+	/** Records that had been merged into the merged record and now forward to the survivor. */
+	forwarded: string[];
+}
+
 /** `table.column` → the TypeScript type of its value (nullability and defaults come from SQL). */
 export const columnOverrides: Record<string, string> = {
 	'worklist_items.reason': "'next_action' | 'birthday' | 'second_purchase' | 'thank_you' | 'dormancy_risk' | 'cross_channel' | 'campaign'",
@@ -53,6 +74,12 @@ export const columnOverrides: Record<string, string> = {
 	'customer_identities.kind': 'O.IdentityKind',
 	'customer_owner_changes.reason': 'O.OwnerChangeReason',
 	'customer_owner_proposals.source': "'consultation' | 'store_sale'",
+	'customer_merges.evidence': 'O.MatchEvidence[]',
+	'customer_merges.moved': 'O.MergeMoved',
+	'customer_merges.profile_changes': 'O.MergeProfileChanges',
+	'identity_match_keys.kind': 'O.EvidenceKind',
+	'merge_suggestions.evidence': 'O.MatchEvidence[]',
+	'merge_suggestions.status': 'O.SuggestionStatus',
 	'ec_orders.note_attributes': 'Array<{ name: string; value: string }>',
 	'ec_orders.status': "'open' | 'cancelled'",
 	'follow_ups.messages': 'unknown[]',

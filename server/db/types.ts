@@ -169,6 +169,22 @@ export interface CustomerIdentitiesTable {
 	created_at: GeneratedTimestamp;
 }
 
+export interface CustomerMergesTable {
+	id: Generated<string>;
+	survivor_id: string;
+	merged_id: string;
+	suggestion_id: string | null;
+	score: number | null;
+	evidence: Json<O.MatchEvidence[]>;
+	automatic: Generated<boolean>;
+	merged_by: string | null;
+	merged_at: GeneratedTimestamp;
+	moved: Json<O.MergeMoved>;
+	profile_changes: Json<O.MergeProfileChanges>;
+	undone_at: Timestamp | null;
+	undone_by: string | null;
+}
+
 /** Every change of a customer's 担当 (append-only): who, when, from, to, why. */
 export interface CustomerOwnerChangesTable {
 	id: Generated<number>;
@@ -216,6 +232,8 @@ export interface CustomersTable {
 	owner_staff_id: string | null;
 	birth_month_day: string | null;
 	erased_at: Timestamp | null;
+	postcode: string | null;
+	address: string | null;
 }
 
 /** One row: how the demo data was generated (anchor date = the seed's "today"). */
@@ -323,6 +341,26 @@ export interface FollowupPushBudgetTable {
 	last_grant: number;
 }
 
+export interface IdentityMatchDirtyTable {
+	customer_id: string;
+}
+
+export interface IdentityMatchKeysTable {
+	customer_id: string;
+	kind: O.EvidenceKind;
+	key: string;
+	detail: string | null;
+}
+
+export interface IdentityMatchRunsTable {
+	id: Generated<number>;
+	started_at: GeneratedTimestamp;
+	finished_at: Timestamp | null;
+	customers: Generated<number>;
+	pairs: Generated<number>;
+	suggestions: Generated<number>;
+}
+
 export interface ImportRunsTable {
 	id: Generated<number>;
 	kind: string;
@@ -359,6 +397,21 @@ export interface LinkClicksTable {
 	customer_id: string | null;
 	clicked_at: Timestamp;
 	user_agent: string | null;
+}
+
+export interface MergeSuggestionsTable {
+	id: Generated<string>;
+	customer_a: string;
+	customer_b: string;
+	score: number;
+	evidence: Json<O.MatchEvidence[]>;
+	status: Generated<O.SuggestionStatus>;
+	staff_confirmed_by: string | null;
+	staff_confirmed_at: Timestamp | null;
+	decided_by: string | null;
+	decided_at: Timestamp | null;
+	created_at: GeneratedTimestamp;
+	updated_at: GeneratedTimestamp;
 }
 
 export interface MessageTemplatesTable {
@@ -632,6 +685,7 @@ export interface Database {
 	conversation_messages: ConversationMessagesTable;
 	conversations: ConversationsTable;
 	customer_identities: CustomerIdentitiesTable;
+	customer_merges: CustomerMergesTable;
 	customer_owner_changes: CustomerOwnerChangesTable;
 	customer_owner_proposals: CustomerOwnerProposalsTable;
 	customers: CustomersTable;
@@ -643,10 +697,14 @@ export interface Database {
 	enrollment_codes: EnrollmentCodesTable;
 	follow_ups: FollowUpsTable;
 	followup_push_budget: FollowupPushBudgetTable;
+	identity_match_dirty: IdentityMatchDirtyTable;
+	identity_match_keys: IdentityMatchKeysTable;
+	identity_match_runs: IdentityMatchRunsTable;
 	import_runs: ImportRunsTable;
 	line_events: LineEventsTable;
 	line_quota_snapshots: LineQuotaSnapshotsTable;
 	link_clicks: LinkClicksTable;
+	merge_suggestions: MergeSuggestionsTable;
 	message_templates: MessageTemplatesTable;
 	privacy_requests: PrivacyRequestsTable;
 	product_affinities: ProductAffinitiesTable;

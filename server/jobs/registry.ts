@@ -9,6 +9,7 @@ import { reportRollupWorker } from '../modules/reports/rollup.worker.ts';
 import { quotaPollWorker } from '../modules/conversations/quota.worker.ts';
 import { worklistBuildWorker } from '../modules/worklist/worklist.worker.ts';
 import { erasureWorker } from '../modules/privacy/erasure.worker.ts';
+import { identityMatchWorker } from '../modules/identity/identity.worker.ts';
 
 /** Every background loop the server runs; each module contributes its own. */
 export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
@@ -26,6 +27,8 @@ export function backgroundWorkers(deps: AppDeps): WorkerSpec[] {
 		// today's lists: stores rebuilt when their list is of another day or older than an hour
 		worklistBuildWorker(deps),
 		// 退会: personal data erased once the brand's grace period has passed (issue 16)
-		erasureWorker(deps)
+		erasureWorker(deps),
+		// merge suggestions: dirty customers matched, a daily full run, automatic merges by policy
+		identityMatchWorker(deps)
 	];
 }

@@ -3,6 +3,7 @@
  * "today"; history spans the 12 months before it). Pure: no database, no clock — the same
  * inputs give byte-identical rows. seed.ts writes them.
  */
+import { plantDemoDuplicates } from './duplicates.ts';
 import { DEMO_STAFF, DEMO_STORES, FEATURED_MEMBERS, demoLineUserId, type FeaturedMember } from './fixtures.ts';
 import { CATEGORY_WEIGHTS, COMPANIONS, generateCatalog, productsByCategory, type CategoryCode, type DemoProduct } from './catalog.ts';
 import { COLORS, FAMILY_NAMES, FEMALE_NAMES, MALE_NAMES, drawPhone, drawSizes, type Sizes } from './people.ts';
@@ -458,7 +459,7 @@ export function generateDemoData(options: GenerateOptions): DemoData {
 		mayOrder: (memberNo) => !isFeatured(memberNo) && ['ec_only', 'cross_channel'].includes(intended.get(memberNo)!)
 	});
 
-	return {
+	const data: DemoData = {
 		anchorDate: options.anchorDate, seed, stores, staff, products, customers, identities, storePurchases, storePurchaseLines,
 		ecOrders: [...ecOrders, ...engagement.ecOrders], ecOrderLines: [...ecOrderLines, ...engagement.ecOrderLines],
 		ecRefunds: [...ecRefunds, ...engagement.ecRefunds], consultations, lineEvents,
@@ -469,4 +470,7 @@ export function generateDemoData(options: GenerateOptions): DemoData {
 		followUps: engagement.followUps, trackedLinks: engagement.trackedLinks, linkClicks: engagement.linkClicks,
 		attributions: engagement.attributions, intended
 	};
+	// a few second records of the same people, for the merge suggestions queue
+	plantDemoDuplicates(data);
+	return data;
 }

@@ -17,6 +17,7 @@ import { refreshProductAffinities } from '../modules/talking-points/affinities.r
 import { refreshRollups } from '../modules/reports/rollup.repository.ts';
 import { refreshCustomerFacts } from '../modules/reports/customer-facts.repository.ts';
 import { seedWorklistDemo } from './worklist.ts';
+import { fullMatch } from '../modules/identity/identity.service.ts';
 
 export interface SeedOptions {
 	publicBaseUrl?: string;
@@ -91,6 +92,9 @@ export async function seedDemo(db: Db, options: SeedOptions = {}): Promise<SeedR
 		await refreshRollups(trx, { full: true });
 		await refreshCustomerFacts(trx);
 	});
+	// merge suggestions for the planted duplicates (server/seed/duplicates.ts), at once
+	progress('merge suggestions');
+	await fullMatch(db);
 	return {
 		anchorDate,
 		seed,

@@ -23,7 +23,7 @@ export const COLUMNS = {
 		id: 'uuid', member_no: 'text', family_name: 'text', given_name: 'text', family_kana: 'text', given_kana: 'text',
 		birthday: 'date', email: 'text', phone: 'text', home_store_id: 'text', consent_terms_at: 'timestamptz',
 		consent_messages: 'boolean', consent_messages_at: 'timestamptz', line_user_id: 'text', line_friend: 'boolean',
-		line_blocked_at: 'timestamptz', created_at: 'timestamptz', updated_at: 'timestamptz'
+		line_blocked_at: 'timestamptz', created_at: 'timestamptz', updated_at: 'timestamptz', postcode: 'text', address: 'text'
 	},
 	customer_identities: { customer_id: 'uuid', kind: 'text', value: 'text', created_at: 'timestamptz' },
 	store_purchases: {

@@ -12,7 +12,8 @@ import type { Db } from '../../server/db/index.ts';
 import * as raw from '../helpers/report-reference.ts';
 import * as facts from '../../server/modules/reports/customer-facts.repository.ts';
 import { testDbKinds, createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { newCustomer, newEcOrder, newStore, newStorePurchase } from '../helpers/factories.ts';
+import { newCustomer, newEcOrder, newStaff, newStore, newStorePurchase } from '../helpers/factories.ts';
+import { mergeCustomers, undoMerge } from '../../server/modules/identity/merge.service.ts';
 
 /** Small deterministic PRNG so a failure can be replayed. */
 function prng(seed: number) {
@@ -155,6 +156,21 @@ describe.each(testDbKinds())('KPI customer facts on %s', (kind) => {
 		await sql`update ec_orders set customer_id = ${customers[8]} where id = (select min(id) from ec_orders where customer_id = ${customers[7]} and status = 'open')`.execute(db);
 		// a purchase moved across the JST midnight
 		await sql`update store_purchases set purchased_at = '2026-10-31T15:00:00Z' where id = (select min(id) from store_purchases where kind = 'sale')`.execute(db);
+		await expectFactsEqualRaw();
+	}, 120_000);
+
+	it('a merge through the merge service (every purchase moved to the survivor) and its undo: facts equal the raw rows after each', async () => {
+		const admin = await newStaff(db, { storeId: 'k1', role: 'admin', pin: null });
+		// customers with purchases in both channels, merged into customers of the other store
+		const pairs: Array<[string, string]> = [[customers[10], customers[11]], [customers[12], customers[13]], [customers[14], customers[15]]];
+		const merges: string[] = [];
+		for (const [survivorId, mergedId] of pairs) {
+			merges.push((await mergeCustomers(db, { survivorId, mergedId, by: admin.id })).mergeId);
+			await expectFactsEqualRaw();
+		}
+		// new purchases on a survivor after the merge, then the first merge undone
+		await addPurchases(10);
+		await undoMerge(db, merges[0], { id: admin.id, role: 'admin' });
 		await expectFactsEqualRaw();
 	}, 120_000);
 

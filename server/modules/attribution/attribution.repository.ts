@@ -1,4 +1,5 @@
 /** Kysely queries for attribution: the orders' facts, candidate links and clicks, the writes — each for a batch of orders. */
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql, type Insertable } from 'kysely';
 import type { AttributionChangesTable } from '../../db/types.ts';
 import type { DbOrTrx } from '../../db/index.ts';
@@ -203,4 +204,9 @@ export async function findCreditHistory(db: DbOrTrx, platform: string, ecOrderId
 		join attribution_changes c on c.platform = ${platform} and c.ec_order_id = u.ec_order_id
 		order by c.ec_order_id, c.id`.execute(db);
 	return rows;
+}
+
+/** Merge (and its undo): moves a customer's staff credits (attributions; the credit ledger names orders, not customers) to another customer; returns the moved ids. */
+export function reassignAttributions(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'attributions', 'id', from, to, options);
 }

@@ -144,3 +144,6 @@ export async function creditHistories(db: DbOrTrx, platform: string, ecOrderIds:
 }
 
 export { findAttribution };
+
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignAttributions } from './attribution.repository.ts';

@@ -143,3 +143,17 @@ export async function customerAccessLog(db: DbOrTrx, customerId: string, limit =
 		deviceId: r.device_id
 	}));
 }
+
+/** Merges and their undos, one entry per record involved (ids only; the ledger holds the rest). */
+export async function recordMergeEvent(
+	db: DbOrTrx,
+	action: 'customer.merge' | 'customer.merge_undo',
+	actorStaffId: string | null,
+	customerIds: string[],
+	details: { mergeId: string; automatic?: boolean }
+): Promise<void> {
+	await insertAuditEntries(
+		db,
+		customerIds.map((customerId) => ({ actorStaffId, deviceId: null, action, customerId, via: details.automatic ? 'auto' : 'manual', details }))
+	);
+}

@@ -1,4 +1,5 @@
 /** 接客記録: Kysely only. */
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import type { DbOrTrx } from '../../db/index.ts';
 import type { ConsultationItem } from '../../db/types.ts';
 
@@ -73,4 +74,9 @@ export async function eraseConsultationsOf(db: DbOrTrx, customerId: string, memb
 		.set({ notes: '', sizes: JSON.stringify({}) as never, items: JSON.stringify([]) as never, tags: [], next_action: null, next_action_due: null, member_no: null })
 		.where((eb) => (memberNos.length > 0 ? eb.or([eb('customer_id', '=', customerId), eb('member_no', 'in', memberNos)]) : eb('customer_id', '=', customerId)))
 		.execute();
+}
+
+/** Merge (and its undo): moves a customer's consultations to another customer; returns the moved ids. */
+export function reassignConsultations(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'consultations', 'id', from, to, options);
 }

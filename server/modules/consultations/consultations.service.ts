@@ -117,3 +117,5 @@ export async function customerConsultations(db: Db, actor: StaffPrincipal, custo
 }
 
 export { eraseConsultationsOf } from './consultations.repository.ts';
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignConsultations } from './consultations.repository.ts';

@@ -1,4 +1,5 @@
 /** Kysely queries on conversations, their messages, handovers and quota snapshots; no rules here. */
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import { CONVERSATION_CHANNEL, type ConversationChange } from './events.ts';
@@ -459,4 +460,9 @@ export async function eraseConversationsOf(trx: Trx, customerId: string, lineUse
 		.where('id', 'in', ids)
 		.execute();
 	return ids.length;
+}
+
+/** Merge (and its undo): moves a customer's LINE conversations to another customer; returns the moved ids. */
+export function reassignConversations(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'conversations', 'id', from, to, options);
 }

@@ -471,3 +471,5 @@ export type { DeliveryChoice };
 const iso = (d: Date | string | null | undefined) => (d == null ? null : new Date(d).toISOString());
 
 export { eraseConversationsOf } from './conversations.repository.ts';
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignConversations } from './conversations.repository.ts';

@@ -1,3 +1,4 @@
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { IdentityKind, NewCustomer } from '../../db/types.ts';
@@ -289,4 +290,81 @@ export async function updateMemberProfile(trx: Trx, customerId: string, fields: 
 			.onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
 			.execute();
 	}
+}
+
+/** Merge (and its undo): moves a customer's identities (LINE, EC, POS, email, phone) to another customer; returns the moved ids. */
+export function reassignIdentities(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'customer_identities', 'id', from, to, options);
+}
+
+// ── merge support (server/modules/identity): the customers module keeps its own table ──────
+
+/** The profile fields a merge may fill on the survivor, and the LINE membership that moves as one. */
+export const MERGE_PROFILE_FIELDS = ['family_name', 'given_name', 'family_kana', 'given_kana', 'birthday', 'email', 'phone', 'home_store_id', 'postcode', 'address', 'owner_staff_id'] as const;
+export const MERGE_LINE_FIELDS = ['line_user_id', 'line_friend', 'line_blocked_at', 'line_status_changed_at', 'consent_terms_at', 'consent_messages', 'consent_messages_at'] as const;
+type MergeField = (typeof MERGE_PROFILE_FIELDS)[number] | (typeof MERGE_LINE_FIELDS)[number];
+export type MergeRecord = { id: string; member_no: string; merged_into: string | null; created_at: Date } & Record<MergeField, unknown>;
+
+/** Both records of a merge, locked FOR UPDATE in id order (two merges of one pair cannot deadlock). */
+export async function lockCustomersForMerge(trx: Trx, ids: string[]): Promise<MergeRecord[]> {
+	const rows = await trx
+		.selectFrom('customers')
+		.select(['id', 'member_no', 'merged_into', 'created_at', ...MERGE_PROFILE_FIELDS, ...MERGE_LINE_FIELDS])
+		.where('id', 'in', ids)
+		.orderBy('id')
+		.forUpdate()
+		.execute();
+	return rows as unknown as MergeRecord[];
+}
+
+/** Sets some of the merge fields (and merged_into) of one record. */
+export async function updateMergeFields(trx: Trx, id: string, fields: Partial<Record<MergeField | 'merged_into', unknown>>): Promise<void> {
+	if (Object.keys(fields).length === 0) return;
+	await trx
+		.updateTable('customers')
+		.set({ ...(fields as Record<string, never>), updated_at: new Date() })
+		.where('id', '=', id)
+		.execute();
+}
+
+/** Records merged into `from` earlier now forward to `to` (one hop: lookups follow merged_into once). */
+export async function repointMergedInto(trx: Trx, from: string, to: string, onlyIds?: readonly string[]): Promise<string[]> {
+	if (onlyIds && onlyIds.length === 0) return [];
+	let q = trx.updateTable('customers').set({ merged_into: to, updated_at: new Date() }).where('merged_into', '=', from);
+	if (onlyIds) q = q.where('id', 'in', [...onlyIds]);
+	const rows = await q.returning('id').execute();
+	return rows.map((r) => r.id);
+}
+
+/** The records the matcher reads (not merged away), with their email / phone / LINE identities. */
+export async function findMatchableCustomers(db: DbOrTrx, ids: string[]) {
+	if (ids.length === 0) return [];
+	const { rows } = await sql<{
+		id: string;
+		merged_into: string | null;
+		family_name: string | null;
+		given_name: string | null;
+		family_kana: string | null;
+		given_kana: string | null;
+		birthday: string | null;
+		email: string | null;
+		phone: string | null;
+		line_user_id: string | null;
+		postcode: string | null;
+		address: string | null;
+		identities: Array<{ kind: string; value: string }> | null;
+	}>`
+		select c.id, c.merged_into, c.family_name, c.given_name, c.family_kana, c.given_kana, to_char(c.birthday, 'YYYY-MM-DD') as birthday,
+			c.email, c.phone, c.line_user_id, c.postcode, c.address,
+			(select json_agg(json_build_object('kind', i.kind, 'value', i.value)) from customer_identities i
+				where i.customer_id = c.id and i.kind in ('email', 'phone', 'line')) as identities
+		from customers c where c.id = any(${uuidArray(ids)}::uuid[])`.execute(db);
+	return rows.map((r) => ({ ...r, identities: r.identities ?? [] }));
+}
+
+/** Customer ids in id order after `after` (keyset pages for a full matcher run). */
+export async function customerIdsAfter(db: DbOrTrx, after: string | null, limit: number): Promise<string[]> {
+	let q = db.selectFrom('customers').select('id').where('merged_into', 'is', null).orderBy('id').limit(limit);
+	if (after) q = q.where('id', '>', after);
+	return (await q.execute()).map((r) => r.id);
 }

@@ -213,3 +213,16 @@ export {
 	updateMemberProfile,
 	type MemberProfileFields
 } from './customers.repository.ts';
+
+/** Merge support (server/modules/identity): the customers module's own writes and reads. */
+export {
+	customerIdsAfter,
+	findMatchableCustomers,
+	lockCustomersForMerge,
+	MERGE_LINE_FIELDS,
+	MERGE_PROFILE_FIELDS,
+	reassignIdentities,
+	repointMergedInto,
+	updateMergeFields,
+	type MergeRecord
+} from './customers.repository.ts';

@@ -1,4 +1,5 @@
 /** Kysely queries for message templates, follow-ups (the outbox) and the push budget. */
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 
@@ -249,4 +250,9 @@ export async function cancelQueuedWithReason(trx: Trx, customerId: string, reaso
 /** Erasure: follow-ups stay for the funnel counts, without their text. */
 export async function eraseFollowUpTextsOf(trx: Trx, customerId: string): Promise<void> {
 	await trx.updateTable('follow_ups').set({ body: '', messages: JSON.stringify([]) as never }).where('customer_id', '=', customerId).execute();
+}
+
+/** Merge (and its undo): moves a customer's follow-ups (queued ones included) to another customer; returns the moved ids. */
+export function reassignFollowUps(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'follow_ups', 'id', from, to, options);
 }

@@ -298,3 +298,6 @@ export async function cancelQueuedFor(trx: Trx, customerId: string, reason: 'con
 export async function eraseFollowUpTextsOf(trx: Trx, customerId: string): Promise<void> {
 	return repo.eraseFollowUpTextsOf(trx, customerId);
 }
+
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignFollowUps } from './followups.repository.ts';

@@ -3,6 +3,7 @@
  * passing columns as arrays and reading them back with `unnest` (the same SQL on PostgreSQL and
  * PGlite; no per-row round trips). Every write is idempotent: re-running a batch changes nothing.
  */
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql, type Kysely } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { Database, Product } from '../../db/types.ts';
@@ -458,4 +459,9 @@ export async function refreshTouchedReceiptTotals(trx: Trx): Promise<void> {
 export async function lastStorePurchaseId(db: DbOrTrx): Promise<number> {
 	const { rows } = await sql<{ id: string | null }>`select max(id)::text as id from store_purchases`.execute(db);
 	return Number(rows[0].id ?? 0);
+}
+
+/** Merge (and its undo): moves a customer's store receipts (store_purchases) to another customer; returns the moved ids. */
+export function reassignStorePurchases(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'store_purchases', 'id', from, to, options);
 }

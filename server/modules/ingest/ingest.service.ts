@@ -300,3 +300,6 @@ class BadRowLog {
 		if (out) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 	}
 }
+
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignStorePurchases } from './ingest.repository.ts';

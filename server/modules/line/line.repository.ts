@@ -1,4 +1,5 @@
 /** Kysely queries for LINE reachability and the LINE part of the customer timeline. */
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 
@@ -81,4 +82,9 @@ export async function deleteLineEventsOf(trx: Trx, customerId: string, lineUserI
 		.returning('id')
 		.execute();
 	return rows.length;
+}
+
+/** Merge (and its undo): moves a customer's LINE events to another customer; returns the moved ids. */
+export function reassignLineEvents(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'line_events', 'id', from, to, options);
 }

@@ -75,3 +75,5 @@ export async function adoptEarlierLineStatus(trx: Trx, customerId: string, lineU
 }
 
 export { deleteLineEventsOf } from './line.repository.ts';
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignLineEvents } from './line.repository.ts';

@@ -1,4 +1,5 @@
 /** Kysely queries for tracked_links and link_clicks; no rules here. */
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../../db/index.ts';
 
@@ -53,4 +54,14 @@ export async function insertClicks(db: DbOrTrx, clicks: NewClick[]): Promise<voi
 /** Erasure: clicks stay (the funnel counts them) without the browser's user agent. */
 export async function eraseClicksOf(db: DbOrTrx, customerId: string): Promise<void> {
 	await db.updateTable('link_clicks').set({ user_agent: null }).where('customer_id', '=', customerId).execute();
+}
+
+/** Merge (and its undo): moves a customer's tracked links to another customer; returns the moved ids. */
+export function reassignTrackedLinks(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'tracked_links', 'code', from, to, options);
+}
+
+/** Merge (and its undo): moves a customer's link clicks to another customer; returns the moved ids. */
+export function reassignLinkClicks(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'link_clicks', 'id', from, to, options);
 }

@@ -88,3 +88,5 @@ function loadLink(deps: AppDeps, state: LinkState, code: string): Promise<Cached
 }
 
 export { eraseClicksOf } from './links.repository.ts';
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignTrackedLinks, reassignLinkClicks } from './links.repository.ts';

@@ -3,6 +3,7 @@
  * a whole batch of orders in one statement (the inbox applies up to a batch of deliveries per
  * transaction; a single delivery is a batch of one).
  */
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { NormalizedOrder, NormalizedOrderLine, NormalizedRefund, OrderKey } from './orders.types.ts';
@@ -261,4 +262,9 @@ export async function eraseOrdersOf(trx: Trx, customerId: string): Promise<void>
 		})
 		.where('customer_id', '=', customerId)
 		.execute();
+}
+
+/** Merge (and its undo): moves a customer's EC orders (ec_orders) to another customer; returns the moved ids. */
+export function reassignEcOrders(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
+	return reassignCustomerRows(trx, 'ec_orders', 'id', from, to, options);
 }

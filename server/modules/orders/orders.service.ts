@@ -219,3 +219,5 @@ function customerItem(order: NormalizedOrder): BatchResolveItem {
 }
 
 export { eraseOrdersOf } from './orders.repository.ts';
+/** Merge support: the owning repository's "reassign customer" function (server/modules/identity/merge.service.ts). */
+export { reassignEcOrders } from './orders.repository.ts';

@@ -34,6 +34,15 @@ async function freshCustomerFacts(db: Db): Promise<void> {
 	await db.transaction().execute((trx) => facts.refreshCustomerFacts(trx));
 }
 
+/**
+ * Brings the rollups and the KPI facts up to date now (after a customer merge or its undo, so
+ * the next report does not pay for it). Freshness does not depend on it.
+ */
+export async function refreshReportsNow(db: Db): Promise<void> {
+	await freshRollups(db);
+	await freshCustomerFacts(db);
+}
+
 export type Who = Pick<StaffPrincipal, 'id' | 'role'>;
 
 export interface PeriodQuery {

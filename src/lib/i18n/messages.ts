@@ -11,7 +11,8 @@ import * as conversations from './messages/conversations.ts';
 import * as errors from './messages/errors.ts';
 import * as clientbook from './messages/clientbook.ts';
 import * as worklist from './messages/worklist.ts';
+import * as identity from './messages/identity.ts';
 
-export const ja = { ...common.ja, ...staff.ja, ...member.ja, ...manager.ja, ...followup.ja, ...conversations.ja, ...clientbook.ja, ...worklist.ja, ...errors.ja };
+export const ja = { ...common.ja, ...staff.ja, ...member.ja, ...manager.ja, ...followup.ja, ...conversations.ja, ...clientbook.ja, ...worklist.ja, ...identity.ja, ...errors.ja };
 export type MessageKey = keyof typeof ja;
-export const en: Record<MessageKey, string> = { ...common.en, ...staff.en, ...member.en, ...manager.en, ...followup.en, ...conversations.en, ...clientbook.en, ...worklist.en, ...errors.en };
+export const en: Record<MessageKey, string> = { ...common.en, ...staff.en, ...member.en, ...manager.en, ...followup.en, ...conversations.en, ...clientbook.en, ...worklist.en, ...identity.en, ...errors.en };

@@ -1,0 +1,129 @@
+/**
+ * The matcher: keeps each customer's blocking keys, finds the records sharing one, scores the
+ * pairs (matcher.ts) and keeps the suggestions queue. It runs
+ * - incrementally: on customers marked dirty (new or changed records, new identities: triggers
+ *   in the writer's transaction), by the identity worker, and at once in an EC order's
+ *   transaction (the orders change hook, composed in server/compose.ts) for the order's new
+ *   customer and for a purchase through a link sent to someone else;
+ * - fully, on a schedule (daily), rebuilding every key and every pair from the rows.
+ * Neither compares all customers pairwise: candidates come from an index look-up per key.
+ */
+import * as v from 'valibot';
+import type { Db, DbOrTrx, Trx } from '../../db/index.ts';
+import type { MatchEvidence } from '../../db/types.ts';
+import type { OrderChange } from '../orders/orders.service.ts';
+import { customerIdsAfter, findMatchableCustomers } from '../customers/customers.service.ts';
+import { defineSetting, readSetting } from '../settings/settings.service.ts';
+import * as repo from './identity.repository.ts';
+import { evidence, matchKeys, orderedPair, scorePair, SUGGEST_MIN_SCORE, VERIFIED_KINDS, type AutoMergePolicy, type MatchKey } from './matcher.ts';
+
+/** Merge automatically at or above this score (40–100); null = off (the default). */
+export const AUTO_MERGE_SCORE = defineSetting('identity.autoMergeScore', v.nullable(v.pipe(v.number(), v.integer(), v.minValue(40), v.maxValue(100))), null);
+/** Merge automatically on an exact match of a verified identity (the same LINE user); on by default. */
+export const AUTO_MERGE_VERIFIED = defineSetting('identity.autoMergeVerified', v.boolean(), true);
+
+export async function autoMergePolicy(db: DbOrTrx): Promise<AutoMergePolicy> {
+	return { minScore: await readSetting(db, AUTO_MERGE_SCORE), verified: await readSetting(db, AUTO_MERGE_VERIFIED) };
+}
+
+/** Scores candidate rows into suggestions (one per unordered pair, at or above SUGGEST_MIN_SCORE). */
+export function suggestionsFrom(rows: repo.CandidateRow[]): repo.SuggestionUpsert[] {
+	const pairs = new Map<string, { a: string; b: string; items: MatchEvidence[] }>();
+	for (const row of rows) {
+		if (row.self === row.other) continue;
+		const [a, b] = orderedPair(row.self, row.other);
+		const key = `${a}|${b}`;
+		let pair = pairs.get(key);
+		if (!pair) pairs.set(key, (pair = { a, b, items: [] }));
+		pair.items.push(row.kind === 'link' ? evidence('link', row.detail ?? '', null) : evidence(row.kind, row.key));
+	}
+	const out: repo.SuggestionUpsert[] = [];
+	for (const pair of pairs.values()) {
+		const { score, evidence: list } = scorePair(pair.items);
+		if (score >= SUGGEST_MIN_SCORE) out.push({ a: pair.a, b: pair.b, score, evidence: list });
+	}
+	return out;
+}
+
+export interface MatchOutcome {
+	customers: number;
+	suggestions: number;
+}
+
+/** Recomputes these customers' keys and their suggestions, in the caller's transaction. */
+export async function matchCustomers(trx: DbOrTrx, customerIds: string[]): Promise<MatchOutcome> {
+	const ids = [...new Set(customerIds)];
+	if (ids.length === 0) return { customers: 0, suggestions: 0 };
+	const rows = await findMatchableCustomers(trx, ids);
+	const live = rows.filter((r) => r.merged_into === null);
+	await repo.deleteAllKeys(trx, rows.filter((r) => r.merged_into !== null).map((r) => r.id));
+	const keys: Array<MatchKey & { customer_id: string }> = [];
+	for (const row of live) for (const key of matchKeys(row)) keys.push({ ...key, customer_id: row.id });
+	await repo.replaceProfileKeys(trx, live.map((r) => r.id), keys);
+	const candidates = await repo.candidatesOf(trx, live.map((r) => r.id));
+	const touched = await repo.upsertSuggestions(trx, suggestionsFrom(candidates));
+	return { customers: live.length, suggestions: touched.length };
+}
+
+/** One batch of dirty customers (the worker's tick); other processes take other rows. */
+export async function matchDirty(db: Db, limit = 500): Promise<MatchOutcome> {
+	return db.transaction().execute(async (trx) => matchCustomers(trx, await repo.claimDirty(trx, limit)));
+}
+
+/**
+ * The orders change hook: an order through a tracked link sent to customer A that landed on
+ * customer B is evidence (a `link` key on B); the batch's new or changed customers are matched
+ * at once, so the suggestion exists when the order's transaction commits.
+ */
+export async function onOrdersChange(trx: Trx, changes: OrderChange[]): Promise<void> {
+	const keys = changes.map((c) => c.key);
+	const links = await repo.linkPurchases(trx, keys);
+	await repo.insertLinkKeys(trx, links);
+	const customers = await repo.orderCustomers(trx, keys);
+	const dirty = await repo.takeDirty(trx, customers);
+	await matchCustomers(trx, [...dirty, ...links.map((l) => l.buyer)]);
+}
+
+/**
+ * A full run: every customer's keys rebuilt page by page, `link` keys rebuilt from the orders,
+ * then every pair sharing a key scored. Returns null when another process is running one.
+ */
+export async function fullMatch(db: Db, options: { pageSize?: number } = {}): Promise<(MatchOutcome & { pairs: number; timings: { keys: number; pairs: number } }) | null> {
+	const pageSize = options.pageSize ?? 10_000;
+	const startedAt = new Date();
+	return db.transaction().execute(async (trx) => {
+		if (!(await repo.tryRunLock(trx))) return null;
+		// markers written before this point are covered by the run; later ones stay for the worker
+		await repo.clearAllDirty(trx);
+		let customers = 0;
+		let after: string | null = null;
+		const timings = { keys: 0, pairs: 0 };
+		let t0 = Date.now();
+		// every profile key is rebuilt: one delete, then plain inserts page by page
+		await repo.deleteAllProfileKeys(trx);
+		for (;;) {
+			const ids = await customerIdsAfter(trx, after, pageSize);
+			if (ids.length === 0) break;
+			after = ids[ids.length - 1];
+			const rows = await findMatchableCustomers(trx, ids);
+			const keys: Array<MatchKey & { customer_id: string }> = [];
+			for (const row of rows) for (const key of matchKeys(row)) keys.push({ ...key, customer_id: row.id });
+			await repo.insertProfileKeys(trx, keys);
+			customers += ids.length;
+		}
+		timings.keys = Date.now() - t0;
+		t0 = Date.now();
+		await repo.deleteLinkKeys(trx);
+		await repo.insertLinkKeys(trx, await repo.allLinkPurchases(trx));
+		await repo.deleteMergedKeys(trx);
+		const candidates = await repo.allCandidatePairs(trx);
+		const suggestions = suggestionsFrom(candidates);
+		let touched = 0;
+		for (let i = 0; i < suggestions.length; i += 1000) touched += (await repo.upsertSuggestions(trx, suggestions.slice(i, i + 1000))).length;
+		timings.pairs = Date.now() - t0;
+		await repo.recordRun(trx, startedAt, { customers, pairs: suggestions.length, suggestions: touched });
+		return { customers, pairs: suggestions.length, suggestions: touched, timings };
+	});
+}
+
+export { VERIFIED_KINDS };
