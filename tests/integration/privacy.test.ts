@@ -4,6 +4,7 @@
  * 退会 applied once however often the card replays it, and erasure after the grace period —
  * checked by walking every table (and the logs) for anything of the person.
  */
+import { matchCustomers } from '../../server/modules/identity/identity.service.ts';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
@@ -289,7 +290,10 @@ describe.each(testDbKinds())('consent and privacy on %s', (kind) => {
 				bearer: m.session,
 				body: { familyKana: PERSON.kana, givenKana: PERSON.givenKana, birthday: { year: 1979, month: 3, day: 15 }, phone: PERSON.phone, homeStoreId: storeId }
 			});
-			await db().updateTable('customers').set({ family_name: PERSON.family, given_name: PERSON.given, email: PERSON.email }).where('id', '=', m.id).execute();
+			await db().updateTable('customers').set({ family_name: PERSON.family, given_name: PERSON.given, email: PERSON.email, address: PERSON.address, postcode: '150-0041' }).where('id', '=', m.id).execute();
+			// the identity matcher's keys (normalised phone, email, name + birthday, address) exist too
+			await matchCustomers(db(), [m.id]);
+			expect((await db().selectFrom('identity_match_keys').select('kind').where('customer_id', '=', m.id).execute()).length).toBeGreaterThan(0);
 			await db().insertInto('customer_identities').values({ customer_id: m.id, kind: 'email', value: PERSON.email }).execute();
 			await db().insertInto('customer_identities').values({ customer_id: m.id, kind: 'ec', value: 'shopify-cust-987654' }).execute();
 			const purchase = await db()

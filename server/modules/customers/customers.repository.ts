@@ -255,6 +255,8 @@ export async function anonymiseCustomer(trx: Trx, customerId: string, at: Date):
 			birth_month_day: null,
 			email: null,
 			phone: null,
+			postcode: null,
+			address: null,
 			line_user_id: null,
 			line_friend: false,
 			consent_messages: false,

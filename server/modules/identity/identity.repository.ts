@@ -422,3 +422,21 @@ export async function deleteMergedKeys(trx: DbOrTrx): Promise<void> {
 export async function pairAges(db: DbOrTrx, ids: string[]) {
 	return db.selectFrom('customers').select(['id', 'created_at', 'member_no']).where('id', 'in', ids).execute();
 }
+
+/**
+ * Erasure (issue 16 §3): the person's match keys (normalised phone, email, name + birthday,
+ * address) go; suggestions that name them keep no evidence and are never offered again; merges
+ * keep their moved row ids (sales stay on the anonymous record) but not the old field values.
+ */
+export async function eraseIdentityDataOf(trx: Trx, customerId: string): Promise<void> {
+	await trx.deleteFrom('identity_match_keys').where('customer_id', '=', customerId).execute();
+	await trx.deleteFrom('identity_match_dirty').where('customer_id', '=', customerId).execute();
+	await sql`
+		update merge_suggestions set evidence = '[]'::jsonb, updated_at = now(),
+			status = case when status in ('open', 'later') then 'rejected' else status end
+		where customer_a = ${customerId} or customer_b = ${customerId}`.execute(trx);
+	await sql`
+		update customer_merges set evidence = '[]'::jsonb,
+			profile_changes = '{"survivor": {}, "merged": {}, "forwarded": []}'::jsonb
+		where survivor_id = ${customerId} or merged_id = ${customerId}`.execute(trx);
+}

@@ -127,3 +127,6 @@ export async function fullMatch(db: Db, options: { pageSize?: number } = {}): Pr
 }
 
 export { VERIFIED_KINDS };
+
+/** Erasure support (server/modules/privacy): the identity module's own tables. */
+export { eraseIdentityDataOf } from './identity.repository.ts';

@@ -22,6 +22,7 @@ import { cancelQueuedFor, eraseFollowUpTextsOf } from '../followups/followups.se
 import { deleteLineEventsOf } from '../line/line.service.ts';
 import { eraseClicksOf } from '../links/links.service.ts';
 import { eraseOrdersOf } from '../orders/orders.service.ts';
+import { eraseIdentityDataOf } from '../identity/identity.service.ts';
 import { deleteKeysMentioning } from '../ratelimit/rate-limit.service.ts';
 import { defineSetting, readSetting } from '../settings/settings.service.ts';
 import { scrubPayloadsMentioning } from '../webhooks/inbox.service.ts';
@@ -326,6 +327,8 @@ export async function eraseCustomer(trx: Trx, customerId: string, at: Date): Pro
 		await eraseClicksOf(trx, id);
 		await eraseOrdersOf(trx, id);
 		await anonymiseCustomer(trx, id, at);
+		// after the anonymising update, whose trigger marks the customer for matching again
+		await eraseIdentityDataOf(trx, id);
 	}
 }
 
