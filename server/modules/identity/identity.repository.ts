@@ -399,16 +399,6 @@ export async function tryRunLock(trx: Trx): Promise<boolean> {
 	return rows[0].ok;
 }
 
-/** The customers of these EC orders. */
-export async function orderCustomers(db: DbOrTrx, orders: Array<{ platform: string; ecOrderId: string }>): Promise<string[]> {
-	if (orders.length === 0) return [];
-	const { rows } = await sql<{ customer_id: string }>`
-		select distinct o.customer_id from unnest(${textArray(orders.map((o) => o.platform))}::text[], ${textArray(orders.map((o) => o.ecOrderId))}::text[]) as u(platform, ec_order_id)
-		join ec_orders o on o.platform = u.platform and o.ec_order_id = u.ec_order_id
-		where o.customer_id is not null`.execute(db);
-	return rows.map((r) => r.customer_id);
-}
-
 export async function deleteLinkKeys(trx: DbOrTrx): Promise<void> {
 	await sql`delete from identity_match_keys where kind = 'link'`.execute(trx);
 }
