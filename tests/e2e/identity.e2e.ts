@@ -55,7 +55,7 @@ test('the tablet shows 「同一人物の可能性」 on a profile and sends the
 	await page.getByRole('button', { name: /佐藤 美咲/ }).click();
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
 	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/scan/);
+	await expect(page).toHaveURL(/\/staff\/today/);
 	const token = await page.evaluate(() => JSON.parse(localStorage.getItem('tsunagu.session') ?? 'null')?.token as string);
 	const queue = await request.get('/api/identity/suggestions', { headers: { authorization: `Bearer ${token}` } });
 	expect(queue.status()).toBe(200);

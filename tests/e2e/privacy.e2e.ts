@@ -17,7 +17,7 @@ async function signInAsS003(page: Page): Promise<string> {
 	await page.getByRole('button', { name: /鈴木 健太/ }).click();
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
 	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/scan/);
+	await expect(page).toHaveURL(/\/staff\/today/);
 	return page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
 }
 
@@ -182,7 +182,7 @@ test('managers see 「カナ未登録」, the consent history and who viewed, an
 	await page.getByRole('button', { name: /佐藤 美咲/ }).click();
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
 	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/scan/);
+	await expect(page).toHaveURL(/\/staff\/today/);
 	const token = await page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
 	const { id } = await (await page.request.get('/api/customers/by-member/1000000004', { headers: { authorization: `Bearer ${token}` } })).json();
 	await page.goto(`/staff/customers/${id}?via=member_no`);
