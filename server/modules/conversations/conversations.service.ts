@@ -273,8 +273,12 @@ export async function composeState(ctx: ConversationContext, c: Conversation) {
 	return {
 		delivery: choice.delivery,
 		secondsLeft: choice.delivery === 'reply' ? choice.secondsLeft : null,
-		/** When the free window closes (the tablet counts down without asking again). */
-		replyDeadline: choice.delivery === 'reply' ? new Date(now.getTime() + choice.secondsLeft * 1000).toISOString() : null,
+		/**
+		 * When the free window closes (the tablet counts down without asking again): the exact
+		 * instant the send path uses, not now + whole seconds left — that ran up to a second early,
+		 * so a send the tablet announced as a push could still go out as a free reply.
+		 */
+		replyDeadline: choice.delivery === 'reply' && token?.reply_token_at ? new Date(new Date(token.reply_token_at).getTime() + windowSeconds * 1000).toISOString() : null,
 		label: deliveryLabel(choice),
 		blocked,
 		pushStopped: pushStop,
