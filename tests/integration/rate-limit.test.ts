@@ -135,9 +135,9 @@ describe.each(testDbKinds())('shared rate limits on %s', (kind) => {
 			await Promise.all(children.map((c) => c.ready));
 			for (const c of children) c.go();
 			const allowed = await Promise.all(children.map((c) => c.done));
+			// each process tries 40 times: limits kept per process would allow 30 + 30; a shared
+			// one allows 30 in all, however the attempts interleave (one process may even get them all)
 			expect(allowed[0] + allowed[1]).toBe(30);
-			// both processes were really in it
-			expect(allowed.every((n) => n > 0)).toBe(true);
 		},
 		180_000
 	);
