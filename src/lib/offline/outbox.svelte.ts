@@ -24,16 +24,16 @@ export const syncStatus = $state({
 	syncing: false
 });
 
-export async function enqueueConsultation(
-	request: PutConsultationRequest,
-	customerLabel: string,
-	id: string = crypto.randomUUID()
-): Promise<OutboxEntry> {
+/** What every outbox record carries: the signed-in author, whose token sends it. */
+type Payload = Pick<OutboxEntry, 'request'> & Partial<Pick<OutboxEntry, 'conversationReply' | 'worklistState'>>;
+
+/** Stores one record for the signed-in staff member (refused without a session). */
+async function enqueue(payload: Payload, customerLabel: string, id: string): Promise<OutboxEntry> {
 	const session = credentials.session;
 	if (!session) throw new ApiError(401, 'unauthorized', 'not signed in');
 	const entry: OutboxEntry = {
 		id,
-		request,
+		...payload,
 		authorId: session.staff.id,
 		authorName: session.staff.displayName,
 		authToken: session.token,
@@ -43,6 +43,15 @@ export async function enqueueConsultation(
 	};
 	await (await db()).put('outbox', entry);
 	await refreshStatus();
+	return entry;
+}
+
+export async function enqueueConsultation(
+	request: PutConsultationRequest,
+	customerLabel: string,
+	id: string = crypto.randomUUID()
+): Promise<OutboxEntry> {
+	const entry = await enqueue({ request }, customerLabel, id);
 	void syncNow();
 	return entry;
 }
@@ -63,23 +72,8 @@ export async function refreshStatus(): Promise<void> {
 }
 
 /** A LINE answer typed offline waits here like a consultation; the server keeps one message per id. */
-export async function enqueueConversationReply(reply: NonNullable<OutboxEntry['conversationReply']>, customerLabel: string, id: string): Promise<OutboxEntry> {
-	const session = credentials.session;
-	if (!session) throw new ApiError(401, 'unauthorized', 'not signed in');
-	const entry: OutboxEntry = {
-		id,
-		request: null,
-		conversationReply: reply,
-		authorId: session.staff.id,
-		authorName: session.staff.displayName,
-		authToken: session.token,
-		customerLabel,
-		createdAt: Date.now(),
-		...newOutboxState(Date.now())
-	};
-	await (await db()).put('outbox', entry);
-	await refreshStatus();
-	return entry;
+export function enqueueConversationReply(reply: NonNullable<OutboxEntry['conversationReply']>, customerLabel: string, id: string): Promise<OutboxEntry> {
+	return enqueue({ request: null, conversationReply: reply }, customerLabel, id);
 }
 
 /**
@@ -87,21 +81,7 @@ export async function enqueueConversationReply(reply: NonNullable<OutboxEntry['c
  * client id the server applies once, so a replay or a second tablet never doubles it.
  */
 export async function enqueueWorklistState(change: NonNullable<OutboxEntry['worklistState']>, customerLabel: string, id: string = crypto.randomUUID()): Promise<OutboxEntry> {
-	const session = credentials.session;
-	if (!session) throw new ApiError(401, 'unauthorized', 'not signed in');
-	const entry: OutboxEntry = {
-		id,
-		request: null,
-		worklistState: change,
-		authorId: session.staff.id,
-		authorName: session.staff.displayName,
-		authToken: session.token,
-		customerLabel,
-		createdAt: Date.now(),
-		...newOutboxState(Date.now())
-	};
-	await (await db()).put('outbox', entry);
-	await refreshStatus();
+	const entry = await enqueue({ request: null, worklistState: change }, customerLabel, id);
 	void syncNow();
 	return entry;
 }
