@@ -71,6 +71,7 @@ export const columnOverrides: Record<string, string> = {
 	'audit_log.details': 'Record<string, unknown>',
 	'consultations.items': 'O.ConsultationItem[]',
 	'consultations.sizes': 'Record<string, string>',
+	'consultations.legacy_sizes': 'Record<string, string>',
 	'customer_identities.kind': 'O.IdentityKind',
 	'customer_owner_changes.reason': 'O.OwnerChangeReason',
 	'customer_owner_proposals.source': "'consultation' | 'store_sale'",

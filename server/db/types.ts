@@ -91,6 +91,7 @@ export interface ConsultationsTable {
 	next_action: string | null;
 	next_action_due: DateString | null;
 	created_at: GeneratedTimestamp;
+	legacy_sizes: Json<Record<string, string>>;
 }
 
 export interface ContactLogTable {

@@ -190,6 +190,7 @@ export async function newConsultation(
 		nextAction?: string;
 		nextActionDue?: string;
 		sizes?: Record<string, string>;
+		legacySizes?: Record<string, string>;
 		notes?: string;
 	}
 ) {
@@ -203,6 +204,7 @@ export async function newConsultation(
 			occurred_at: values.at,
 			items: JSON.stringify([]),
 			sizes: JSON.stringify(values.sizes ?? {}),
+			legacy_sizes: JSON.stringify(values.legacySizes ?? {}),
 			notes: values.notes ?? '',
 			tags: [],
 			next_action: values.nextAction ?? null,

@@ -332,7 +332,7 @@ describe.each(testDbKinds())('consent and privacy on %s', (kind) => {
 				.execute();
 			await db()
 				.insertInto('consultations')
-				.values({ id: randomUUID(), customer_id: m.id, member_no: m.memberNo, store_id: storeId, staff_id: staffId, occurred_at: new Date(), items: JSON.stringify([{ name: 'スニーカー', size: '24.5' }]) as never, sizes: JSON.stringify({ shoes: '24.5' }) as never, notes: PERSON.notes, tags: ['足幅広め'], next_action: `${PERSON.family}様に入荷連絡` })
+				.values({ id: randomUUID(), customer_id: m.id, member_no: m.memberNo, store_id: storeId, staff_id: staffId, occurred_at: new Date(), items: JSON.stringify([{ name: 'スニーカー', size: '24.5' }]) as never, sizes: JSON.stringify({ shoes: '24.5' }) as never, legacy_sizes: '{}' as never, notes: PERSON.notes, tags: ['足幅広め'], next_action: `${PERSON.family}様に入荷連絡` })
 				.execute();
 			const conv = await db()
 				.insertInto('conversations')

@@ -5,6 +5,9 @@ import { signSession } from '../../server/modules/staff/tokens.ts';
 import { refreshProductAffinities } from '../../server/modules/talking-points/affinities.repository.ts';
 import type { Profile } from '../../server/modules/customers/profile.types.ts';
 import type { PutConsultationRequest } from '../../server/modules/consultations/consultations.types.ts';
+import { SIZE_LISTS } from '../../server/modules/consultations/consultations.service.ts';
+import { writeSetting } from '../../server/modules/settings/settings.service.ts';
+import { migrateFreeTextSizes } from '../../migrations/2026-12-07T1015_structured_sizes.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { createTestRuntime } from '../helpers/runtime.ts';
 import {
@@ -463,6 +466,50 @@ describe.each(testDbKinds())('staff tablet API on %s', (kind) => {
 			expect(badId.status).toBe(400);
 		});
 
+		it("records sizes from the brand's lists: typed forms read as list entries, anything else a 400 with a code", async () => {
+			const lists = await call('GET', '/consultations/size-lists', { auth: bearer('staffA') });
+			expect(lists.status).toBe(200);
+			expect(lists.body.lists.shoes[0]).toBe('22.0');
+			expect(lists.body.lists.shoes.at(-1)).toBe('29.0');
+			expect(lists.body.lists.shoes).toHaveLength(15);
+			expect(lists.body.lists.tops).toEqual(['XS', 'S', 'M', 'L', 'XL', 'XXL']);
+			const ok = await call('PUT', `/consultations/${randomUUID()}`, { auth: bearer('staffA'), body: body({ sizes: { shoes: '24', tops: 'ｍ' } }) });
+			expect(ok.status).toBe(201);
+			expect(ok.body.consultation.sizes).toEqual({ shoes: '24.0', tops: 'M' });
+			const offList = await call('PUT', `/consultations/${randomUUID()}`, { auth: bearer('staffA'), body: body({ sizes: { shoes: '24.3' } }) });
+			expect(offList.status).toBe(400);
+			expect(offList.body.error.code).toBe('size_not_in_list');
+			expect(offList.body.error.fields['sizes.shoes']).toBeDefined();
+			const unknown = await call('PUT', `/consultations/${randomUUID()}`, { auth: bearer('staffA'), body: body({ sizes: { hats: 'M' } }) });
+			expect(unknown.status).toBe(400);
+			expect(unknown.body.error.code).toBe('size_category_unknown');
+			// the brand's own lists replace the defaults
+			await writeSetting(rt.deps.db, SIZE_LISTS, { shoes: ['23.0', '23.5'] }, null);
+			try {
+				expect((await call('GET', '/consultations/size-lists', { auth: bearer('staffA') })).body.lists).toEqual({ shoes: ['23.0', '23.5'] });
+				const notOffered = await call('PUT', `/consultations/${randomUUID()}`, { auth: bearer('staffA'), body: body({ sizes: { tops: 'M' } }) });
+				expect(notOffered.body.error.code).toBe('size_category_unknown');
+			} finally {
+				await rt.deps.db.deleteFrom('brand_settings').where('key', '=', SIZE_LISTS.key).execute();
+			}
+		});
+
+		it('migrates free-text sizes: list matches become structured, the rest stay visible on the profile as typed', async () => {
+			const db = rt.deps.db;
+			const customer = await newCustomer(db, { family_name: '石井', family_kana: 'イシイ', phone: '08055556666' });
+			await newConsultation(db, { customerId: customer.id, storeId: 'a', staffId: staff.staffA.id, at: daysAgo(40),
+				sizes: { シューズ: '24cm', トップス: 'Ｌ', ワイズ: '3E', パンツ: 'ゆったりめ' } });
+			await newConsultation(db, { customerId: customer.id, storeId: 'a', staffId: staff.staffA.id, at: daysAgo(20), sizes: { shoes: '24.5' } });
+			await migrateFreeTextSizes(db);
+			const rows = await db.selectFrom('consultations').select(['sizes', 'legacy_sizes']).where('customer_id', '=', customer.id).orderBy('occurred_at').execute();
+			expect(rows[0]).toEqual({ sizes: { shoes: '24.0', tops: 'L' }, legacy_sizes: { ワイズ: '3E', パンツ: 'ゆったりめ' } });
+			expect(rows[1]).toEqual({ sizes: { shoes: '24.5' }, legacy_sizes: {} });
+			const p = (await call('GET', `/customers/${customer.id}/profile`, { auth: bearer('staffA') })).body as Profile;
+			expect(p.preferences.sizes).toEqual({ shoes: '24.5', tops: 'L' });
+			expect(p.preferences.sizeHistory?.shoes.map((h) => h.size)).toEqual(['24.5', '24.0']);
+			expect(p.preferences.legacySizes?.map((l) => `${l.label} ${l.size}`).sort()).toEqual(['パンツ ゆったりめ', 'ワイズ 3E'].sort());
+		});
+
 		it('lists the brand-wide consultation history with who wrote each', async () => {
 			const res = await call('GET', `/customers/${hanako.id}/consultations`, { auth: bearer('admin') });
 			expect(res.status).toBe(200);
@@ -480,10 +527,15 @@ describe.each(testDbKinds())('staff tablet API on %s', (kind) => {
 			expect(prefetch.length).toBeGreaterThan(0);
 		});
 
-		it('finds products by name, JAN and SKU', async () => {
+		it('finds products by part of a name or category, JAN and SKU', async () => {
 			const auth = bearer('staffA');
 			const byName = await call('GET', `/products/search?q=${encodeURIComponent('スニーカー')}`, { auth });
 			expect(byName.body.results.map((p: Json) => p.id)).toContain(sneaker.id);
+			// part of a category or name, in katakana or hiragana: 「ケア」 finds the シューケア products
+			for (const q of ['ケア', 'けあ', 'スプレー']) {
+				const part = await call('GET', `/products/search?q=${encodeURIComponent(q)}`, { auth });
+				expect(part.body.results.map((p: Json) => p.id), q).toContain(care.id);
+			}
 			const byJan = await call('GET', '/products/by-code/4900000000017', { auth });
 			expect(byJan.body).toMatchObject({ id: sneaker.id, priceYen: 14300, category: 'シューズ' });
 			expect((await call('GET', `/products/by-code/${pants.sku}`, { auth })).body.id).toBe(pants.id);

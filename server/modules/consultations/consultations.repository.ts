@@ -23,7 +23,7 @@ export interface ConsultationInsert {
 export async function insertConsultationOnce(db: DbOrTrx, values: ConsultationInsert): Promise<boolean> {
 	const row = await db
 		.insertInto('consultations')
-		.values({ ...values, items: JSON.stringify(values.items), sizes: JSON.stringify(values.sizes) })
+		.values({ ...values, items: JSON.stringify(values.items), sizes: JSON.stringify(values.sizes), legacy_sizes: '{}' })
 		.onConflict((oc) => oc.column('id').doNothing())
 		.returning('id')
 		.executeTakeFirst();
@@ -67,11 +67,11 @@ export async function mergedInto(db: DbOrTrx, customerId: string): Promise<strin
 	return rows.map((r) => r.id);
 }
 
-/** Erasure: a consultation keeps its store, staff and time; notes, sizes, tags and items go. */
+/** Erasure: a consultation keeps its store, staff and time; notes, sizes (and legacy sizes), tags and items go. */
 export async function eraseConsultationsOf(db: DbOrTrx, customerId: string, memberNos: string[]): Promise<void> {
 	await db
 		.updateTable('consultations')
-		.set({ notes: '', sizes: JSON.stringify({}) as never, items: JSON.stringify([]) as never, tags: [], next_action: null, next_action_due: null, member_no: null })
+		.set({ notes: '', sizes: JSON.stringify({}) as never, legacy_sizes: JSON.stringify({}) as never, items: JSON.stringify([]) as never, tags: [], next_action: null, next_action_due: null, member_no: null })
 		.where((eb) => (memberNos.length > 0 ? eb.or([eb('customer_id', '=', customerId), eb('member_no', 'in', memberNos)]) : eb('customer_id', '=', customerId)))
 		.execute();
 }

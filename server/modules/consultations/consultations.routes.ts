@@ -48,7 +48,9 @@ const Body = v.pipe(
 const Params = v.object({ id: v.pipe(v.string(), v.uuid('The id must be a UUID')) });
 
 export function consultationRoutes(deps: AppDeps) {
-	return new Hono<AppEnv>().put('/:id', requireStaff(deps), validate('param', Params), validate('json', Body), async (c) => {
+	return new Hono<AppEnv>()
+		.get('/size-lists', requireStaff(deps), async (c) => c.json({ lists: await service.sizeLists(deps.db) }))
+		.put('/:id', requireStaff(deps), validate('param', Params), validate('json', Body), async (c) => {
 		const staff = c.get('staff')!;
 		const result = await service.putConsultation(deps.db, staff, c.req.valid('param').id, c.req.valid('json'), deps.consultationHooks);
 		if (result.created) {

@@ -4,7 +4,10 @@
  */
 import type { Db } from '../../db/index.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
-import { conflict, notFound } from '../../errors.ts';
+import * as v from 'valibot';
+import { badRequest, conflict, notFound } from '../../errors.ts';
+import { defineSetting, readSetting } from '../settings/settings.service.ts';
+import { DEFAULT_SIZE_LISTS, SIZE_CATEGORIES, isSizeCategory, matchSize, type SizeLists } from '../../shared/sizes.ts';
 import type {
 	ConsultationRecord,
 	CustomerConsultationsResponse,
@@ -43,6 +46,34 @@ export function toRecord(row: repo.ConsultationWithNames): ConsultationRecord {
 	};
 }
 
+/** The brand's size lists: which categories the tablet offers, and the sizes of each. */
+export const SIZE_LISTS = defineSetting<SizeLists>(
+	'consultations.sizeLists',
+	v.record(v.picklist(SIZE_CATEGORIES), v.pipe(v.array(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(20))), v.minLength(1), v.maxLength(100))) as v.GenericSchema<unknown, SizeLists>,
+	DEFAULT_SIZE_LISTS
+);
+
+export function sizeLists(db: Db): Promise<SizeLists> {
+	return readSetting(db, SIZE_LISTS);
+}
+
+/**
+ * One size per category, each an entry of the brand's list (a typed "24" or "ｍ" is read as
+ * "24.0" or "M"); anything else is a 400 the tablet shows translated, with the field named.
+ */
+export function validSizes(input: Record<string, string>, lists: SizeLists): Record<string, string> {
+	const out: Record<string, string> = {};
+	for (const [category, raw] of Object.entries(input)) {
+		if (!raw.trim()) continue;
+		const list = isSizeCategory(category) ? lists[category] : undefined;
+		if (!list) throw badRequest('size_category_unknown', `No size list for ${category}`, { [`sizes.${category}`]: 'Unknown category' });
+		const size = matchSize(raw, list);
+		if (!size) throw badRequest('size_not_in_list', `${raw} is not a ${category} size`, { [`sizes.${category}`]: 'Not in the size list' });
+		out[category] = size;
+	}
+	return out;
+}
+
 /**
  * Resolves who the record is about: a customer id as given (forwarded when merged), or a member
  * number from an offline scan. An unknown member number is kept as is, to be linked later.
@@ -71,6 +102,7 @@ export async function putConsultation(
 	// a replay answers from what is stored, whatever the body says now
 	const existing = await repo.findConsultation(db, id);
 	if (existing) return { created: false, consultation: replayed(existing, actor) };
+	const sizes = validSizes(input.sizes, await sizeLists(db));
 	const subject = await resolveSubject(db, input);
 	const created = await repo.insertConsultationOnce(db, {
 		id,
@@ -81,7 +113,7 @@ export async function putConsultation(
 		device_id: actor.deviceId,
 		occurred_at: new Date(input.occurredAt),
 		items: input.items,
-		sizes: input.sizes,
+		sizes,
 		notes: input.notes,
 		tags: [...new Set(input.tags)],
 		next_action: input.nextAction ?? null,

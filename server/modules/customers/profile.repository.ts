@@ -159,6 +159,7 @@ function consultationsQuery(db: DbOrTrx, customerIds: string[], page: Page) {
 			'c.occurred_at',
 			'c.items',
 			'c.sizes',
+			'c.legacy_sizes',
 			'c.notes',
 			'c.next_action',
 			'c.next_action_due',

@@ -247,13 +247,16 @@ function preferences(h: History, items: PurchasedItem[]): Profile['preferences']
 			}
 		}
 	}
+	const legacySizes = h.consultations.flatMap((c) =>
+		Object.entries(c.legacy_sizes ?? {}).map(([label, size]) => ({ label, size, at: c.occurred_at.toISOString() }))
+	);
 	const counts = new Map<string, number>();
 	for (const i of items) if (i.category) counts.set(i.category, (counts.get(i.category) ?? 0) + 1);
 	const topCategories = [...counts.entries()]
 		.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
 		.slice(0, 3)
 		.map(([c]) => c);
-	return { sizes, sizeHistory, topCategories };
+	return { sizes, sizeHistory, ...(legacySizes.length > 0 ? { legacySizes } : {}), topCategories };
 }
 
 async function loadCustomer(db: DbOrTrx, customerId: string): Promise<repo.ProfileCustomerRow> {

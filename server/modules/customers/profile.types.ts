@@ -117,6 +117,8 @@ export interface Preferences {
 	sizes: Record<string, string>;
 	/** category → the sizes recorded, newest first, one entry per change (≤ 5) */
 	sizeHistory?: Record<string, Array<{ size: string; at: string }>>;
+	/** free-text sizes typed before sizes were structured that match no list, as typed (newest first) */
+	legacySizes?: Array<{ label: string; size: string; at: string }>;
 	topCategories: string[];
 }
 

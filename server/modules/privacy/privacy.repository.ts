@@ -216,7 +216,7 @@ export async function disclosureData(db: DbOrTrx, customerId: string) {
 			.selectFrom('consultations as k')
 			.innerJoin('stores as s', 's.id', 'k.store_id')
 			.innerJoin('staff as st', 'st.id', 'k.staff_id')
-			.select(['k.occurred_at', 's.name as store', 'st.display_name as staff', 'k.items', 'k.sizes', 'k.notes', 'k.tags', 'k.next_action'])
+			.select(['k.occurred_at', 's.name as store', 'st.display_name as staff', 'k.items', 'k.sizes', 'k.legacy_sizes', 'k.notes', 'k.tags', 'k.next_action'])
 			.where('k.customer_id', '=', customerId)
 			.orderBy('k.occurred_at', 'desc')
 			.limit(1000)

@@ -295,6 +295,7 @@ export async function disclose(db: Db, customerId: string, by: { channel: 'liff'
 			staff: k.staff,
 			items: k.items,
 			sizes: k.sizes,
+			...(Object.keys(k.legacy_sizes ?? {}).length > 0 ? { legacySizes: k.legacy_sizes } : {}),
 			notes: k.notes,
 			tags: k.tags,
 			nextAction: k.next_action

@@ -1,6 +1,7 @@
 /** Catalog lookups for the consultation form: Kysely only. */
 import type { DbOrTrx } from '../../db/index.ts';
 import { escapeLike } from '../../db/like.ts';
+import { toKatakana } from '../../shared/kana.ts';
 
 const COLUMNS = ['id', 'sku', 'jan', 'name', 'category', 'price_yen', 'image_url'] as const;
 
@@ -14,18 +15,30 @@ export async function findByCode(db: DbOrTrx, code: string) {
 		.executeTakeFirst();
 }
 
-/** SKU or name prefix first (index-backed), then names containing the words (small catalog). */
+/**
+ * SKU or name prefix first, then names or categories containing the text anywhere (「ケア」 finds
+ * the シューケア products), typed in hiragana or katakana. Substring matches scan `products`, which
+ * is the brand's catalogue (hundreds to a few thousand rows, active only): well under a millisecond,
+ * so no trigram index (pg_trgm is not in every PGlite build either).
+ */
 export async function search(db: DbOrTrx, q: string, limit: number) {
+	const forms = [...new Set([q, toKatakana(q)])];
 	const prefix = `${escapeLike(q)}%`;
-	const contains = `%${escapeLike(q)}%`;
+	const contains = forms.map((f) => `%${escapeLike(f)}%`);
 	return db
 		.selectFrom('products')
 		.select(COLUMNS)
 		.where('active', '=', true)
 		.where((eb) =>
-			eb.or([eb('sku', 'like', prefix), eb('jan', '=', q), eb('name', 'like', contains), eb('category', '=', q)])
+			eb.or([
+				eb('sku', 'like', prefix),
+				eb('jan', '=', q),
+				...contains.flatMap((c) => [eb('name', 'like', c), eb('category', 'like', c)])
+			])
 		)
-		.orderBy((eb) => eb.case().when('sku', 'like', prefix).then(0).when('name', 'like', prefix).then(1).else(2).end())
+		.orderBy((eb) =>
+			eb.case().when('sku', 'like', prefix).then(0).when('name', 'like', prefix).then(1).when('category', '=', q).then(2).else(3).end()
+		)
 		.orderBy('name')
 		.limit(limit)
 		.execute();

@@ -21,6 +21,8 @@ export const ja = {
 	'err.line_unavailable': 'LINEに接続できません。少し待ってから、もう一度お試しください。',
 	'err.invalid_period': '期間の指定が正しくありません。開始日を終了日より前にし、3年以内の期間を選び直してください。',
 	'err.invalid_setting': '設定値が正しくありません。入力内容を確認してください。',
+	'err.size_category_unknown': 'このサイズの種類はブランドのサイズ表にありません。一覧から選び直してください。',
+	'err.size_not_in_list': 'このサイズはブランドのサイズ表にありません。一覧から選び直してください。',
 	// customer merges (issue 16)
 	'err.merge_self': '同じ顧客どうしは統合できません。統合先には別の顧客を選んでください。',
 	'err.merge_already_merged': 'この顧客はすでに別の顧客に統合されています。統合後の顧客を選び直してください。',
@@ -167,6 +169,8 @@ export const en: Record<keyof typeof ja, string> = {
 	'err.line_unavailable': 'LINE cannot be reached. Wait a moment and try again.',
 	'err.invalid_period': 'The period is not valid. Choose a start before the end, at most 3 years long.',
 	'err.invalid_setting': 'This setting value is not valid. Check what you entered.',
+	'err.size_category_unknown': "This size category is not in the brand's size chart. Pick one from the list.",
+	'err.size_not_in_list': "This size is not in the brand's size chart. Pick one from the list.",
 	// customer merges (issue 16)
 	'err.merge_self': 'A customer cannot be merged into itself. Choose another record to merge into.',
 	'err.merge_already_merged': 'This customer has already been merged into another record. Choose the surviving record instead.',
