@@ -20,6 +20,8 @@ declare global {
 
 const FEATURED = { memberNo: '1000000001', name: '山田 花子' };
 const OTHER_MEMBER = '1000000002';
+/** Not a member of the demo brand: typed by hand, offline. */
+const TYPED_UNKNOWN = '1999999990';
 
 async function sessionToken(page: Page): Promise<string> {
 	return page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
@@ -163,6 +165,9 @@ test('scan → profile → consultation offline → reload → online: synced ex
 	await page.getByLabel('商品名を手入力').fill('レザースニーカー');
 	await page.getByRole('button', { name: '手入力で追加' }).click();
 	await page.getByLabel('メモ').fill(note);
+	// sizes come from the brand's lists (kept on the tablet), one picker per category, not free text
+	await expect(page.getByTestId('consult-sizes').getByRole('textbox')).toHaveCount(0);
+	await page.getByLabel('シューズ', { exact: true }).selectOption('24.5');
 	await page.getByLabel('次回アクション').fill('新色入荷の連絡');
 	await page.getByLabel('期日').fill('2030-01-15');
 	await page.getByRole('button', { name: '保存' }).click();
@@ -184,6 +189,17 @@ test('scan → profile → consultation offline → reload → online: synced ex
 	await expect(page.getByTestId('not-cached')).toContainText(OTHER_MEMBER);
 	await expectAccessible(page);
 
+	// A typed member number the tablet does not hold: a warning, an unconfirmed number (no 「さん」), still recordable.
+	await page.goto('/staff/scan');
+	await page.getByLabel('会員番号', { exact: true }).fill(TYPED_UNKNOWN);
+	await page.getByRole('button', { name: '開く' }).click();
+	await expect(page.getByTestId('not-cached').getByRole('heading')).toHaveText('この会員番号はこの端末にありません');
+	await expect(page.getByTestId('consult-subject')).toHaveText(`未確認の会員番号 ${TYPED_UNKNOWN}`);
+	await expectAccessible(page);
+	await page.getByLabel('メモ').fill(`${note} typed`);
+	await page.getByRole('button', { name: '保存' }).click();
+	await expect(page.getByTestId('consult-saved')).toHaveText('端末に保存しました。オンラインになると送信されます');
+
 	// Offline scan of the cached member opens the saved profile.
 	await page.goto('/staff/scan?scannerTest=1');
 	await page.waitForFunction(() => window.__tsunaguScanner !== undefined);
@@ -200,10 +216,11 @@ test('scan → profile → consultation offline → reload → online: synced ex
 
 	const list = await request.get(`/api/customers/${customerId}/consultations`, { headers: auth });
 	expect(list.status()).toBe(200);
-	const { consultations } = (await list.json()) as { consultations: Array<{ id: string; notes: string; staffName: string }> };
+	const { consultations } = (await list.json()) as { consultations: Array<{ id: string; notes: string; staffName: string; sizes: Record<string, string> }> };
 	const mine = consultations.filter((c) => c.notes === note);
 	expect(mine).toHaveLength(1);
 	expect(mine[0].id).toBe(ids[0]);
+	expect(mine[0].sizes).toEqual({ shoes: '24.5' });
 	expect(mine[0].staffName).toBe('鈴木 健太');
 
 	// A late duplicate replay (lost ack) is answered 200 and still stored once.

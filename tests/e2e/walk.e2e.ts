@@ -8,6 +8,7 @@
  */
 import type { Page } from '@playwright/test';
 import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+import { addDays } from '../../server/shared/jst.ts';
 
 test.describe.configure({ timeout: 420_000 });
 test.use({ actionTimeout: 20_000 });
@@ -168,6 +169,17 @@ for (const lang of ['ja', 'en'] as const) {
 			await expect(page.getByTestId('date-basis')).toBeVisible();
 			await expect(page.locator('table tbody tr').first()).toBeVisible();
 			await w.check('manager-sales');
+			// an end date before the start date: the charts and the table empty, and the screen says why
+			const fromDate = await page.getByLabel(en ? 'From' : '開始日').inputValue();
+			await page.getByLabel(en ? 'To' : '終了日', { exact: true }).fill(addDays(fromDate, -1));
+			await expect(page.getByRole('alert')).toHaveText(
+				en ? 'The end date is before the start date. Choose an end date on or after the start date.' : '終了日が開始日より前になっています。終了日を開始日と同じか後の日付にしてください。'
+			);
+			await expect(page.locator('figure.chart[data-points="0"]')).toHaveCount(2);
+			await expect(page.locator('table tbody tr')).toHaveText([en ? 'Shown once the period is corrected' : '期間を選び直すと表示されます']);
+			await w.check('manager-sales-invalid-range');
+			await page.getByRole('button', { name: en ? 'This month' : '今月' }).click();
+			await expect(page.getByRole('alert')).toHaveCount(0);
 			await page.locator('table tbody tr button, table tbody tr a').first().click().catch(() => undefined);
 			await page.waitForTimeout(800);
 			await w.check('manager-sales-drill');

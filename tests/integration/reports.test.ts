@@ -228,7 +228,12 @@ describe.each(testDbKinds())('reports on %s', (kind) => {
 
 		it('rejects an invalid period with 400', async () => {
 			expect((await get('/sales?from=2026-11-31', 'admin')).status).toBe(400);
-			expect((await get('/sales?from=2026-11-10&to=2026-11-01', 'admin')).status).toBe(400);
+			const reversed = await get('/sales?from=2026-11-10&to=2026-11-01', 'admin');
+			expect(reversed.status).toBe(400);
+			expect(reversed.body.error.code).toBe('period_reversed');
+			const tooLong = await get('/sales?from=2020-01-01&to=2026-11-01', 'admin');
+			expect(tooLong.status).toBe(400);
+			expect(tooLong.body.error.code).toBe('period_too_long');
 			expect((await get('/sales?groupBy=year', 'admin')).status).toBe(400);
 		});
 	});

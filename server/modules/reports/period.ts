@@ -40,10 +40,11 @@ export function parsePeriod(input: { from?: string; to?: string }, now = new Dat
 	const last = jstMidnight(to);
 	if (!start) throw badRequest('invalid_period', 'from must be a date YYYY-MM-DD', { from: 'invalid date' });
 	if (!last) throw badRequest('invalid_period', 'to must be a date YYYY-MM-DD', { to: 'invalid date' });
-	if (last < start) throw badRequest('invalid_period', 'to is before from', { to: 'before from' });
+	// distinct codes, so the manager screen can say which of the two is wrong
+	if (last < start) throw badRequest('period_reversed', 'to is before from', { to: 'before from' });
 	const days = Math.round((last.getTime() - start.getTime()) / DAY_MS) + 1;
 	if (days > MAX_PERIOD_DAYS) {
-		throw badRequest('invalid_period', `A period may span at most ${MAX_PERIOD_DAYS} days`, { to: 'too long' });
+		throw badRequest('period_too_long', `A period may span at most ${MAX_PERIOD_DAYS} days`, { to: 'too long' });
 	}
 	return { from, to, start, end: new Date(last.getTime() + DAY_MS) };
 }

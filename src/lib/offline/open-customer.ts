@@ -38,7 +38,7 @@ export async function openMember(memberNo: string, via: ProfileVia): Promise<voi
 		await goto(`/staff/customers/${encodeURIComponent(id)}?via=${via}`);
 	} catch (err) {
 		if (err instanceof ApiError && err.offline) {
-			await goto(`/staff/members/${encodeURIComponent(memberNo)}`);
+			await goto(`/staff/members/${encodeURIComponent(memberNo)}?via=${via}`);
 			return;
 		}
 		throw err;

@@ -2,9 +2,10 @@
  * The manager screens' shared state and calls: one period (kept while switching tabs), the
  * store filter, JSON fetches and CSV downloads with the session credential.
  */
-import { jstDate, jstDateTime as jstDateTimeOf } from '../../../../server/shared/jst.ts';
+import { jstDate, jstDateTime as jstDateTimeOf, jstMidnight } from '../../../../server/shared/jst.ts';
+import { MAX_PERIOD_DAYS } from '../../../../server/modules/reports/period.ts';
 import type { InferRequestType } from 'hono/client';
-import { api, call, callRaw } from '$lib/api/client.ts';
+import { api, ApiError, call, callRaw } from '$lib/api/client.ts';
 import type { FunnelReport, KpiReport, MeReport, SalesOrdersReport, SalesReport } from '$lib/api/types.ts';
 
 export type { FunnelReport, KpiReport, MeReport, SalesOrdersReport, SalesReport };
@@ -59,13 +60,52 @@ export type WorklistOutcomesQuery = Query<typeof api.worklist.outcomes.$get>;
 /** Reports can take a while on a big brand: a longer timeout than the tablet's calls. */
 const REPORT_TIMEOUT = { timeoutMs: 30_000 };
 
+/**
+ * A reversed or too long period is answered here, with the server's codes and messages, before
+ * any request: the screen clears its charts and says which date to change (and the browser logs
+ * no failed request).
+ */
+export function periodProblem(q: { from?: string; to?: string }): 'period_reversed' | 'period_too_long' | null {
+	if (!q.from || !q.to) return null;
+	const from = jstMidnight(q.from);
+	const to = jstMidnight(q.to);
+	if (!from || !to) return null; // the server names a malformed date
+	if (to < from) return 'period_reversed';
+	return Math.round((to.getTime() - from.getTime()) / DAY_MS) + 1 > MAX_PERIOD_DAYS ? 'period_too_long' : null;
+}
+
+function checked<Q extends { from?: string; to?: string }, R>(fetch: (query: Q) => Promise<R>): (query: Q) => Promise<R> {
+	return (query) => {
+		const problem = periodProblem(query);
+		return problem ? Promise.reject(new ApiError(400, problem, problem)) : fetch(query);
+	};
+}
+
 export const reports = {
-	sales: (query: SalesQuery) => call((o) => api.reports.sales.$get({ query }, o), REPORT_TIMEOUT),
-	orders: (query: OrdersQuery) => call((o) => api.reports.sales.orders.$get({ query }, o), REPORT_TIMEOUT),
-	funnel: (query: FunnelQuery) => call((o) => api.reports.funnel.$get({ query }, o), REPORT_TIMEOUT),
-	kpis: (query: KpiQuery) => call((o) => api.reports.kpis.$get({ query }, o), REPORT_TIMEOUT),
-	worklist: (query: WorklistOutcomesQuery) => call((o) => api.worklist.outcomes.$get({ query }, o), REPORT_TIMEOUT)
+	sales: checked((query: SalesQuery) => call((o) => api.reports.sales.$get({ query }, o), REPORT_TIMEOUT)),
+	orders: checked((query: OrdersQuery) => call((o) => api.reports.sales.orders.$get({ query }, o), REPORT_TIMEOUT)),
+	funnel: checked((query: FunnelQuery) => call((o) => api.reports.funnel.$get({ query }, o), REPORT_TIMEOUT)),
+	kpis: checked((query: KpiQuery) => call((o) => api.reports.kpis.$get({ query }, o), REPORT_TIMEOUT)),
+	worklist: checked((query: WorklistOutcomesQuery) => call((o) => api.worklist.outcomes.$get({ query }, o), REPORT_TIMEOUT))
 };
+
+/**
+ * Lets only the newest request's answer land: a slow answer for an earlier period that arrives
+ * after the range was changed (to another period, or to an invalid one whose error cleared the
+ * charts) is dropped, never drawn over the newer state.
+ */
+export function newestOnly(): <T>(request: Promise<T>) => Promise<T> {
+	let latest = 0;
+	return <T>(request: Promise<T>) => {
+		const mine = ++latest;
+		return new Promise<T>((resolve, reject) => {
+			request.then(
+				(value) => mine === latest && resolve(value),
+				(err: unknown) => mine === latest && reject(err)
+			);
+		});
+	};
+}
 
 export type CsvRequest =
 	| { report: 'sales'; query: SalesQuery }
