@@ -167,7 +167,7 @@ test('scan → profile → consultation offline → reload → online: synced ex
 	await page.getByLabel('メモ').fill(note);
 	// sizes come from the brand's lists (kept on the tablet), one picker per category, not free text
 	await expect(page.getByTestId('consult-sizes').getByRole('textbox')).toHaveCount(0);
-	await page.getByLabel('シューズ', { exact: true }).selectOption('24.5');
+	await page.getByTestId('size-shoes').selectOption('24.5');
 	await page.getByLabel('次回アクション').fill('新色入荷の連絡');
 	await page.getByLabel('期日').fill('2030-01-15');
 	await page.getByRole('button', { name: '保存' }).click();
