@@ -196,6 +196,8 @@ test('scan → profile → consultation offline → reload → online: synced ex
 	await expect(page.getByTestId('not-cached').getByRole('heading')).toHaveText('この会員番号はこの端末にありません');
 	await expect(page.getByTestId('consult-subject')).toHaveText(`未確認の会員番号 ${TYPED_UNKNOWN}`);
 	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/staff-typed-unknown-member.png' });
 	await page.getByLabel('メモ').fill(`${note} typed`);
 	await page.getByRole('button', { name: '保存' }).click();
 	await expect(page.getByTestId('consult-saved')).toHaveText('端末に保存しました。オンラインになると送信されます');
