@@ -6,7 +6,6 @@ import { refreshProductAffinities } from '../../server/modules/talking-points/af
 import type { Profile } from '../../server/modules/customers/profile.types.ts';
 import type { PutConsultationRequest } from '../../server/modules/consultations/consultations.types.ts';
 import { SIZE_LISTS } from '../../server/modules/consultations/consultations.service.ts';
-import { writeSetting } from '../../server/modules/settings/settings.service.ts';
 import { migrateFreeTextSizes } from '../../migrations/2026-12-07T1015_structured_sizes.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { createTestRuntime } from '../helpers/runtime.ts';
@@ -483,8 +482,12 @@ describe.each(testDbKinds())('staff tablet API on %s', (kind) => {
 			const unknown = await call('PUT', `/consultations/${randomUUID()}`, { auth: bearer('staffA'), body: body({ sizes: { hats: 'M' } }) });
 			expect(unknown.status).toBe(400);
 			expect(unknown.body.error.code).toBe('size_category_unknown');
-			// the brand's own lists replace the defaults
-			await writeSetting(rt.deps.db, SIZE_LISTS, { shoes: ['23.0', '23.5'] }, null);
+			// the brand's own lists replace the defaults (an admin sets them; staff cannot; a bad shape is refused)
+			expect((await call('PUT', '/consultations/size-lists', { auth: bearer('staffA'), body: { lists: { shoes: ['23.0'] } } })).status).toBe(403);
+			const bad = await call('PUT', '/consultations/size-lists', { auth: bearer('admin'), body: { lists: { hats: ['M'] } } });
+			expect(bad.body.error.code).toBe('invalid_setting');
+			const set = await call('PUT', '/consultations/size-lists', { auth: bearer('admin'), body: { lists: { shoes: ['23.0', '23.5'] } } });
+			expect(set.status).toBe(200);
 			try {
 				expect((await call('GET', '/consultations/size-lists', { auth: bearer('staffA') })).body.lists).toEqual({ shoes: ['23.0', '23.5'] });
 				const notOffered = await call('PUT', `/consultations/${randomUUID()}`, { auth: bearer('staffA'), body: body({ sizes: { tops: 'M' } }) });

@@ -6,6 +6,7 @@ import { validate } from '../../http/validate.ts';
 import { requireStaff } from '../staff/auth.middleware.ts';
 import * as service from './consultations.service.ts';
 import { notifyContact } from '../../shared/contact.ts';
+import { writeSetting } from '../settings/settings.service.ts';
 
 const Text = (max: number) => v.pipe(v.string(), v.trim(), v.maxLength(max, `At most ${max} characters`));
 
@@ -50,6 +51,11 @@ const Params = v.object({ id: v.pipe(v.string(), v.uuid('The id must be a UUID')
 export function consultationRoutes(deps: AppDeps) {
 	return new Hono<AppEnv>()
 		.get('/size-lists', requireStaff(deps), async (c) => c.json({ lists: await service.sizeLists(deps.db) }))
+		// the brand's lists, admins only; a bad shape is 400 invalid_setting (settings module)
+		.put('/size-lists', requireStaff(deps, ['admin']), validate('json', v.object({ lists: v.unknown() })), async (c) => {
+			const lists = await writeSetting(deps.db, service.SIZE_LISTS, c.req.valid('json').lists, c.get('staff')!.id);
+			return c.json({ lists });
+		})
 		.put('/:id', requireStaff(deps), validate('param', Params), validate('json', Body), async (c) => {
 		const staff = c.get('staff')!;
 		const result = await service.putConsultation(deps.db, staff, c.req.valid('param').id, c.req.valid('json'), deps.consultationHooks);
