@@ -51,29 +51,6 @@ export async function findMemberByNoForUpdate(trx: Trx, memberNo: string): Promi
 	return trx.selectFrom('customers').select(MEMBER_COLUMNS).where('member_no', '=', memberNo).forUpdate().executeTakeFirst();
 }
 
-export async function linkLineAndConsent(
-	trx: Trx,
-	customerId: string,
-	values: { lineUserId: string; messagesOptIn: boolean; at: Date }
-): Promise<void> {
-	await trx
-		.updateTable('customers')
-		.set({
-			line_user_id: values.lineUserId,
-			consent_terms_at: values.at,
-			consent_messages: values.messagesOptIn,
-			consent_messages_at: values.at,
-			updated_at: values.at
-		})
-		.where('id', '=', customerId)
-		.execute();
-	await trx
-		.insertInto('customer_identities')
-		.values({ customer_id: customerId, kind: 'line', value: values.lineUserId })
-		.onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
-		.execute();
-}
-
 export interface CardPurchase {
 	channel: 'store' | 'ec';
 	at: Date;
