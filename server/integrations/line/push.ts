@@ -1,8 +1,10 @@
 /**
- * How one push attempt ends, from the LINE Messaging API's answer — pure, so the outbox's
- * behaviour under every status is unit-testable. The retry key makes retries safe: LINE
- * answers 409 when a request with the same key was already accepted, which is a success.
+ * Pushing to LINE: one push with its retry key, and how the attempt ends from the Messaging
+ * API's answer (pure, so the outbox's behaviour under every status is unit-testable). The retry
+ * key makes retries safe: LINE answers 409 when a request with the same key was already
+ * accepted, which is a success.
  */
+import { HTTPFetchError, type messagingApi } from '@line/bot-sdk';
 
 export type Outcome =
 	| { kind: 'sent'; requestId: string | null }
@@ -32,10 +34,33 @@ export function classifyPushError(e: PushErrorFacts): Outcome {
 	return { kind: 'failed', reason: `line_${e.status}: ${message}${detailsOf(e.body)}` };
 }
 
-/** Exponential backoff with jitter: 2 s, 4 s, 8 s … capped at 10 minutes. */
-export function backoffMs(attempts: number, random = Math.random): number {
-	const base = Math.min(600_000, 1000 * 2 ** Math.max(1, attempts));
-	return Math.round(base * (0.75 + random() * 0.5));
+/** The part of the Messaging API client a push needs (tests pass a stand-in). */
+export type PushClient = Pick<messagingApi.MessagingApiClient, 'pushMessageWithHttpInfo'>;
+
+/** One push with its retry key; a timeout or network error is a retry, LINE's answers are classified. */
+export async function pushWithRetryKey(
+	client: PushClient,
+	push: { to: string; messages: messagingApi.Message[]; retryKey: string; timeoutMs: number }
+): Promise<Outcome> {
+	try {
+		const response = await withTimeout(client.pushMessageWithHttpInfo({ to: push.to, messages: push.messages }, push.retryKey), push.timeoutMs);
+		return { kind: 'sent', requestId: response.httpResponse.headers.get('x-line-request-id') };
+	} catch (err) {
+		if (err instanceof HTTPFetchError) return classifyPushError({ status: err.status, body: err.body, headers: err.headers });
+		return classifyPushError({ status: null, body: '', headers: null });
+	}
+}
+
+class TimeoutError extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+	let timer: NodeJS.Timeout;
+	return Promise.race([
+		promise,
+		new Promise<never>((_, reject) => {
+			timer = setTimeout(() => reject(new TimeoutError(`push timed out after ${ms} ms`)), ms);
+		})
+	]).finally(() => clearTimeout(timer));
 }
 
 function lineMessage(body: string): string {
