@@ -5,6 +5,8 @@
  * accepted, which is a success.
  */
 import { HTTPFetchError, type messagingApi } from '@line/bot-sdk';
+import { withTimeout } from '../../shared/timeout.ts';
+import { lineErrorDetails, lineErrorMessage } from './errors.ts';
 
 export type Outcome =
 	| { kind: 'sent'; requestId: string | null }
@@ -23,7 +25,7 @@ export const RETRY_WINDOW_MS = 23 * 3_600_000;
 
 export function classifyPushError(e: PushErrorFacts): Outcome {
 	if (e.status === null) return { kind: 'retry', reason: 'network error or timeout' };
-	const message = lineMessage(e.body);
+	const message = lineErrorMessage(e.body);
 	if (e.status === 409) return { kind: 'sent', requestId: e.headers?.get('x-line-accepted-request-id') ?? null };
 	if (e.status === 429) {
 		// The monthly message quota does not come back by waiting a few seconds.
@@ -31,7 +33,7 @@ export function classifyPushError(e: PushErrorFacts): Outcome {
 		return { kind: 'retry', reason: `rate_limited: ${message || '429'}` };
 	}
 	if (e.status >= 500) return { kind: 'retry', reason: `line_${e.status}: ${message}` };
-	return { kind: 'failed', reason: `line_${e.status}: ${message}${detailsOf(e.body)}` };
+	return { kind: 'failed', reason: `line_${e.status}: ${message}${lineErrorDetails(e.body)}` };
 }
 
 /** The part of the Messaging API client a push needs (tests pass a stand-in). */
@@ -48,36 +50,5 @@ export async function pushWithRetryKey(
 	} catch (err) {
 		if (err instanceof HTTPFetchError) return classifyPushError({ status: err.status, body: err.body, headers: err.headers });
 		return classifyPushError({ status: null, body: '', headers: null });
-	}
-}
-
-class TimeoutError extends Error {}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-	let timer: NodeJS.Timeout;
-	return Promise.race([
-		promise,
-		new Promise<never>((_, reject) => {
-			timer = setTimeout(() => reject(new TimeoutError(`push timed out after ${ms} ms`)), ms);
-		})
-	]).finally(() => clearTimeout(timer));
-}
-
-function lineMessage(body: string): string {
-	try {
-		const parsed = JSON.parse(body) as { message?: unknown };
-		return typeof parsed.message === 'string' ? parsed.message : body.slice(0, 200);
-	} catch {
-		return body.slice(0, 200);
-	}
-}
-
-function detailsOf(body: string): string {
-	try {
-		const parsed = JSON.parse(body) as { details?: Array<{ message?: string; property?: string }> };
-		if (!Array.isArray(parsed.details) || parsed.details.length === 0) return '';
-		return ` (${parsed.details.slice(0, 3).map((d) => `${d.property ?? ''}: ${d.message ?? ''}`).join('; ')})`;
-	} catch {
-		return '';
 	}
 }
