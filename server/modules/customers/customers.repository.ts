@@ -1,7 +1,7 @@
 import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
-import type { IdentityKind, NewCustomer } from '../../db/types.ts';
+import type { Customer, IdentityKind, NewCustomer } from '../../db/types.ts';
 import { boolArray, textArray, uuidArray } from '../../db/pg-array.ts';
 
 export async function findCustomerIdsByIdentities(
@@ -373,18 +373,11 @@ export async function customerIdsAfter(db: DbOrTrx, after: string | null, limit:
 
 // ── customer master (CSV import) ────────────────────────────────────────────────────────────
 
-export interface CustomerProfileUpdate {
-	id: string;
-	family_name: string | null;
-	given_name: string | null;
-	family_kana: string | null;
-	given_kana: string | null;
-	birthday: string | null;
-	email: string | null;
-	phone: string | null;
-	home_store_id: string | null;
-	consent_messages: boolean | null;
-}
+/** A customer row's master fields as the file gives them (the table's own columns; null keeps what is stored). */
+export type CustomerProfileUpdate = Pick<
+	Customer,
+	'id' | 'family_name' | 'given_name' | 'family_kana' | 'given_kana' | 'birthday' | 'email' | 'phone' | 'home_store_id'
+> & { consent_messages: boolean | null };
 
 /**
  * Master data from the file wins over what is stored, cell by cell: an empty cell keeps the
