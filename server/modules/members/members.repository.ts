@@ -1,24 +1,7 @@
 /** Kysely queries for the member card and LINE linking. */
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
-
-export interface MemberRow {
-	id: string;
-	member_no: string;
-	family_name: string | null;
-	given_name: string | null;
-	family_kana: string | null;
-	given_kana: string | null;
-	birthday: string | null;
-	birth_month_day: string | null;
-	phone: string | null;
-	home_store_id: string | null;
-	line_user_id: string | null;
-	line_friend: boolean;
-	line_blocked_at: Date | null;
-	consent_terms_at: Date | null;
-	merged_into: string | null;
-}
+import type { Customer } from '../../db/types.ts';
 
 const MEMBER_COLUMNS = [
 	'id',
@@ -37,6 +20,9 @@ const MEMBER_COLUMNS = [
 	'consent_terms_at',
 	'merged_into'
 ] as const;
+
+/** A member as the card and linking read it: the customer row's own columns. */
+export type MemberRow = Pick<Customer, (typeof MEMBER_COLUMNS)[number]>;
 
 export async function findMemberByLineUser(db: DbOrTrx, lineUserId: string): Promise<MemberRow | undefined> {
 	return db.selectFrom('customers').select(MEMBER_COLUMNS).where('line_user_id', '=', lineUserId).executeTakeFirst();
