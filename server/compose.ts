@@ -7,7 +7,7 @@ import type { Config } from './config.ts';
 import { createAttribution } from './modules/attribution/attribution.service.ts';
 import { onConsultation, onStoreSales } from './modules/clientbook/clientbook.service.ts';
 import type { ConsultationHook } from './modules/consultations/consultations.service.ts';
-import type { StoreSalesHook } from './modules/ingest/ingest.service.ts';
+import type { StoreSalesHook } from './ingest/import.ts';
 import { createOrders, type Orders } from './modules/orders/orders.service.ts';
 import { createWorklist, type Worklist } from './modules/worklist/worklist.service.ts';
 import type { ContactHook } from './shared/contact.ts';

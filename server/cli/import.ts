@@ -11,8 +11,8 @@ import cliProgress from 'cli-progress';
 import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/index.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { CsvFileError, runImport, type ImportProgress, type ImportSummary } from '../modules/ingest/ingest.service.ts';
-import { IMPORT_KINDS, type ImportKind } from '../modules/ingest/row-schemas.ts';
+import { CsvFileError, runImport, type ImportProgress, type ImportSummary } from '../ingest/import.ts';
+import { IMPORT_KINDS, type ImportKind } from '../ingest/row-schemas.ts';
 import { composeModules } from '../compose.ts';
 
 const USAGE = `usage: npm run import -- <${IMPORT_KINDS.join('|')}> <file.csv> [options]

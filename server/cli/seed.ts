@@ -11,7 +11,8 @@ import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/index.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { BULK_THRESHOLD, seedBulk } from '../seed/bulk.ts';
-import { DEFAULT_CUSTOMERS, DEFAULT_SEED, tokyoDate } from '../seed/generate.ts';
+import { DEFAULT_CUSTOMERS, DEFAULT_SEED } from '../seed/generate.ts';
+import { jstDate } from '../shared/jst.ts';
 import { hasData, resetDatabase, seedDemo, type SeedReport } from '../seed/seed.ts';
 
 const { values } = parseArgs({
@@ -26,7 +27,7 @@ const { values } = parseArgs({
 
 const customers = values.customers ? Number(values.customers) : DEFAULT_CUSTOMERS;
 const seed = values.seed ? Number(values.seed) : DEFAULT_SEED;
-const anchorDate = values.anchor ?? tokyoDate();
+const anchorDate = values.anchor ?? jstDate(new Date());
 if (!Number.isInteger(customers) || customers < 5) fail('--customers must be an integer ≥ 5');
 if (!Number.isInteger(seed)) fail('--seed must be an integer');
 if (!/^\d{4}-\d{2}-\d{2}$/.test(anchorDate)) fail('--anchor must be YYYY-MM-DD');

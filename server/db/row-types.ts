@@ -1,6 +1,6 @@
 /** Row shapes the repositories return and take, named once (from the generated table types). */
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import type { ConsultationsTable, CustomersTable, EcOrdersTable, FollowUpsTable, ProductsTable, StaffTable, StoresTable } from './types.ts';
+import type { ConsultationsTable, CustomersTable, EcOrdersTable, FollowUpsTable, ProductsTable, StaffTable, StoresTable, TrackedLinksTable } from './types.ts';
 
 export type Store = Selectable<StoresTable>;
 export type Staff = Selectable<StaffTable>;
@@ -11,3 +11,4 @@ export type Product = Selectable<ProductsTable>;
 export type EcOrder = Selectable<EcOrdersTable>;
 export type Consultation = Selectable<ConsultationsTable>;
 export type FollowUp = Selectable<FollowUpsTable>;
+export type NewTrackedLink = Insertable<TrackedLinksTable>;

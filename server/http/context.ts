@@ -6,7 +6,7 @@ import type { Wakeups } from '../jobs/wakeups.ts';
 import type { LinkState } from '../modules/links/links.service.ts';
 import type { Orders } from '../modules/orders/orders.service.ts';
 import type { ConsultationHook } from '../modules/consultations/consultations.service.ts';
-import type { StoreSalesHook } from '../modules/ingest/ingest.service.ts';
+import type { StoreSalesHook } from '../ingest/import.ts';
 import type { Worklist } from '../modules/worklist/worklist.service.ts';
 import type { ContactHook } from '../shared/contact.ts';
 

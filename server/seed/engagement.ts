@@ -11,7 +11,8 @@
  * over the same candidates the attribution repository would load (links of the ref codes
  * with their latest click; otherwise the customer's clicks in the window).
  */
-import { buildLineMessages, checkSender, renderTemplate, type ProductCard } from '../modules/followups/messages.ts';
+import { buildLineMessages, checkSender, type ProductCard } from '../integrations/line/flex.ts';
+import { renderTemplate } from '../modules/followups/messages.ts';
 import { decideAttribution, refCodesOf, type ClickFacts, type RefLink } from '../modules/attribution/rules.ts';
 import { trackedLinkUrl } from '../modules/links/codes.ts';
 import { Rng } from './random.ts';

@@ -8,13 +8,13 @@ import { DEMO_STAFF, DEMO_STORES, FEATURED_MEMBERS, demoLineUserId, type Feature
 import { CATEGORY_WEIGHTS, COMPANIONS, generateCatalog, productsByCategory, type CategoryCode, type DemoProduct } from './catalog.ts';
 import { COLORS, FAMILY_NAMES, FEMALE_NAMES, MALE_NAMES, drawPhone, drawSizes, type Sizes } from './people.ts';
 import { Rng } from './random.ts';
+import { DAY_MS, jstDate } from '../shared/jst.ts';
 import { generateEngagement } from './engagement.ts';
 
 export const DEFAULT_SEED = 20261123;
 export const DEFAULT_CUSTOMERS = 2000;
 /** ATTRIBUTION_WINDOW_DAYS' default in config.ts: the window of the demo's attributions. */
 const ATTRIBUTION_WINDOW_DAYS = 30;
-const DAY_MS = 86_400_000;
 
 /** The scripted members come first in member-number order. */
 const isFeatured = (memberNo: string) => Number(memberNo) <= 1_000_000_000 + FEATURED_MEMBERS.length;
@@ -52,11 +52,6 @@ export interface DemoData {
 	attributions: Row[];
 	/** The segment each customer was generated for, by member number (for tests). */
 	intended: Map<string, Segment>;
-}
-
-/** Today's date in Japan, the default anchor. */
-export function tokyoDate(now = new Date()): string {
-	return new Date(now.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
 }
 
 interface Plan {
@@ -132,7 +127,7 @@ export function generateDemoData(options: GenerateOptions): DemoData {
 	const anchor = Date.parse(`${options.anchorDate}T00:00:00+09:00`);
 	if (Number.isNaN(anchor)) throw new Error(`bad anchor date ${options.anchorDate}`);
 	const at = (daysAgo: number, hour = 0, minute = 0) => new Date(anchor - daysAgo * DAY_MS + (hour * 60 + minute) * 60_000).toISOString();
-	const dateOf = (daysAgo: number) => new Date(anchor - daysAgo * DAY_MS + 9 * 3_600_000).toISOString().slice(0, 10);
+	const dateOf = (daysAgo: number) => jstDate(anchor - daysAgo * DAY_MS);
 	const anchorMonth = Number(options.anchorDate.slice(5, 7));
 
 	// ── catalogue, stores, staff ────────────────────────────────────────────────

@@ -10,7 +10,8 @@ import { recordUnrecordedFollowUps } from '../modules/contact/contact.service.ts
 import { hashPin } from '../modules/staff/pin.ts';
 import { CUSTOMER_STATES, DEFAULT_DORMANT_DAYS, customerState, type CustomerState } from '../modules/customers/state.ts';
 import { DEMO_PIN } from './fixtures.ts';
-import { DEFAULT_CUSTOMERS, DEFAULT_SEED, generateDemoData, tokyoDate, type DemoData } from './generate.ts';
+import { DEFAULT_CUSTOMERS, DEFAULT_SEED, generateDemoData, type DemoData } from './generate.ts';
+import { jstDate } from '../shared/jst.ts';
 import { insertRows } from './write.ts';
 import { assignDemoBooks } from './books.ts';
 import { refreshProductAffinities } from '../modules/talking-points/affinities.repository.ts';
@@ -55,7 +56,7 @@ export async function hasData(db: DbOrTrx): Promise<boolean> {
 
 /** Writes the generated demo brand in one transaction (all or nothing). */
 export async function seedDemo(db: Db, options: SeedOptions = {}): Promise<SeedReport> {
-	const anchorDate = options.anchorDate ?? tokyoDate();
+	const anchorDate = options.anchorDate ?? jstDate(new Date());
 	const seed = options.seed ?? DEFAULT_SEED;
 	const progress = options.onProgress ?? (() => {});
 	progress('generating');

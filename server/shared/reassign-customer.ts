@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../db/index.ts';
-import { textArray } from '../modules/ingest/pg-array.ts';
+import { textArray } from '../db/pg-array.ts';
 
 export interface ReassignOptions {
 	/** Move only these rows (by the table's id column, as text); all of `from`'s rows when absent. */

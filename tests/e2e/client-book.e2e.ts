@@ -3,25 +3,11 @@
  * state and LINE reachability, switches to the store's unassigned customers and claims one,
  * who then shows in his own book. Accessible and touch-sized in landscape and portrait.
  */
-import type { Page } from '@playwright/test';
-import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
-
-async function enrollAndSignInAsS003(page: Page): Promise<void> {
-	await page.goto('/staff');
-	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
-	await page.getByLabel('スタッフコード (店長)').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: '登録する' }).click();
-	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
-	await page.getByRole('button', { name: /鈴木 健太/ }).click();
-	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
-	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/today/, { timeout: 20_000 });
-}
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn } from './fixtures.ts';
 
 test('staff opens 担当顧客, filters the book, and claims an unassigned customer of the store', async ({ page }) => {
 	test.setTimeout(90_000);
-	await enrollAndSignInAsS003(page);
+	await enrollAndSignIn(page);
 	await page.getByTestId('clients-link').click();
 	await expect(page).toHaveURL(/\/staff\/clients/);
 	await expect(page.getByRole('heading', { name: '担当顧客' })).toBeVisible();

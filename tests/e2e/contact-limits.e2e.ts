@@ -6,27 +6,13 @@
  * manager signs in on the tablet and sends over the limit with a reason.
  */
 import type { Page } from '@playwright/test';
-import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, sessionToken } from './fixtures.ts';
 import { E2E_CONTACT_SETTINGS, managerToken, putContactSettings } from './setup.ts';
 
-async function enrollAndSignInAsS003(page: Page): Promise<void> {
-	await page.goto('/staff');
-	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
-	await page.getByLabel('スタッフコード (店長)').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: '登録する' }).click();
-	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
-	await page.getByRole('button', { name: /鈴木 健太/ }).click();
-	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
-	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/today/, { timeout: 20_000 });
-}
-
-const session = (page: Page) => page.evaluate(() => JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string });
 
 /** A demo member S003 may message now (LINE friend, consent, no contact yet in this run). */
 async function reachableMember(page: Page): Promise<string> {
-	const auth = { authorization: `Bearer ${(await session(page)).token}` };
+	const auth = { authorization: `Bearer ${await sessionToken(page)}` };
 	for (let n = 1000000040; n < 1000000200; n++) {
 		const res = await page.request.get(`/api/customers/by-member/${n}`, { headers: auth });
 		if (!res.ok()) continue;
@@ -44,7 +30,7 @@ test('send once → the second send to the same customer is blocked with the rea
 	// the production limit, any hour of the day
 	await putContactSettings(baseURL!, manager, { maxPer7Days: 1, maxPer30Days: 4, quietHours: null });
 	try {
-		await enrollAndSignInAsS003(page);
+		await enrollAndSignIn(page);
 		const customerId = await reachableMember(page);
 		const url = `/staff/customers/${customerId}/follow-up`;
 
@@ -109,7 +95,7 @@ test('a message composed during quiet hours is scheduled for their end and shown
 	const end = hhmm(Date.now() + 60 * 60_000);
 	await putContactSettings(baseURL!, manager, { maxPer7Days: 1, maxPer30Days: 4, quietHours: { start: hhmm(Date.now() - 60 * 60_000), end } });
 	try {
-		await enrollAndSignInAsS003(page);
+		await enrollAndSignIn(page);
 		const customerId = await reachableMember(page);
 		await page.goto(`/staff/customers/${customerId}/follow-up`);
 		const endLabel = end.replace(/^0/, '');

@@ -5,22 +5,9 @@
  * (shortened, brand-setting) window passes → the next answer is a push → both reach her inbox.
  */
 import type { Page } from '@playwright/test';
-import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn } from './fixtures.ts';
 
 const WINDOW_SECONDS = 25;
-
-async function enrollAndSignInAsS003(page: Page): Promise<void> {
-	await page.goto('/staff');
-	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
-	await page.getByLabel('スタッフコード (店長)').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: '登録する' }).click();
-	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
-	await page.getByRole('button', { name: /鈴木 健太/ }).click();
-	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
-	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/today/, { timeout: 20_000 });
-}
 
 /** The brand shortens the free-reply window (a manager's setting) so the test need not wait 50 s. */
 async function shortenReplyWindow(page: Page): Promise<void> {
@@ -40,7 +27,7 @@ async function hanakosInbox(page: Page): Promise<InboxEntry[]> {
 
 test('customer writes in LINE → badge → free reply inside the window → push after it → both in her inbox', async ({ page, context }) => {
 	test.setTimeout(120_000);
-	await enrollAndSignInAsS003(page);
+	await enrollAndSignIn(page);
 	await shortenReplyWindow(page);
 	await expect(page.getByTestId('unread-badge')).toHaveCount(0);
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { chromiumLaunch } from '../../playwright.config.ts';
-import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, sessionToken } from './fixtures.ts';
 
 test.describe.configure({ timeout: 150_000 });
 
@@ -34,11 +34,8 @@ async function typePin(page: Page, pin: string): Promise<void> {
 	await page.keyboard.press('Enter');
 }
 
-const token = (page: Page) =>
-	page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
-
 async function customerId(page: Page): Promise<string> {
-	const res = await page.request.get(`/api/customers/by-member/${MEMBER}`, { headers: { authorization: `Bearer ${await token(page)}` } });
+	const res = await page.request.get(`/api/customers/by-member/${MEMBER}`, { headers: { authorization: `Bearer ${await sessionToken(page)}` } });
 	return ((await res.json()) as { id: string }).id;
 }
 
@@ -116,7 +113,7 @@ test('an ended session returns to the staff picker, keeps the outbox and restore
 	await expect(page.getByTestId('sync-status')).toContainText('オフライン');
 
 	// The session ends on the server (signed out elsewhere / revoked) while the tablet is away.
-	const revoked = await page.request.delete('/api/sessions/current', { headers: { authorization: `Bearer ${await token(page)}` } });
+	const revoked = await page.request.delete('/api/sessions/current', { headers: { authorization: `Bearer ${await sessionToken(page)}` } });
 	expect(revoked.status()).toBe(204);
 	await context.setOffline(false);
 

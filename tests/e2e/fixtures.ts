@@ -46,3 +46,25 @@ export const test = base.extend<{ cspGuard: void }>({
 	]
 });
 export { expect };
+
+/**
+ * Enrols the tablet with the store manager's code (S002) and signs a staff member in with PIN
+ * 1234 — S003 鈴木 健太 unless another name is given; sign-in lands on today's list.
+ */
+export async function enrollAndSignIn(page: Page, staffName: RegExp = /鈴木 健太/): Promise<void> {
+	await page.goto('/staff');
+	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
+	await page.getByLabel('スタッフコード (店長)').fill('S002');
+	await page.getByLabel('PIN').fill('1234');
+	await page.getByRole('button', { name: '登録する' }).click();
+	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
+	await page.getByRole('button', { name: staffName }).click();
+	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
+	await page.getByTestId('pin-ok').click();
+	await expect(page).toHaveURL(/\/staff\/today/, { timeout: 20_000 });
+}
+
+/** The signed-in tablet's session token (for API calls beside the screen). */
+export function sessionToken(page: Page): Promise<string> {
+	return page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
+}

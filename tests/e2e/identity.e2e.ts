@@ -3,7 +3,7 @@
  * brand (planted duplicate pairs), sees both records side by side with their evidence, merges a
  * pair, finds it in 統合履歴 and undoes it; axe and touch targets, landscape and portrait.
  */
-import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, sessionToken } from './fixtures.ts';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -46,17 +46,8 @@ test('an admin merges a demo pair from the queue and undoes it', async ({ page }
 });
 
 test('the tablet shows 「同一人物の可能性」 on a profile and sends the in-store confirmation to the queue', async ({ page, request }) => {
-	await page.goto('/staff');
-	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
-	await page.getByLabel('スタッフコード (店長)').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: '登録する' }).click();
-	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
-	await page.getByRole('button', { name: /佐藤 美咲/ }).click();
-	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
-	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/today/);
-	const token = await page.evaluate(() => JSON.parse(localStorage.getItem('tsunagu.session') ?? 'null')?.token as string);
+	await enrollAndSignIn(page, /佐藤 美咲/);
+	const token = await sessionToken(page);
 	const queue = await request.get('/api/identity/suggestions', { headers: { authorization: `Bearer ${token}` } });
 	expect(queue.status()).toBe(200);
 	const suggestion = ((await queue.json()) as { suggestions: Array<{ id: string; a: { id: string } }> }).suggestions.find((s) => s);

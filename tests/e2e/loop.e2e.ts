@@ -4,30 +4,15 @@
  * "ECで見る" → the demo shop's product page (ref carried by /sdk/ref.js into the cart) → buys →
  * the order is attributed to S003 (checked through the database-backed API state).
  */
-import type { Page } from '@playwright/test';
-import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, sessionToken } from './fixtures.ts';
 
 const MEMBER = '1000000001';
 
-async function enrollAndSignInAsS003(page: Page): Promise<void> {
-	await page.goto('/staff');
-	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
-	await page.getByLabel('スタッフコード (店長)').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: '登録する' }).click();
-	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
-	await page.getByRole('button', { name: /鈴木 健太/ }).click();
-	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
-	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/today/);
-}
-
-const token = (page: Page) => page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
 
 test('compose → LINE inbox → tap → demo shop → buy → attributed to S003', async ({ page, context }) => {
 	test.setTimeout(120_000);
-	await enrollAndSignInAsS003(page);
-	const auth = { authorization: `Bearer ${await token(page)}` };
+	await enrollAndSignIn(page);
+	const auth = { authorization: `Bearer ${await sessionToken(page)}` };
 	const member = await (await page.request.get(`/api/customers/by-member/${MEMBER}`, { headers: auth })).json();
 	const customerId: string = member.id ?? member.customer?.id ?? member.customerId;
 	expect(customerId).toBeTruthy();

@@ -4,21 +4,12 @@
  * Then the member's own controls: 登録情報の確認 and the versioned terms page.
  */
 import type { Page } from '@playwright/test';
-import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, sessionToken } from './fixtures.ts';
 
 async function signInAsS003(page: Page): Promise<string> {
 	await page.setViewportSize({ width: 1194, height: 834 });
-	await page.goto('/staff');
-	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
-	await page.getByLabel('スタッフコード (店長)').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: '登録する' }).click();
-	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
-	await page.getByRole('button', { name: /鈴木 健太/ }).click();
-	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
-	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/today/);
-	return page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
+	await enrollAndSignIn(page);
+	return sessionToken(page);
 }
 
 test('join → complete profile → opt-in off → staff cannot send a follow-up, with the reason shown', async ({ browser }) => {
@@ -183,7 +174,7 @@ test('managers see 「カナ未登録」, the consent history and who viewed, an
 	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
 	await page.getByTestId('pin-ok').click();
 	await expect(page).toHaveURL(/\/staff\/today/);
-	const token = await page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
+	const token = await sessionToken(page);
 	const { id } = await (await page.request.get('/api/customers/by-member/1000000004', { headers: { authorization: `Bearer ${token}` } })).json();
 	await page.goto(`/staff/customers/${id}?via=member_no`);
 	await expect(page.getByText('カナ未登録')).toBeVisible();

@@ -4,25 +4,18 @@
  * a count and a "next 20" button page through a common family name.
  */
 import type { Page } from '@playwright/test';
-import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn } from './fixtures.ts';
 
 test.describe.configure({ timeout: 120_000 });
 
-async function enrollAndSignIn(page: Page): Promise<void> {
-	await page.goto('/staff');
-	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
-	await page.getByLabel('スタッフコード (店長)').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: '登録する' }).click();
-	await page.getByRole('button', { name: /鈴木 健太/ }).click();
-	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
-	await page.getByTestId('pin-ok').click();
-	await page.waitForURL(/\/staff\/(scan|today)/);
+/** Signed in (today's list), then the scan screen the search lives on. */
+async function signInToScan(page: Page): Promise<void> {
+	await enrollAndSignIn(page);
 	await page.goto('/staff/scan');
 }
 
 test('search: full name without a space, rows that tell people apart, a count and paging', async ({ page }) => {
-	await enrollAndSignIn(page);
+	await signInToScan(page);
 	const box = page.getByLabel('名前・カナ・電話番号下4桁で検索');
 	const results = page.getByTestId('search-result');
 
@@ -59,7 +52,7 @@ test('search: full name without a space, rows that tell people apart, a count an
 });
 
 test('profile: birthday and home store, JST times and words in the timeline, one tap from a suggestion to a follow-up', async ({ page }) => {
-	await enrollAndSignIn(page);
+	await signInToScan(page);
 	await page.getByLabel('会員番号').fill('1000000001');
 	await page.getByRole('button', { name: '開く' }).click();
 	await expect(page.getByTestId('customer-name')).toHaveText('山田 花子');

@@ -5,7 +5,7 @@
  * find the record on the server exactly once.
  */
 import type { Page } from '@playwright/test';
-import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, sessionToken } from './fixtures.ts';
 import { memberQrSigner, mintMemberQr } from '../../server/modules/members/qr-keys.ts';
 
 // Long flows (enroll → sign in → scan → offline → reload → sync) on a shared 2-core CI machine.
@@ -22,10 +22,6 @@ const FEATURED = { memberNo: '1000000001', name: '山田 花子' };
 const OTHER_MEMBER = '1000000002';
 /** Not a member of the demo brand: typed by hand, offline. */
 const TYPED_UNKNOWN = '1999999990';
-
-async function sessionToken(page: Page): Promise<string> {
-	return page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
-}
 
 async function memberQr(memberNo: string, customerId: string): Promise<string> {
 	// The demo server signs with the committed demo key (MEMBER_QR_PRIVATE_KEY unset); so does this.
@@ -64,20 +60,6 @@ async function outboxIds(page: Page): Promise<string[]> {
 				};
 			})
 	);
-}
-
-async function enrollAndSignIn(page: Page): Promise<void> {
-	await page.goto('/staff');
-	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
-	await expect(page.getByLabel('店舗')).toHaveValue('shibuya');
-	await page.getByLabel('スタッフコード (店長)').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: '登録する' }).click();
-	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
-	await page.getByRole('button', { name: /鈴木 健太/ }).click();
-	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
-	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/today/);
 }
 
 test('enrollment and sign-in screens are accessible, and a wrong PIN is refused with attempts left', async ({ page }) => {

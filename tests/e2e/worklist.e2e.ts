@@ -4,25 +4,10 @@
  * done (by the follow-up). A change made offline waits in the outbox and is applied once.
  * Then the manager's outcomes page.
  */
-import type { Page } from '@playwright/test';
-import { test, expect, expectAccessible, expectTouchTargets } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, sessionToken } from './fixtures.ts';
 
 test.describe.configure({ timeout: 150_000 });
 
-async function enrollAndSignIn(page: Page): Promise<void> {
-	await page.goto('/staff');
-	await expect(page.getByRole('heading', { name: 'タブレットの登録' })).toBeVisible();
-	await page.getByLabel('スタッフコード (店長)').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: '登録する' }).click();
-	await expect(page.getByRole('heading', { name: 'スタッフを選択' })).toBeVisible();
-	await page.getByRole('button', { name: /鈴木 健太/ }).click();
-	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
-	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/today/, { timeout: 20_000 });
-}
-
-const token = (page: Page) => page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
 
 test('sign in → today\'s list → open an item → send the prefilled follow-up → the item is done', async ({ page }) => {
 	await page.setViewportSize({ width: 1194, height: 834 });
@@ -68,7 +53,7 @@ test('offline: done on the tablet waits in the outbox and is applied once; a pas
 	const item = page.getByTestId('worklist-item').first();
 	await expect(item).toBeVisible({ timeout: 20_000 });
 	const itemId = (await item.getAttribute('data-item-id'))!;
-	const auth = { authorization: `Bearer ${await token(page)}` };
+	const auth = { authorization: `Bearer ${await sessionToken(page)}` };
 
 	// snooze: the date picker refuses today
 	await item.getByTestId('item-snooze').click();

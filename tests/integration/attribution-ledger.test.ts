@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREDIT_HOLDING_DAYS } from '../../server/modules/attribution/attribution.service.ts';
-import { runImport } from '../../server/modules/ingest/ingest.service.ts';
+import { runImport } from '../../server/ingest/import.ts';
 import { closeLinks, createLinks, mintLinkCode } from '../../server/modules/links/links.service.ts';
 import { meReport, salesOrders, salesReport } from '../../server/modules/reports/reports.service.ts';
 import { writeSetting } from '../../server/modules/settings/settings.service.ts';

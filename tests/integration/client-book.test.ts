@@ -14,7 +14,7 @@ import { composeModules } from '../../server/compose.ts';
 import { findAttribution } from '../../server/modules/attribution/attribution.service.ts';
 import { FIRST_CONTACT_OWNER } from '../../server/modules/clientbook/clientbook.settings.ts';
 import { splitCounts } from '../../server/modules/clientbook/split.ts';
-import { runImport } from '../../server/modules/ingest/ingest.service.ts';
+import { runImport } from '../../server/ingest/import.ts';
 import { closeLinks } from '../../server/modules/links/links.service.ts';
 import { writeSetting } from '../../server/modules/settings/settings.service.ts';
 import { signSession } from '../../server/modules/staff/tokens.ts';

@@ -12,8 +12,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../server/db/index.ts';
-import { runImport, type ImportSummary } from '../../server/modules/ingest/ingest.service.ts';
-import { canSkipPurchaseFkTriggers } from '../../server/modules/ingest/ingest.repository.ts';
+import { runImport, type ImportSummary } from '../../server/ingest/import.ts';
+import { canSkipPurchaseFkTriggers } from '../../server/modules/purchases/purchases.service.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { testOrders } from '../helpers/runtime.ts';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeLinks, createLinks, mintLinkCode } from '../../server/modules/links/links.service.ts';
-import { runImport } from '../../server/modules/ingest/ingest.service.ts';
+import { runImport } from '../../server/ingest/import.ts';
 import { salesReport } from '../../server/modules/reports/reports.service.ts';
 import { processInboxBatch } from '../../server/modules/webhooks/inbox.service.ts';
 import { shopifyInboxHandler } from '../../server/modules/webhooks/shopify.handler.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../server/db/index.ts';
-import { runImport, type ImportOptions } from '../../server/modules/ingest/ingest.service.ts';
+import { runImport, type ImportOptions } from '../../server/ingest/import.ts';
 import { createTestDatabase, testDbKinds, type TestDatabase } from '../helpers/db.ts';
 import { testOrders } from '../helpers/runtime.ts';
 

@@ -4,7 +4,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intArray, textArray, uuidArray } from '../../server/modules/ingest/pg-array.ts';
+import { intArray, textArray, uuidArray } from '../../server/db/pg-array.ts';
 import { createTestDatabase, testDbKinds, type TestDatabase } from '../helpers/db.ts';
 
 const TRICKY = [

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createLogger } from '../../server/logger.ts';
 import { FEATURED_MEMBERS, demoLineUserId } from '../../server/seed/fixtures.ts';
-import { generateDemoData, tokyoDate } from '../../server/seed/generate.ts';
+import { generateDemoData } from '../../server/seed/generate.ts';
+import { jstDate } from '../../server/shared/jst.ts';
 import { isValidJan } from '../../server/seed/random.ts';
 import { seedBulk } from '../../server/seed/bulk.ts';
 import { memberStates, seedDemo, seedIfEmpty, tableCounts, type SeedReport } from '../../server/seed/seed.ts';
@@ -14,7 +15,7 @@ import * as facts from '../../server/modules/reports/customer-facts.repository.t
 import { parsePeriod } from '../../server/modules/reports/period.ts';
 
 // One anchor for the whole file, so a run crossing midnight cannot produce two "todays".
-const anchorDate = tokyoDate();
+const anchorDate = jstDate(new Date());
 const publicBaseUrl = 'http://demo.example.jp';
 
 /** Every column of every seeded table except the PIN hash (salted at random by design). */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, classifyPushError } from '../../server/modules/followups/delivery.ts';
-import { altTextFor, buildLineMessages, checkSender, followUpEligibility, renderTemplate } from '../../server/modules/followups/messages.ts';
+import { altTextFor, buildLineMessages, checkSender } from '../../server/integrations/line/flex.ts';
+import { classifyPushError } from '../../server/integrations/line/push.ts';
+import { followUpEligibility, renderTemplate } from '../../server/modules/followups/messages.ts';
+import { backoffMs } from '../../server/modules/followups/outbox.ts';
 
 const headers = (h: Record<string, string>) => ({ get: (n: string) => h[n] ?? null });
 

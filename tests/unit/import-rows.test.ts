@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openCsv, type CsvSkip } from '../../server/modules/ingest/csv-source.ts';
-import { intArray, textArray } from '../../server/modules/ingest/pg-array.ts';
+import { openCsv, type CsvSkip } from '../../server/ingest/csv-source.ts';
+import { intArray, textArray } from '../../server/db/pg-array.ts';
 import * as v from 'valibot';
-import { fastPosRow, knownColumns, parseRow, parseTimestamp, PosRowSchema } from '../../server/modules/ingest/row-schemas.ts';
+import { fastPosRow, knownColumns, parseRow, parseTimestamp, PosRowSchema } from '../../server/ingest/row-schemas.ts';
 
 const pos = (over: Record<string, string> = {}) => ({
 	store_code: 'shibuya',

@@ -12,9 +12,9 @@ import {
 	outcomeForStatus,
 	retryNow,
 	summarize,
-	toKatakana,
 	SYNCED_RETENTION_MS
 } from '../../src/lib/offline/policy.ts';
+import { toKatakana } from '../../server/shared/kana.ts';
 
 describe('cache expiry and LRU', () => {
 	it('expires a profile exactly at the TTL', () => {

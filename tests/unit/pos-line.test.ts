@@ -4,8 +4,8 @@
  */
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { PosLineParser, POS_LINE_FIELDS } from '../../server/modules/ingest/pos-line.ts';
-import { PosRowSchema } from '../../server/modules/ingest/row-schemas.ts';
+import { PosLineParser, POS_LINE_FIELDS } from '../../server/ingest/pos-line.ts';
+import { PosRowSchema } from '../../server/ingest/row-schemas.ts';
 
 const HEADER: string[] = [...POS_LINE_FIELDS];
 const valid: Record<string, string> = {

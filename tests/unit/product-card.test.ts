@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { productCard } from '../../server/modules/followups/followups.service.ts';
-import { buildLineMessages } from '../../server/modules/followups/messages.ts';
+import { buildLineMessages } from '../../server/integrations/line/flex.ts';
 
 describe('LINE product cards', () => {
 	it('resolve an image stored by path (demo catalogue) against the app origin; LINE gets it only over https', () => {

@@ -4,6 +4,8 @@
  * so nothing past this file reads LINE's error text.
  */
 import { HTTPFetchError, type messagingApi } from '@line/bot-sdk';
+import { withTimeout } from '../../shared/timeout.ts';
+import { lineErrorMessage } from './errors.ts';
 
 export type ConversationApiClient = Pick<
 	messagingApi.MessagingApiClient,
@@ -27,7 +29,7 @@ export async function replyWithToken(client: ConversationApiClient, replyToken: 
 		return { kind: 'sent', requestId: res.httpResponse.headers.get('x-line-request-id') };
 	} catch (err) {
 		if (!(err instanceof HTTPFetchError)) return { kind: 'unknown', reason: 'network error or timeout' };
-		const message = lineMessage(err.body);
+		const message = lineErrorMessage(err.body);
 		if (err.status === 400 && /reply token/i.test(message)) return { kind: 'token_refused', reason: message };
 		if (err.status >= 500 || err.status === 429) return { kind: 'unknown', reason: `line_${err.status}: ${message}` };
 		return { kind: 'rejected', reason: `line_${err.status}: ${message}` };
@@ -68,23 +70,4 @@ export async function readQuota(client: ConversationApiClient): Promise<QuotaRea
 	]);
 	const limited = quota.type === 'limited';
 	return { planType: limited ? 'limited' : 'none', limit: limited ? (quota.value ?? null) : null, totalUsage: consumption.totalUsage };
-}
-
-function lineMessage(body: string): string {
-	try {
-		const parsed = JSON.parse(body) as { message?: unknown };
-		return typeof parsed.message === 'string' ? parsed.message : body.slice(0, 200);
-	} catch {
-		return body.slice(0, 200);
-	}
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-	let timer: NodeJS.Timeout;
-	return Promise.race([
-		promise,
-		new Promise<never>((_, reject) => {
-			timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-		})
-	]).finally(() => clearTimeout(timer));
 }

@@ -9,7 +9,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { OwnerChangeReason } from '../../db/types.ts';
 import type { CustomerState } from '../customers/state.ts';
-import { uuidArray } from '../ingest/pg-array.ts';
+import { uuidArray } from '../../db/pg-array.ts';
 
 export interface OwnerChange {
 	customerId: string;

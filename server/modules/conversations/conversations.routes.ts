@@ -10,7 +10,7 @@ import type { AppDeps, AppEnv, StaffPrincipal } from '../../http/context.ts';
 import { validate } from '../../http/validate.ts';
 import { createMessagingClient } from '../../integrations/line/client.ts';
 import { writeSetting } from '../settings/settings.service.ts';
-import { MAX_PRODUCTS, MAX_TEXT_LENGTH } from '../followups/messages.ts';
+import { MAX_PRODUCTS, MAX_TEXT_LENGTH } from '../../integrations/line/flex.ts';
 import { MANAGERS, requireStaff } from '../staff/auth.middleware.ts';
 import * as service from './conversations.service.ts';
 import type { ConversationChange } from './events.ts';

@@ -21,7 +21,8 @@ import {
 	queueConversationPush,
 	senderAndProducts
 } from '../followups/followups.service.ts';
-import { buildLineMessages, MAX_TEXT_LENGTH, renderTemplate } from '../followups/messages.ts';
+import { buildLineMessages, MAX_TEXT_LENGTH } from '../../integrations/line/flex.ts';
+import { renderTemplate } from '../followups/messages.ts';
 import { createLinks, mintLinkCode, trackedLinkUrl, type NewTrackedLink } from '../links/links.service.ts';
 import { defineSetting, readSetting } from '../settings/settings.service.ts';
 import * as repo from './conversations.repository.ts';

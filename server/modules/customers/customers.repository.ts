@@ -1,8 +1,8 @@
 import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
-import type { IdentityKind, NewCustomer } from '../../db/types.ts';
-import { textArray, uuidArray } from '../ingest/pg-array.ts';
+import type { Customer, IdentityKind, NewCustomer } from '../../db/types.ts';
+import { boolArray, textArray, uuidArray } from '../../db/pg-array.ts';
 
 export async function findCustomerIdsByIdentities(
 	db: DbOrTrx,
@@ -369,4 +369,85 @@ export async function customerIdsAfter(db: DbOrTrx, after: string | null, limit:
 	let q = db.selectFrom('customers').select('id').where('merged_into', 'is', null).orderBy('id').limit(limit);
 	if (after) q = q.where('id', '>', after);
 	return (await q.execute()).map((r) => r.id);
+}
+
+// ── customer master (CSV import) ────────────────────────────────────────────────────────────
+
+/** A customer row's master fields as the file gives them (the table's own columns; null keeps what is stored). */
+export type CustomerProfileUpdate = Pick<
+	Customer,
+	'id' | 'family_name' | 'given_name' | 'family_kana' | 'given_kana' | 'birthday' | 'email' | 'phone' | 'home_store_id'
+> & { consent_messages: boolean | null };
+
+/**
+ * Master data from the file wins over what is stored, cell by cell: an empty cell keeps the
+ * stored value. Rows whose values are already the same are not touched (re-imports are no-ops).
+ */
+export async function updateCustomerProfiles(trx: Trx, rows: CustomerProfileUpdate[]): Promise<number> {
+	if (rows.length === 0) return 0;
+	const col = <K extends keyof CustomerProfileUpdate>(k: K) => rows.map((r) => r[k]);
+	const result = await sql<{ n: number }>`
+		with u as (
+			select * from unnest(
+				${textArray(col('id'))}::uuid[], ${textArray(col('family_name'))}::text[], ${textArray(col('given_name'))}::text[], ${textArray(col('family_kana'))}::text[],
+				${textArray(col('given_kana'))}::text[], ${textArray(col('birthday'))}::date[], ${textArray(col('email'))}::text[], ${textArray(col('phone'))}::text[],
+				${textArray(col('home_store_id'))}::text[], ${boolArray(col('consent_messages'))}::boolean[]
+			) as u(id, family_name, given_name, family_kana, given_kana, birthday, email, phone, home_store_id, consent_messages)
+		), next as (
+			select c.id,
+				coalesce(u.family_name, c.family_name) as family_name, coalesce(u.given_name, c.given_name) as given_name,
+				coalesce(u.family_kana, c.family_kana) as family_kana, coalesce(u.given_kana, c.given_kana) as given_kana,
+				coalesce(u.birthday, c.birthday) as birthday, coalesce(u.email, c.email) as email,
+				coalesce(u.phone, c.phone) as phone, coalesce(u.home_store_id, c.home_store_id) as home_store_id,
+				coalesce(u.consent_messages, c.consent_messages) as consent_messages
+			from u join customers c on c.id = u.id
+		), up as (
+			update customers c set family_name = n.family_name, given_name = n.given_name, family_kana = n.family_kana,
+				given_kana = n.given_kana, birthday = n.birthday, email = n.email, phone = n.phone,
+				home_store_id = n.home_store_id, consent_messages = n.consent_messages,
+				consent_messages_at = case when n.consent_messages and not c.consent_messages then now() else c.consent_messages_at end,
+				updated_at = now()
+			from next n
+			where c.id = n.id and (c.family_name, c.given_name, c.family_kana, c.given_kana, c.birthday, c.email, c.phone,
+					c.home_store_id, c.consent_messages)
+				is distinct from (n.family_name, n.given_name, n.family_kana, n.given_kana, n.birthday, n.email, n.phone,
+					n.home_store_id, n.consent_messages)
+			returning 1
+		)
+		select count(*)::int as n from up`.execute(trx);
+	return result.rows[0].n;
+}
+
+/** Imported member numbers may be ahead of the sequence: move it past them so new ones never collide. */
+export async function advanceMemberNoSequence(trx: Trx, memberNos: string[]): Promise<void> {
+	const numeric = memberNos.filter((m) => /^\d{1,15}$/.test(m)).map(Number);
+	if (numeric.length === 0) return;
+	const max = Math.max(...numeric);
+	await sql`select setval('member_no_seq', ${max}::bigint) where ${max}::bigint >= (select last_value from member_no_seq)`.execute(trx);
+}
+
+// ── LINE (member linking) ────────────────────────────────────────────────────────────────────
+
+/** Member card linking: the LINE account, terms and message consent, and the `line` identity. */
+export async function linkLineAndConsent(
+	trx: Trx,
+	customerId: string,
+	values: { lineUserId: string; messagesOptIn: boolean; at: Date }
+): Promise<void> {
+	await trx
+		.updateTable('customers')
+		.set({
+			line_user_id: values.lineUserId,
+			consent_terms_at: values.at,
+			consent_messages: values.messagesOptIn,
+			consent_messages_at: values.at,
+			updated_at: values.at
+		})
+		.where('id', '=', customerId)
+		.execute();
+	await trx
+		.insertInto('customer_identities')
+		.values({ customer_id: customerId, kind: 'line', value: values.lineUserId })
+		.onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
+		.execute();
 }

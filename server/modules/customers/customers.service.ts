@@ -226,3 +226,9 @@ export {
 	updateMergeFields,
 	type MergeRecord
 } from './customers.repository.ts';
+
+/** The CSV import's customer master: cell-by-cell profile updates, member numbers ahead of the sequence. */
+export { updateCustomerProfiles, advanceMemberNoSequence, type CustomerProfileUpdate } from './customers.repository.ts';
+
+/** The member card links a LINE account (members module). */
+export { linkLineAndConsent } from './customers.repository.ts';

@@ -8,7 +8,7 @@ import { validate } from '../../http/validate.ts';
 import { MANAGERS, requireStaff } from '../staff/auth.middleware.ts';
 import * as service from './followups.service.ts';
 import { notifyContact } from '../../shared/contact.ts';
-import { MAX_PRODUCTS, MAX_TEXT_LENGTH } from './messages.ts';
+import { MAX_PRODUCTS, MAX_TEXT_LENGTH } from '../../integrations/line/flex.ts';
 
 const Uuid = v.pipe(v.string(), v.uuid('Must be a UUID'));
 const ComposeBody = v.object({

@@ -12,15 +12,8 @@ import { homeStoreOf } from '../staff/staff.service.ts';
 import { checkOverride, contactAllowance, contactPolicy, lastContacts, recordFollowUp, releaseFollowUp, reserveFollowUp, type OverrideRequest } from '../contact/contact.service.ts';
 import { createLinks, mintLinkCode, trackedLinkUrl, type NewTrackedLink } from '../links/links.service.ts';
 import * as repo from './followups.repository.ts';
-import {
-	MAX_PRODUCTS,
-	buildLineMessages,
-	checkSender,
-	followUpEligibility,
-	renderTemplate,
-	type ProductCard,
-	type TemplateVars
-} from './messages.ts';
+import { MAX_PRODUCTS, buildLineMessages, checkSender, type ProductCard } from '../../integrations/line/flex.ts';
+import { followUpEligibility, renderTemplate, type TemplateVars } from './messages.ts';
 
 export interface ComposeInput {
 	id?: string;

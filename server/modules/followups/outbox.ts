@@ -5,7 +5,6 @@
  * Any number of processes may run it: a row is pushed by one worker at a time, and a push
  * repeated after a lost answer or an expired lease is deduplicated by LINE (409 = accepted).
  */
-import { HTTPFetchError } from '@line/bot-sdk';
 import type { messagingApi } from '@line/bot-sdk';
 import type { Db } from '../../db/index.ts';
 import type { AppDeps } from '../../http/context.ts';
@@ -13,7 +12,7 @@ import { OUTBOX_WORKER } from '../../jobs/wakeups.ts';
 import type { WorkerSpec } from '../../jobs/worker.ts';
 import type { Logger } from '../../logger.ts';
 import { createMessagingClient } from '../../integrations/line/client.ts';
-import { backoffMs, classifyPushError, RETRY_WINDOW_MS, type Outcome } from './delivery.ts';
+import { pushWithRetryKey, RETRY_WINDOW_MS, type Outcome, type PushClient } from '../../integrations/line/push.ts';
 import { followUpEligibility } from './messages.ts';
 import { releaseFollowUp } from '../contact/contact.service.ts';
 import * as repo from './followups.repository.ts';
@@ -33,8 +32,6 @@ export interface OutboxOptions {
 
 export const OUTBOX_DEFAULTS = { ratePerSecond: 1800, batchSize: 100, leaseSeconds: 60, pushTimeoutMs: 15_000, idleMs: 500 } as const;
 const SLOT_MS = 100;
-
-type PushClient = Pick<messagingApi.MessagingApiClient, 'pushMessageWithHttpInfo'>;
 
 export interface TickResult {
 	claimed: number;
@@ -79,16 +76,7 @@ async function deliver(client: PushClient, row: repo.ClaimedFollowUp, timeoutMs:
 		return { kind: 'failed', reason: 'retry_window_expired: not accepted by LINE within 24 hours' };
 	}
 	const messages = (typeof row.messages === 'string' ? JSON.parse(row.messages) : row.messages) as messagingApi.Message[];
-	try {
-		const response = await withTimeout(
-			client.pushMessageWithHttpInfo({ to: row.line_user_id!, messages }, row.retry_key),
-			timeoutMs
-		);
-		return { kind: 'sent', requestId: response.httpResponse.headers.get('x-line-request-id') };
-	} catch (err) {
-		if (err instanceof HTTPFetchError) return classifyPushError({ status: err.status, body: err.body, headers: err.headers });
-		return classifyPushError({ status: null, body: '', headers: null });
-	}
+	return pushWithRetryKey(client, { to: row.line_user_id!, messages, retryKey: row.retry_key, timeoutMs });
 }
 
 async function record(db: Db, row: repo.ClaimedFollowUp, outcome: Outcome | { kind: 'cancelled'; reason: string }, result: TickResult) {
@@ -113,16 +101,10 @@ async function record(db: Db, row: repo.ClaimedFollowUp, outcome: Outcome | { ki
 	}
 }
 
-class TimeoutError extends Error {}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-	let timer: NodeJS.Timeout;
-	return Promise.race([
-		promise,
-		new Promise<never>((_, reject) => {
-			timer = setTimeout(() => reject(new TimeoutError(`push timed out after ${ms} ms`)), ms);
-		})
-	]).finally(() => clearTimeout(timer));
+/** A retry's wait: exponential backoff with jitter: 2 s, 4 s, 8 s … capped at 10 minutes. */
+export function backoffMs(attempts: number, random = Math.random): number {
+	const base = Math.min(600_000, 1000 * 2 ** Math.max(1, attempts));
+	return Math.round(base * (0.75 + random() * 0.5));
 }
 
 /** Woken by `deps.wake.outbox()` when a follow-up is queued (jobs/wakeups.ts). */

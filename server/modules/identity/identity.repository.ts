@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { EvidenceKind, MatchEvidence, MergeMoved, MergeProfileChanges, SuggestionStatus } from '../../db/types.ts';
-import { textArray, uuidArray } from '../ingest/pg-array.ts';
+import { textArray, uuidArray } from '../../db/pg-array.ts';
 import { MAX_KEY_GROUP, type MatchKey } from './matcher.ts';
 
 // ── blocking keys ───────────────────────────────────────────────────────────────────────────

@@ -37,7 +37,7 @@ import {
 	type MergeRecord
 } from '../customers/customers.service.ts';
 import { reassignFollowUps } from '../followups/followups.service.ts';
-import { reassignStorePurchases } from '../ingest/ingest.service.ts';
+import { reassignStorePurchases } from '../purchases/purchases.service.ts';
 import { reassignLineEvents } from '../line/line.service.ts';
 import { reassignLinkClicks, reassignTrackedLinks } from '../links/links.service.ts';
 import { reassignEcOrders } from '../orders/orders.service.ts';

@@ -2,16 +2,9 @@
 import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../../db/index.ts';
+import type { NewTrackedLink } from '../../db/types.ts';
 
-export interface NewTrackedLink {
-	code: string;
-	follow_up_id: string | null;
-	staff_id: string;
-	store_id: string;
-	customer_id: string | null;
-	product_id: number | null;
-	target_url: string;
-}
+export type { NewTrackedLink };
 
 export async function insertLinks(db: DbOrTrx, links: NewTrackedLink[]): Promise<void> {
 	if (links.length === 0) return;

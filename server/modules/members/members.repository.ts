@@ -1,24 +1,7 @@
 /** Kysely queries for the member card and LINE linking. */
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
-
-export interface MemberRow {
-	id: string;
-	member_no: string;
-	family_name: string | null;
-	given_name: string | null;
-	family_kana: string | null;
-	given_kana: string | null;
-	birthday: string | null;
-	birth_month_day: string | null;
-	phone: string | null;
-	home_store_id: string | null;
-	line_user_id: string | null;
-	line_friend: boolean;
-	line_blocked_at: Date | null;
-	consent_terms_at: Date | null;
-	merged_into: string | null;
-}
+import type { Customer } from '../../db/types.ts';
 
 const MEMBER_COLUMNS = [
 	'id',
@@ -38,6 +21,9 @@ const MEMBER_COLUMNS = [
 	'merged_into'
 ] as const;
 
+/** A member as the card and linking read it: the customer row's own columns. */
+export type MemberRow = Pick<Customer, (typeof MEMBER_COLUMNS)[number]>;
+
 export async function findMemberByLineUser(db: DbOrTrx, lineUserId: string): Promise<MemberRow | undefined> {
 	return db.selectFrom('customers').select(MEMBER_COLUMNS).where('line_user_id', '=', lineUserId).executeTakeFirst();
 }
@@ -49,29 +35,6 @@ export async function findMemberById(db: DbOrTrx, id: string): Promise<MemberRow
 /** Row-locks the member being linked so two LINE accounts cannot claim it at once. */
 export async function findMemberByNoForUpdate(trx: Trx, memberNo: string): Promise<MemberRow | undefined> {
 	return trx.selectFrom('customers').select(MEMBER_COLUMNS).where('member_no', '=', memberNo).forUpdate().executeTakeFirst();
-}
-
-export async function linkLineAndConsent(
-	trx: Trx,
-	customerId: string,
-	values: { lineUserId: string; messagesOptIn: boolean; at: Date }
-): Promise<void> {
-	await trx
-		.updateTable('customers')
-		.set({
-			line_user_id: values.lineUserId,
-			consent_terms_at: values.at,
-			consent_messages: values.messagesOptIn,
-			consent_messages_at: values.at,
-			updated_at: values.at
-		})
-		.where('id', '=', customerId)
-		.execute();
-	await trx
-		.insertInto('customer_identities')
-		.values({ customer_id: customerId, kind: 'line', value: values.lineUserId })
-		.onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
-		.execute();
 }
 
 export interface CardPurchase {

@@ -7,7 +7,7 @@ import { AppError, badRequest, conflict, forbidden, tooMany, unauthorized } from
 import type { AppDeps } from '../../http/context.ts';
 import { verifyIdToken, type IdTokenFailure, type LineIdentity } from '../../integrations/line/login.ts';
 import { MEMBER_QR_ROTATE_SECONDS, verifyMemberQr, type MemberQrFailure } from '../../shared/member-qr.ts';
-import { resolveCustomer, updateMemberProfile } from '../customers/customers.service.ts';
+import { linkLineAndConsent, resolveCustomer, updateMemberProfile } from '../customers/customers.service.ts';
 import { normalizePhone } from '../customers/identity.ts';
 import * as privacy from '../privacy/privacy.service.ts';
 import { readSetting } from '../settings/settings.service.ts';
@@ -108,7 +108,7 @@ export async function giveConsent(
 				customerId = resolved!.customerId;
 				created = resolved!.created;
 			}
-			await repo.linkLineAndConsent(trx, customerId, { lineUserId: who.lineUserId, messagesOptIn: input.messagesOptIn, at: now });
+			await linkLineAndConsent(trx, customerId, { lineUserId: who.lineUserId, messagesOptIn: input.messagesOptIn, at: now });
 			await privacy.recordJoin(trx, customerId, { messages: input.messagesOptIn, linking: input.linkingOptIn ?? false, at: now, channel: 'liff' });
 			await adoptEarlierLineStatus(trx, customerId, who.lineUserId);
 			const member = await repo.findMemberById(trx, customerId);

@@ -1,5 +1,8 @@
-/** Catalog lookups for the consultation form: Kysely only. */
-import type { DbOrTrx } from '../../db/index.ts';
+/** Catalog lookups for the consultation form (Kysely) and the product master writes of the CSV import (set-based). */
+import { sql } from 'kysely';
+import type { DbOrTrx, Trx } from '../../db/index.ts';
+import { intArray, textArray } from '../../db/pg-array.ts';
+import type { Product } from '../../db/types.ts';
 import { escapeLike } from '../../db/like.ts';
 import { toKatakana } from '../../shared/kana.ts';
 
@@ -45,3 +48,41 @@ export async function search(db: DbOrTrx, q: string, limit: number) {
 }
 
 export type ProductRow = NonNullable<Awaited<ReturnType<typeof findByCode>>>;
+
+// ── product master (CSV import) ─────────────────────────────────────────────────────────────
+
+/** A product row as a CSV supplies it: the table's own columns, so the two cannot drift apart. */
+export type ProductUpsert = Pick<
+	Product,
+	'sku' | 'jan' | 'name' | 'category' | 'price_yen' | 'ec_product_id' | 'ec_url' | 'image_url'
+>;
+
+/** Products keyed by SKU; changed rows are updated, identical ones left alone. */
+export async function upsertProducts(trx: Trx, rows: ProductUpsert[]): Promise<{ inserted: number; updated: number }> {
+	if (rows.length === 0) return { inserted: 0, updated: 0 };
+	const col = <K extends keyof ProductUpsert>(k: K) => rows.map((r) => r[k]);
+	const result = await sql<{ inserted: number; updated: number }>`
+		with up as (
+			insert into products (sku, jan, name, category, price_yen, ec_product_id, ec_url, image_url)
+			select * from unnest(
+				${textArray(col('sku'))}::text[], ${textArray(col('jan'))}::text[], ${textArray(col('name'))}::text[], ${textArray(col('category'))}::text[],
+				${intArray(col('price_yen'))}::int[], ${textArray(col('ec_product_id'))}::text[], ${textArray(col('ec_url'))}::text[], ${textArray(col('image_url'))}::text[]
+			)
+			on conflict (sku) do update set jan = excluded.jan, name = excluded.name, category = excluded.category,
+				price_yen = excluded.price_yen, ec_product_id = excluded.ec_product_id, ec_url = excluded.ec_url,
+				image_url = excluded.image_url, updated_at = now()
+			where (products.jan, products.name, products.category, products.price_yen, products.ec_product_id,
+					products.ec_url, products.image_url)
+				is distinct from (excluded.jan, excluded.name, excluded.category, excluded.price_yen,
+					excluded.ec_product_id, excluded.ec_url, excluded.image_url)
+			returning (xmax = 0) as inserted
+		)
+		select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as updated
+		from up`.execute(trx);
+	return result.rows[0];
+}
+
+/** Product ids by SKU, for an import that resolves its lines' products itself. */
+export async function listProductIdsBySku(db: DbOrTrx): Promise<Array<{ id: number; sku: string }>> {
+	return db.selectFrom('products').select(['id', 'sku']).execute();
+}

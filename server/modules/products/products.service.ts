@@ -26,3 +26,6 @@ export async function productByCode(db: Db, raw: string): Promise<ProductSummary
 	if (!product) throw notFound('product_not_found', 'No product with this code');
 	return toSummary(product);
 }
+
+/** The CSV import's product master: upserts by SKU, and the SKU → id map its COPY path resolves lines with. */
+export { upsertProducts, listProductIdsBySku, type ProductUpsert } from './products.repository.ts';

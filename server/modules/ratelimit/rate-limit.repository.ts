@@ -1,6 +1,7 @@
 /** rate_limits: Kysely only. One row per limited key; every change is one atomic statement. */
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../../db/index.ts';
+import { escapeLike } from '../../db/like.ts';
 
 export interface BucketParams {
 	key: string;
@@ -99,7 +100,7 @@ export async function deleteKeysMentioning(db: DbOrTrx, values: string[]): Promi
 	if (needles.length === 0) return 0;
 	let deleted = 0;
 	for (const n of needles) {
-		const rows = await db.deleteFrom('rate_limits').where('key', 'like', `%${n.replace(/[\\%_]/g, (ch) => '\\' + ch)}%`).returning('key').execute();
+		const rows = await db.deleteFrom('rate_limits').where('key', 'like', `%${escapeLike(n)}%`).returning('key').execute();
 		deleted += rows.length;
 	}
 	return deleted;

@@ -1,6 +1,7 @@
 /** Kysely queries on webhook_inbox; no rules here (see inbox.service.ts). */
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
+import { escapeLike } from '../../db/like.ts';
 
 export interface InboxRow {
 	id: number;
@@ -177,7 +178,7 @@ export async function scrubPayloadsMentioning(trx: Trx, values: string[]): Promi
 	const rows = await trx
 		.updateTable('webhook_inbox')
 		.set({ payload: sql`'{"erased":true}'::jsonb`, last_error: null })
-		.where(sql<boolean>`payload::text ilike any (${sql.raw('array[')}${sql.join(needles.map((n) => `%${n.replace(/[\\%_]/g, (ch) => '\\' + ch)}%`))}${sql.raw(']::text[]')})`)
+		.where(sql<boolean>`payload::text ilike any (${sql.raw('array[')}${sql.join(needles.map((n) => `%${escapeLike(n)}%`))}${sql.raw(']::text[]')})`)
 		.returning('id')
 		.execute();
 	return rows.length;

@@ -1,7 +1,7 @@
 /** SQL of manager campaigns: the campaign rows, the segment's customers, and their items. */
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../../db/index.ts';
-import { textArray } from '../ingest/pg-array.ts';
+import { textArray } from '../../db/pg-array.ts';
 import { ELIGIBLE_SQL } from './rules.ts';
 
 export interface SegmentRow {

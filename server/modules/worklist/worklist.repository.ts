@@ -4,7 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../../db/index.ts';
-import { textArray, uuidArray } from '../ingest/pg-array.ts';
+import { textArray, uuidArray } from '../../db/pg-array.ts';
 import { jstDate } from '../../shared/jst.ts';
 import { ELIGIBLE_SQL, type Candidate, type CustomerSummary, type NextActionInput, type Reason, type StoreSaleInput } from './rules.ts';
 

@@ -8,6 +8,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { issueIdToken, verifyIssuedIdToken } from './id-token.ts';
 import type { LineSandboxState } from './state.ts';
+import { isUuid } from '../../shared/ids.ts';
 
 export interface LinePlatformOptions {
 	state: LineSandboxState;
@@ -22,7 +23,6 @@ export interface LinePlatformOptions {
 const MAX_MESSAGES_PER_PUSH = 5;
 const MAX_TEXT_LENGTH = 5000;
 const MAX_PUSH_BODY_BYTES = 2 * 1024 * 1024;
-const RETRY_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function linePlatformApp(opts: LinePlatformOptions) {
 	const { state } = opts;
@@ -56,7 +56,7 @@ export function linePlatformApp(opts: LinePlatformOptions) {
 			const denied = checkBearer(c, opts.channelAccessToken);
 			if (denied) return denied;
 			const retryKey = c.req.header('x-line-retry-key') ?? null;
-			if (retryKey !== null && !RETRY_KEY.test(retryKey)) {
+			if (retryKey !== null && !isUuid(retryKey)) {
 				state.stats.rejected += 1;
 				return c.json({ message: 'The value of the X-Line-Retry-Key header is invalid' }, 400);
 			}

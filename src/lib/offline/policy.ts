@@ -3,7 +3,7 @@
  * unit-tested in Node: expiry of cached personal data, LRU trimming, retry backoff and the
  * outbox entry state machine.
  */
-import { nameMatchTier, normalizeSearchText, parseSearchQuery, toKatakana } from '../../../server/shared/kana.ts';
+import { nameMatchTier, normalizeSearchText, parseSearchQuery } from '../../../server/shared/kana.ts';
 
 /** Cached profiles are personal data: they expire a day after they were fetched. */
 export const PROFILE_TTL_MS = 24 * 60 * 60 * 1000;
@@ -112,8 +112,6 @@ export const SYNCED_RETENTION_MS = 24 * 60 * 60 * 1000;
 export function isPurgeable(state: OutboxState, now: number): boolean {
 	return state.status === 'synced' && state.syncedAt !== null && now - state.syncedAt >= SYNCED_RETENTION_MS;
 }
-
-export { toKatakana };
 
 /** Decides what the fallback input is: a member number, a phone's last 4 digits, or a name. */
 export function classifyQuery(raw: string): { kind: 'member_no' | 'phone_last4' | 'name' | 'too_short'; q: string } {

@@ -2,22 +2,21 @@
  * The manager screens' shared state and calls: one period (kept while switching tabs), the
  * store filter, JSON fetches and CSV downloads with the session credential.
  */
-import { jstDate, jstDateTime as jstDateTimeOf, jstMidnight } from '../../../../server/shared/jst.ts';
+import { addDays, jstDate, jstDateTime as jstDateTimeOf, jstMidnight } from '../../../../server/shared/jst.ts';
 import { MAX_PERIOD_DAYS } from '../../../../server/modules/reports/period.ts';
 import type { InferRequestType } from 'hono/client';
 import { api, ApiError, call, callRaw } from '$lib/api/client.ts';
+import { errorMessage } from '$lib/api/errors.ts';
 import type { FunnelReport, KpiReport, MeReport, SalesOrdersReport, SalesReport } from '$lib/api/types.ts';
 
 export type { FunnelReport, KpiReport, MeReport, SalesOrdersReport, SalesReport };
 export type Bucket = 'day' | 'week' | 'month';
 export type Preset = 'today' | 'thisWeek' | 'thisMonth' | 'lastMonth' | 'last12' | 'custom';
 
-const DAY_MS = 86_400_000;
 /** Today's date in Japan (the reports' calendar), whatever the browser's zone. */
 export function jstToday(now = new Date()): string {
 	return jstDate(now);
 }
-const shift = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 const monthStart = (date: string) => `${date.slice(0, 7)}-01`;
 
 export function presetRange(preset: Exclude<Preset, 'custom'>, today = jstToday()): { from: string; to: string; bucket: Bucket } {
@@ -26,12 +25,12 @@ export function presetRange(preset: Exclude<Preset, 'custom'>, today = jstToday(
 			return { from: today, to: today, bucket: 'day' };
 		case 'thisWeek': {
 			const weekday = (new Date(`${today}T00:00:00Z`).getUTCDay() + 6) % 7;
-			return { from: shift(today, -weekday), to: today, bucket: 'day' };
+			return { from: addDays(today, -weekday), to: today, bucket: 'day' };
 		}
 		case 'thisMonth':
 			return { from: monthStart(today), to: today, bucket: 'day' };
 		case 'lastMonth': {
-			const last = shift(monthStart(today), -1);
+			const last = addDays(monthStart(today), -1);
 			return { from: monthStart(last), to: last, bucket: 'day' };
 		}
 		case 'last12': {
@@ -105,6 +104,26 @@ export function newestOnly(): <T>(request: Promise<T>) => Promise<T> {
 			);
 		});
 	};
+}
+
+/**
+ * A report screen's data: loaded again whenever what `load` reads changes (the period, the store,
+ * the page's own filters); a failure clears the report and keeps the translated message.
+ * Call it while the component initialises (it registers an effect).
+ */
+export function liveReport<T>(load: () => Promise<T>): { readonly report: T | null; readonly error: string } {
+	const view = $state({ report: null as T | null, error: '' });
+	const newest = newestOnly();
+	$effect(() => {
+		view.error = '';
+		newest(load())
+			.then((r) => (view.report = r))
+			.catch((err: unknown) => {
+				view.report = null;
+				view.error = errorMessage(err);
+			});
+	});
+	return view;
 }
 
 export type CsvRequest =

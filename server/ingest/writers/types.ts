@@ -1,5 +1,5 @@
-import type { Db, Trx } from '../../../db/index.ts';
-import type { Orders } from '../../orders/orders.service.ts';
+import type { Db, Trx } from '../../db/index.ts';
+import type { Orders } from '../../modules/orders/orders.service.ts';
 
 export interface NumberedRow<R> {
 	line: number;

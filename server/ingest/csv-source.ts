@@ -13,7 +13,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
-import { grown } from './typed-arrays.ts';
+import { grown } from '../shared/typed-arrays.ts';
 
 export type CsvEncoding = 'utf-8' | 'shift_jis';
 

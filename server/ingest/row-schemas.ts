@@ -4,7 +4,7 @@
  * Cells arrive as strings; empty cells mean "absent".
  */
 import * as v from 'valibot';
-import { normalizeEmail, normalizePhone } from '../customers/identity.ts';
+import { normalizeEmail, normalizePhone } from '../modules/customers/identity.ts';
 
 export const IMPORT_KINDS = ['pos', 'ec', 'customers', 'products'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];

@@ -8,11 +8,11 @@
  * resolved. A receipt stored before its batch (a re-import, or an unsorted file whose receipt
  * comes back later) gets its total recomputed from its lines in `finish`.
  */
-import type { Db, Trx } from '../../../db/index.ts';
-import { resolveCustomersBatch } from '../../customers/customers.service.ts';
-import { findReceiptIds, insertReceiptLines, insertReceipts, refreshReceiptTotals, type ReceiptInsert } from '../ingest.repository.ts';
-import type { PosRow } from '../row-schemas.ts';
-import { emptyOutcome, type BatchOutcome, type BatchResult, type KindWriter, type NumberedRow, type WriterContext } from './types.ts';
+import type { Db, Trx } from '../../db/index.ts';
+import { resolveCustomersBatch } from '../customers/customers.service.ts';
+import { findReceiptIds, insertReceiptLines, insertReceipts, refreshReceiptTotals, type ReceiptInsert } from './purchases.repository.ts';
+import type { PosRow } from '../../ingest/row-schemas.ts';
+import { emptyOutcome, type BatchOutcome, type BatchResult, type KindWriter, type NumberedRow, type WriterContext } from '../../ingest/writers/types.ts';
 
 export const posTxnId = (row: Pick<PosRow, 'store_code' | 'receipt_no'>) => `${row.store_code}-${row.receipt_no}`;
 

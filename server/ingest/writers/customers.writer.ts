@@ -2,9 +2,13 @@
  * Customer master rows: resolved like any other record (member number, then ids), new ones
  * created with the file's member number, existing ones updated cell by cell.
  */
-import type { Trx } from '../../../db/index.ts';
-import { resolveCustomersBatch } from '../../customers/customers.service.ts';
-import { advanceMemberNoSequence, updateCustomerProfiles, type CustomerProfileUpdate } from '../ingest.repository.ts';
+import type { Trx } from '../../db/index.ts';
+import {
+	advanceMemberNoSequence,
+	resolveCustomersBatch,
+	updateCustomerProfiles,
+	type CustomerProfileUpdate
+} from '../../modules/customers/customers.service.ts';
 import type { CustomerRow } from '../row-schemas.ts';
 import { emptyOutcome, type BatchOutcome, type NumberedRow, type WriterContext } from './types.ts';
 

@@ -1,48 +1,16 @@
 /**
- * Set-based writes of the CSV import: each function loads a whole batch with one statement,
- * passing columns as arrays and reading them back with `unnest` (the same SQL on PostgreSQL and
- * PGlite; no per-row round trips). Every write is idempotent: re-running a batch changes nothing.
+ * Store purchases (store_purchases, store_purchase_lines): set-based writes of the POS import —
+ * each function loads a whole batch with one statement, passing columns as arrays and reading
+ * them back with `unnest` (the same SQL on PostgreSQL and PGlite; no per-row round trips) — and
+ * the staging tables of its COPY path. Every write is idempotent: re-running a batch changes nothing.
  */
-import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 import { sql, type Kysely } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
-import type { Database, Product } from '../../db/types.ts';
-import { boolArray, intArray, textArray, uuidArray } from './pg-array.ts';
+import { intArray, textArray, uuidArray } from '../../db/pg-array.ts';
+import type { Database } from '../../db/types.ts';
+import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
 
-// ── lookups ─────────────────────────────────────────────────────────────────────────────────
-
-export async function listStoreIds(db: DbOrTrx): Promise<string[]> {
-	return (await db.selectFrom('stores').select('id').execute()).map((r) => r.id);
-}
-
-export async function listStaffCodes(db: DbOrTrx): Promise<Array<{ staff_code: string; id: string }>> {
-	return db.selectFrom('staff').select(['staff_code', 'id']).execute();
-}
-
-/**
- * Fresh planner statistics for tables a big import is growing: without them the planner still
- * believes the tables are as small as when the import began and picks whole-table scans.
- */
-export async function analyzeTables(db: DbOrTrx, tables: string[]): Promise<void> {
-	for (const table of tables) await sql`analyze ${sql.table(table)}`.execute(db);
-}
-
-// ── import runs ─────────────────────────────────────────────────────────────────────────────
-
-export async function startImportRun(db: DbOrTrx, kind: string, fileName: string): Promise<number> {
-	const row = await db.insertInto('import_runs').values({ kind, file_name: fileName }).returning('id').executeTakeFirstOrThrow();
-	return row.id;
-}
-
-export async function finishImportRun(db: DbOrTrx, id: number, rowsOk: number, rowsBad: number): Promise<void> {
-	await db
-		.updateTable('import_runs')
-		.set({ finished_at: new Date(), rows_ok: rowsOk, rows_bad: rowsBad })
-		.where('id', '=', id)
-		.execute();
-}
-
-// ── POS ─────────────────────────────────────────────────────────────────────────────────────
+// ── batch writer ────────────────────────────────────────────────────────────────────────────
 
 export interface ReceiptInsert {
 	pos_txn_id: string;
@@ -135,104 +103,9 @@ export async function refreshReceiptTotals(db: DbOrTrx, purchaseIds: number[]): 
 		where p.id = s.purchase_id and (p.total_yen <> s.total or p.kind <> s.kind)`.execute(db);
 }
 
-// ── customers ───────────────────────────────────────────────────────────────────────────────
-
-export interface CustomerProfileUpdate {
-	id: string;
-	family_name: string | null;
-	given_name: string | null;
-	family_kana: string | null;
-	given_kana: string | null;
-	birthday: string | null;
-	email: string | null;
-	phone: string | null;
-	home_store_id: string | null;
-	consent_messages: boolean | null;
-}
-
-/**
- * Master data from the file wins over what is stored, cell by cell: an empty cell keeps the
- * stored value. Rows whose values are already the same are not touched (re-imports are no-ops).
- */
-export async function updateCustomerProfiles(trx: Trx, rows: CustomerProfileUpdate[]): Promise<number> {
-	if (rows.length === 0) return 0;
-	const col = <K extends keyof CustomerProfileUpdate>(k: K) => rows.map((r) => r[k]);
-	const result = await sql<{ n: number }>`
-		with u as (
-			select * from unnest(
-				${textArray(col('id'))}::uuid[], ${textArray(col('family_name'))}::text[], ${textArray(col('given_name'))}::text[], ${textArray(col('family_kana'))}::text[],
-				${textArray(col('given_kana'))}::text[], ${textArray(col('birthday'))}::date[], ${textArray(col('email'))}::text[], ${textArray(col('phone'))}::text[],
-				${textArray(col('home_store_id'))}::text[], ${boolArray(col('consent_messages'))}::boolean[]
-			) as u(id, family_name, given_name, family_kana, given_kana, birthday, email, phone, home_store_id, consent_messages)
-		), next as (
-			select c.id,
-				coalesce(u.family_name, c.family_name) as family_name, coalesce(u.given_name, c.given_name) as given_name,
-				coalesce(u.family_kana, c.family_kana) as family_kana, coalesce(u.given_kana, c.given_kana) as given_kana,
-				coalesce(u.birthday, c.birthday) as birthday, coalesce(u.email, c.email) as email,
-				coalesce(u.phone, c.phone) as phone, coalesce(u.home_store_id, c.home_store_id) as home_store_id,
-				coalesce(u.consent_messages, c.consent_messages) as consent_messages
-			from u join customers c on c.id = u.id
-		), up as (
-			update customers c set family_name = n.family_name, given_name = n.given_name, family_kana = n.family_kana,
-				given_kana = n.given_kana, birthday = n.birthday, email = n.email, phone = n.phone,
-				home_store_id = n.home_store_id, consent_messages = n.consent_messages,
-				consent_messages_at = case when n.consent_messages and not c.consent_messages then now() else c.consent_messages_at end,
-				updated_at = now()
-			from next n
-			where c.id = n.id and (c.family_name, c.given_name, c.family_kana, c.given_kana, c.birthday, c.email, c.phone,
-					c.home_store_id, c.consent_messages)
-				is distinct from (n.family_name, n.given_name, n.family_kana, n.given_kana, n.birthday, n.email, n.phone,
-					n.home_store_id, n.consent_messages)
-			returning 1
-		)
-		select count(*)::int as n from up`.execute(trx);
-	return result.rows[0].n;
-}
-
-/** Imported member numbers may be ahead of the sequence: move it past them so new ones never collide. */
-export async function advanceMemberNoSequence(trx: Trx, memberNos: string[]): Promise<void> {
-	const numeric = memberNos.filter((m) => /^\d{1,15}$/.test(m)).map(Number);
-	if (numeric.length === 0) return;
-	const max = Math.max(...numeric);
-	await sql`select setval('member_no_seq', ${max}::bigint) where ${max}::bigint >= (select last_value from member_no_seq)`.execute(trx);
-}
-
-// ── products ────────────────────────────────────────────────────────────────────────────────
-
-/** A product row as a CSV supplies it: the table's own columns, so the two cannot drift apart. */
-export type ProductUpsert = Pick<
-	Product,
-	'sku' | 'jan' | 'name' | 'category' | 'price_yen' | 'ec_product_id' | 'ec_url' | 'image_url'
->;
-
-/** Products keyed by SKU; changed rows are updated, identical ones left alone. */
-export async function upsertProducts(trx: Trx, rows: ProductUpsert[]): Promise<{ inserted: number; updated: number }> {
-	if (rows.length === 0) return { inserted: 0, updated: 0 };
-	const col = <K extends keyof ProductUpsert>(k: K) => rows.map((r) => r[k]);
-	const result = await sql<{ inserted: number; updated: number }>`
-		with up as (
-			insert into products (sku, jan, name, category, price_yen, ec_product_id, ec_url, image_url)
-			select * from unnest(
-				${textArray(col('sku'))}::text[], ${textArray(col('jan'))}::text[], ${textArray(col('name'))}::text[], ${textArray(col('category'))}::text[],
-				${intArray(col('price_yen'))}::int[], ${textArray(col('ec_product_id'))}::text[], ${textArray(col('ec_url'))}::text[], ${textArray(col('image_url'))}::text[]
-			)
-			on conflict (sku) do update set jan = excluded.jan, name = excluded.name, category = excluded.category,
-				price_yen = excluded.price_yen, ec_product_id = excluded.ec_product_id, ec_url = excluded.ec_url,
-				image_url = excluded.image_url, updated_at = now()
-			where (products.jan, products.name, products.category, products.price_yen, products.ec_product_id,
-					products.ec_url, products.image_url)
-				is distinct from (excluded.jan, excluded.name, excluded.category, excluded.price_yen,
-					excluded.ec_product_id, excluded.ec_url, excluded.image_url)
-			returning (xmax = 0) as inserted
-		)
-		select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as updated
-		from up`.execute(trx);
-	return result.rows[0];
-}
-
 // ── POS by COPY (PostgreSQL) ────────────────────────────────────────────────────────────────
 // A chunk of the file is copied straight into store_purchases and store_purchase_lines when
-// none of its receipts is stored yet (pos-copy.ts); otherwise it is copied into the staging
+// none of its receipts is stored yet (copy.writer.ts); otherwise it is copied into the staging
 // tables below and written with set-based inserts that skip what is stored. The staging
 // tables are TEMP: private to the connection, never WAL-logged, gone when it closes (even
 // after a crash). `rid` numbers a chunk's receipts in the order the file first shows them.
@@ -282,20 +155,6 @@ export async function canSkipPurchaseFkTriggers(db: Kysely<Database>): Promise<b
 	} catch {
 		return false;
 	}
-}
-
-/**
- * Memory for the sorts and hashes, no wait for the WAL flush at commit, no JIT (this
- * transaction only); with `skipFkTriggers`, no per-row foreign-key checks: the caller
- * verifies and locks the referenced rows set-based instead (lockStagedReferences).
- */
-export async function tuneBulkTransaction(trx: Trx, options: { skipFkTriggers?: boolean } = {}): Promise<void> {
-	// one round trip (set_config(…, true) is SET LOCAL); row estimates of CTE chains run high:
-	// JIT would compile for ~0.2 s per statement for nothing
-	await sql`
-		select set_config('work_mem', '256MB', true), set_config('maintenance_work_mem', '256MB', true),
-			set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true)
-			${options.skipFkTriggers ? sql`, set_config('session_replication_role', 'replica', true)` : sql``}`.execute(trx);
 }
 
 /** Referenced rows a chunk found missing (deleted while the import ran). */
@@ -362,11 +221,6 @@ export async function reserveReceiptIds(trx: Trx, count: number): Promise<string
 		select string_agg(id::text, ',' order by id) as ids
 		from (select nextval(pg_get_serial_sequence('store_purchases', 'id')) as id from generate_series(1, ${count}::int)) as s`.execute(trx);
 	return rows[0].ids.split(',');
-}
-
-/** Product ids by SKU, for an import that resolves its lines' products itself. */
-export async function listProductIdsBySku(db: DbOrTrx): Promise<Array<{ id: number; sku: string }>> {
-	return db.selectFrom('products').select(['id', 'sku']).execute();
 }
 
 /**

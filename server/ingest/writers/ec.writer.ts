@@ -6,8 +6,8 @@
  * header fields come from its first line in the batch; the stated refunded amount is a refunded
  * total, not a refund event (see NormalizedOrder.statedRefund).
  */
-import type { Trx } from '../../../db/index.ts';
-import type { NormalizedOrder, OrderDelivery } from '../../orders/orders.service.ts';
+import type { Trx } from '../../db/index.ts';
+import type { NormalizedOrder, OrderDelivery } from '../../modules/orders/orders.service.ts';
 import type { EcRow } from '../row-schemas.ts';
 import { emptyOutcome, type BatchOutcome, type NumberedRow, type WriterContext } from './types.ts';
 

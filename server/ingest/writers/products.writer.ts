@@ -1,6 +1,6 @@
 /** Product master rows, keyed by SKU (the last row of a SKU in a batch wins). */
-import type { Trx } from '../../../db/index.ts';
-import { upsertProducts, type ProductUpsert } from '../ingest.repository.ts';
+import type { Trx } from '../../db/index.ts';
+import { upsertProducts, type ProductUpsert } from '../../modules/products/products.service.ts';
 import type { ProductRow } from '../row-schemas.ts';
 import { emptyOutcome, type BatchOutcome, type NumberedRow } from './types.ts';
 

@@ -11,7 +11,7 @@
  * the line and parseRow decides, with its error message. So a row it accepts is exactly what
  * PosRowSchema would make of it (tests/unit/pos-line.test.ts compares the two).
  */
-import { normalizeEmail, normalizePhone } from '../customers/identity.ts';
+import { normalizeEmail, normalizePhone } from '../modules/customers/identity.ts';
 import { parseTimestamp, type PosRow } from './row-schemas.ts';
 
 const FIELDS = [

@@ -1,0 +1,25 @@
+/** Settings and statistics for the bulk writes of an import (any table: no table is written here). */
+import { sql } from 'kysely';
+import type { DbOrTrx, Trx } from './index.ts';
+
+/**
+ * Fresh planner statistics for tables a big import is growing: without them the planner still
+ * believes the tables are as small as when the import began and picks whole-table scans.
+ */
+export async function analyzeTables(db: DbOrTrx, tables: string[]): Promise<void> {
+	for (const table of tables) await sql`analyze ${sql.table(table)}`.execute(db);
+}
+
+/**
+ * Memory for the sorts and hashes, no wait for the WAL flush at commit, no JIT (this
+ * transaction only); with `skipFkTriggers`, no per-row foreign-key checks: the caller
+ * verifies and locks the referenced rows set-based instead (lockStagedReferences).
+ */
+export async function tuneBulkTransaction(trx: Trx, options: { skipFkTriggers?: boolean } = {}): Promise<void> {
+	// one round trip (set_config(…, true) is SET LOCAL); row estimates of CTE chains run high:
+	// JIT would compile for ~0.2 s per statement for nothing
+	await sql`
+		select set_config('work_mem', '256MB', true), set_config('maintenance_work_mem', '256MB', true),
+			set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true)
+			${options.skipFkTriggers ? sql`, set_config('session_replication_role', 'replica', true)` : sql``}`.execute(trx);
+}
