@@ -2,7 +2,7 @@
  * The manager screens' shared state and calls: one period (kept while switching tabs), the
  * store filter, JSON fetches and CSV downloads with the session credential.
  */
-import { addDays, jstDate, jstDateTime as jstDateTimeOf, jstMidnight } from '../../../../server/shared/jst.ts';
+import { addDays, DAY_MS, jstDate, jstDateTime as jstDateTimeOf, jstMidnight } from '../../../../server/shared/jst.ts';
 import { MAX_PERIOD_DAYS } from '../../../../server/modules/reports/period.ts';
 import type { InferRequestType } from 'hono/client';
 import { api, ApiError, call, callRaw } from '$lib/api/client.ts';
