@@ -129,11 +129,39 @@ export async function tuneFullRun(trx: Trx): Promise<void> {
 	await sql`select set_config('work_mem', '256MB', true), set_config('maintenance_work_mem', '512MB', true), set_config('jit', 'off', true)`.execute(trx);
 }
 
+const PROFILE_KINDS = ['phone', 'email', 'line', 'name_birthday', 'address'] as const;
+
+/**
+ * Stages the keys of one page of customers (each customer's keys next to each other). Sent as
+ * one row per customer, a column per kind (a customer's second phone or email goes in a short
+ * list of extras): a uuid per key and the kind's name per key were most of what the server
+ * parsed, and this insert was the largest part of the run.
+ */
 export async function stageProfileKeys(trx: Trx, keys: Array<MatchKey & { customer_id: string }>): Promise<void> {
 	if (keys.length === 0) return;
+	const ids: string[] = [];
+	const columns: Record<(typeof PROFILE_KINDS)[number], Array<string | null>> = { phone: [], email: [], line: [], name_birthday: [], address: [] };
+	const extra: Array<MatchKey & { customer_id: string }> = [];
+	let last: string | null = null;
+	for (const k of keys) {
+		if (k.customer_id !== last) {
+			last = k.customer_id;
+			ids.push(last);
+			for (const kind of PROFILE_KINDS) columns[kind].push(null);
+		}
+		const column = columns[k.kind];
+		if (column[ids.length - 1] === null) column[ids.length - 1] = k.key;
+		else extra.push(k);
+	}
 	await sql`
 		insert into identity_keys_next (customer_id, kind, key)
-		select * from unnest(${uuidArray(keys.map((k) => k.customer_id))}::uuid[], ${textArray(keys.map((k) => k.kind))}::text[], ${textArray(keys.map((k) => k.key))}::text[])`.execute(trx);
+		select u.id, v.kind, v.key
+		from unnest(${uuidArray(ids)}::uuid[], ${textArray(columns.phone)}::text[], ${textArray(columns.email)}::text[], ${textArray(columns.line)}::text[],
+			${textArray(columns.name_birthday)}::text[], ${textArray(columns.address)}::text[]) as u(id, phone, email, line, name_birthday, address)
+		cross join lateral (values ('phone', u.phone), ('email', u.email), ('line', u.line), ('name_birthday', u.name_birthday), ('address', u.address)) as v(kind, key)
+		where v.key is not null
+		union all
+		select * from unnest(${uuidArray(extra.map((k) => k.customer_id))}::uuid[], ${textArray(extra.map((k) => k.kind))}::text[], ${textArray(extra.map((k) => k.key))}::text[])`.execute(trx);
 }
 
 /** Every link purchase as a `link` key on the buyer (one statement, from the orders). */
