@@ -301,6 +301,15 @@ export async function markDirty(trx: DbOrTrx, customerIds: string[]): Promise<vo
 	await sql`insert into identity_match_dirty (customer_id) select unnest(${uuidArray(customerIds)}::uuid[])`.execute(trx);
 }
 
+/**
+ * After a full run: the markers it deleted (a whole import's worth) are cleared from the table
+ * and its index at once. Until then every claim walked them: 26 ms a match at 1,000,000
+ * customers instead of a few. Outside any transaction.
+ */
+export async function vacuumDirty(db: DbOrTrx): Promise<void> {
+	await sql`vacuum identity_match_dirty`.execute(db);
+}
+
 export async function clearAllDirty(trx: DbOrTrx): Promise<void> {
 	await sql`delete from identity_match_dirty`.execute(trx);
 }

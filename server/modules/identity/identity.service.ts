@@ -117,7 +117,7 @@ export interface FullRunOutcome extends MatchOutcome {
 export async function fullMatch(db: Db, options: { pageSize?: number } = {}): Promise<FullRunOutcome | null> {
 	const pageSize = options.pageSize ?? 20_000;
 	const startedAt = new Date();
-	return db.transaction().execute(async (trx) => {
+	const outcome = await db.transaction().execute(async (trx) => {
 		if (!(await repo.tryRunLock(trx))) return null;
 		await repo.takeKeysLock(trx);
 		// markers written before this point are covered by the run; later ones stay for the worker
@@ -148,6 +148,8 @@ export async function fullMatch(db: Db, options: { pageSize?: number } = {}): Pr
 		await repo.recordRun(trx, startedAt, { customers, pairs: suggestions.length, suggestions: touched });
 		return { customers, pairs: suggestions.length, suggestions: touched, bulk, timings };
 	});
+	if (outcome) await repo.vacuumDirty(db);
+	return outcome;
 }
 
 export { VERIFIED_KINDS };
