@@ -1,7 +1,7 @@
 /**
  * `npm run bench:identity`: the merge-suggestion matcher and merges on PostgreSQL (issue 16).
- * In its own database `tsunagu_bench_identity` on DATABASE_URL's server (127.0.0.1 by default),
- * recreated on every run. Prints:
+ * In its own database `tsunagu_bench_identity` (or BENCH_DB) on DATABASE_URL's server
+ * (127.0.0.1 by default), recreated on every run. Prints:
  * 1. a full matcher run over N customers with 2% planted duplicates (one planted pair per
  *    duplicate, the evidence kinds in rotation: phone, email, name+kana+birthday, address,
  *    LINE user, a link sent to one record that landed on the other): seconds, recall (planted
@@ -10,8 +10,9 @@
  * 2. the incremental match of one new customer (the worker's path: claim its dirty marker,
  *    recompute its keys, probe the keys, upsert its suggestions): p50/p95; target p95 ≤ 20 ms;
  * 3. merging a customer with 1,000 history rows (store receipts, EC orders with staff credit,
- *    consultations, follow-ups, links, clicks) including the report refresh after the commit:
- *    ms; target ≤ 200 ms; then the KPI facts compared with the raw recomputation.
+ *    consultations, follow-ups, links, clicks) including the report refresh after the commit,
+ *    five times (five pairs): each and the median in ms; target ≤ 200 ms; then the KPI facts
+ *    compared with the raw recomputation.
  *
  * Synthetic people have distinct names and birthdays, so every suggestion that was not planted
  * is a matcher error (real customers who share a name and a birthday would be suggested, and a
@@ -28,6 +29,7 @@ import { migrateToLatest } from '../../server/db/migrate.ts';
 import { fullMatch, matchDirty } from '../../server/modules/identity/identity.service.ts';
 import { mergeCustomers } from '../../server/modules/identity/merge.service.ts';
 import * as facts from '../../server/modules/reports/customer-facts.repository.ts';
+import { refreshReportsNow } from '../../server/modules/reports/reports.service.ts';
 import * as raw from '../helpers/report-reference.ts';
 
 const { values } = parseArgs({
@@ -40,7 +42,8 @@ const { values } = parseArgs({
 const CUSTOMERS = Number(values.customers);
 const DUPS = Math.round(CUSTOMERS * Number(values['dup-rate']));
 const INCREMENTAL = Number(values.incremental);
-const DB_NAME = 'tsunagu_bench_identity';
+const MERGES = 5;
+const DB_NAME = process.env.BENCH_DB ?? 'tsunagu_bench_identity';
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const withDb = (name: string) => {
 	const u = new URL(serverUrl);
@@ -127,7 +130,7 @@ async function main() {
 	const perKind = await sql<{ kind: string; planted: number; found: number }>`
 		select p.kind, count(*)::int as planted, count(s.id)::int as found from bench_planted p
 		left join merge_suggestions s on (s.customer_a, s.customer_b) = (least(p.a, p.b), greatest(p.a, p.b)) group by 1 order by 1`.execute(db);
-	console.log(`\n1. full run over ${(CUSTOMERS + DUPS).toLocaleString()} customers: ${fullSeconds.toFixed(1)} s (${run?.pairs} pairs scored; keys ${((run?.timings.keys ?? 0) / 1000).toFixed(1)} s, pairs ${((run?.timings.pairs ?? 0) / 1000).toFixed(1)} s)`);
+	console.log(`\n1. full run over ${(CUSTOMERS + DUPS).toLocaleString()} customers: ${fullSeconds.toFixed(1)} s (${run?.pairs} pairs scored; keys staged ${((run?.timings.keys ?? 0) / 1000).toFixed(1)} s, pairs ${((run?.timings.pairs ?? 0) / 1000).toFixed(1)} s, keys table ${run?.bulk ? 'loaded and indexed' : 'updated'} ${((run?.timings.apply ?? 0) / 1000).toFixed(1)} s)`);
 	console.log(`   recall ${(recall * 100).toFixed(2)}% (${found}/${planted} planted pairs) — target ≥ 99%`);
 	console.log(`   wrong ${(wrongShare * 100).toFixed(3)}% (${wrong}/${suggested} suggestions) — target ≤ 0.5%`);
 	console.log(`   by kind: ${perKind.rows.map((r) => `${r.kind} ${r.found}/${r.planted}`).join(', ')}`);
@@ -148,26 +151,34 @@ async function main() {
 	console.log(`\n2. incremental match of one new customer (${INCREMENTAL} runs): p50 ${pct(times, 50).toFixed(1)} ms, p95 ${pct(times, 95).toFixed(1)} ms — target p95 ≤ 20 ms`);
 
 	// ── 3. merging a customer with 1,000 history rows ────────────────────────────────────────
-	const survivor = (await sql<{ id: string }>`insert into customers (member_no, family_name, given_name, created_at) values ('5000000001', '統合', '先', timestamptz '2025-01-01') returning id`.execute(db)).rows[0].id;
-	const merged = (await sql<{ id: string }>`insert into customers (member_no, family_name, given_name, created_at) values ('5000000002', '統合', '元', timestamptz '2025-01-01') returning id`.execute(db)).rows[0].id;
-	await sql`insert into store_purchases (pos_txn_id, store_id, customer_id, purchased_at, total_yen) select 'M' || g, 's1', ${merged}::uuid, timestamptz '2025-02-01' + g * interval '9 hours', 5000 from generate_series(1, 500) g`.execute(db);
-	await sql`insert into ec_orders (ec_order_id, customer_id, ordered_at, total_yen, source_updated_at) select 'ME' || g, ${merged}::uuid, timestamptz '2025-03-01' + g * interval '13 hours', 7000, now() from generate_series(1, 200) g`.execute(db);
-	await sql`insert into attributions (ec_order_id, staff_id, store_id, customer_id, rule, ordered_at, gross_yen) select 'ME' || g, ${staffId}, 's1', ${merged}::uuid, 'last_touch', timestamptz '2025-03-01' + g * interval '13 hours', 7000 from generate_series(1, 100) g`.execute(db);
-	await sql`insert into consultations (id, customer_id, store_id, staff_id, occurred_at, items, sizes) select gen_random_uuid(), ${merged}::uuid, 's1', ${staffId}, timestamptz '2025-04-01' + g * interval '1 day', '[]', '{}' from generate_series(1, 100) g`.execute(db);
-	await sql`insert into follow_ups (customer_id, staff_id, store_id, body, messages, status) select ${merged}::uuid, ${staffId}, 's1', 'こんにちは', '[]', 'sent' from generate_series(1, 50) g`.execute(db);
-	await sql`insert into tracked_links (code, staff_id, store_id, customer_id, target_url) select 'MK' || g, ${staffId}, 's1', ${merged}::uuid, 'https://shop.example.jp/' from generate_series(1, 25) g`.execute(db);
-	await sql`insert into link_clicks (click_id, code, customer_id, clicked_at) select 'MC' || g, 'MK' || (1 + g % 25), ${merged}::uuid, timestamptz '2025-05-01' from generate_series(1, 25) g`.execute(db);
-	// reports warm before the merge (as a running server keeps them)
-	await db.transaction().execute((trx) => facts.refreshCustomerFacts(trx));
-	t0 = process.hrtime.bigint();
-	const result = await mergeCustomers(db, { survivorId: survivor, mergedId: merged, by: null });
-	const mergeMs = ms(t0);
-	const movedRows = Object.values(result.moved).reduce((s, n) => s + n, 0);
+	// five merges, each of its own pair (one sample was at the mercy of a busy machine)
+	const mergeTimes: number[] = [];
+	let result: Awaited<ReturnType<typeof mergeCustomers>> | null = null;
+	for (let round = 1; round <= MERGES; round++) {
+		const p = `M${round}-`;
+		const survivor = (await sql<{ id: string }>`insert into customers (member_no, family_name, given_name, created_at) values (${String(5_000_000_000 + round * 2)}, '統合', '先', timestamptz '2025-01-01') returning id`.execute(db)).rows[0].id;
+		const merged = (await sql<{ id: string }>`insert into customers (member_no, family_name, given_name, created_at) values (${String(5_000_000_001 + round * 2)}, '統合', '元', timestamptz '2025-01-01') returning id`.execute(db)).rows[0].id;
+		await sql`insert into store_purchases (pos_txn_id, store_id, customer_id, purchased_at, total_yen) select ${p} || g, 's1', ${merged}::uuid, timestamptz '2025-02-01' + g * interval '9 hours', 5000 from generate_series(1, 500) g`.execute(db);
+		await sql`insert into ec_orders (ec_order_id, customer_id, ordered_at, total_yen, source_updated_at) select ${p} || 'E' || g, ${merged}::uuid, timestamptz '2025-03-01' + g * interval '13 hours', 7000, now() from generate_series(1, 200) g`.execute(db);
+		await sql`insert into attributions (ec_order_id, staff_id, store_id, customer_id, rule, ordered_at, gross_yen) select ${p} || 'E' || g, ${staffId}, 's1', ${merged}::uuid, 'last_touch', timestamptz '2025-03-01' + g * interval '13 hours', 7000 from generate_series(1, 100) g`.execute(db);
+		await sql`insert into consultations (id, customer_id, store_id, staff_id, occurred_at, items, sizes) select gen_random_uuid(), ${merged}::uuid, 's1', ${staffId}, timestamptz '2025-04-01' + g * interval '1 day', '[]', '{}' from generate_series(1, 100) g`.execute(db);
+		await sql`insert into follow_ups (customer_id, staff_id, store_id, body, messages, status) select ${merged}::uuid, ${staffId}, 's1', 'こんにちは', '[]', 'sent' from generate_series(1, 50) g`.execute(db);
+		await sql`insert into tracked_links (code, staff_id, store_id, customer_id, target_url) select ${p} || 'K' || g, ${staffId}, 's1', ${merged}::uuid, 'https://shop.example.jp/' from generate_series(1, 25) g`.execute(db);
+		await sql`insert into link_clicks (click_id, code, customer_id, clicked_at) select ${p} || 'C' || g, ${p} || 'K' || (1 + g % 25), ${merged}::uuid, timestamptz '2025-05-01' from generate_series(1, 25) g`.execute(db);
+		// reports warm before the merge (as a running server keeps them): rollups and KPI facts, so
+		// the timed refresh is the merge's own (the history rows above were still to be rolled up)
+		await refreshReportsNow(db);
+		t0 = process.hrtime.bigint();
+		result = await mergeCustomers(db, { survivorId: survivor, mergedId: merged, by: null });
+		mergeTimes.push(ms(t0));
+	}
+	const mergeMs = [...mergeTimes].sort((a, b) => a - b)[Math.floor(MERGES / 2)];
+	const movedRows = Object.values(result!.moved).reduce((s, n) => s + n, 0);
 	const range = { start: new Date('2025-01-01T00:00:00+09:00'), end: new Date('2027-01-01T00:00:00+09:00') };
 	const sorted = (cells: raw.KpiCell[]) => JSON.stringify(cells.filter((c) => c.customers > 0).sort((a, b) => `${a.stateAtStart}/${a.stateAtEnd}`.localeCompare(`${b.stateAtStart}/${b.stateAtEnd}`)));
 	await db.transaction().execute((trx) => facts.refreshCustomerFacts(trx));
 	const equal = sorted(await facts.kpiCells(db, range, undefined, 180)) === sorted(await raw.customerKpiCells(db, range, undefined, 180));
-	console.log(`\n3. merge of a customer with ${movedRows.toLocaleString()} history rows (${Object.entries(result.moved).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}): ${mergeMs.toFixed(0)} ms incl. report refresh — target ≤ 200 ms`);
+	console.log(`\n3. merge of a customer with ${movedRows.toLocaleString()} history rows (${Object.entries(result!.moved).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}), ${MERGES} merges: median ${mergeMs.toFixed(0)} ms incl. report refresh (each: ${mergeTimes.map((x) => x.toFixed(0)).join(', ')} ms) — target ≤ 200 ms`);
 	console.log(`   KPI facts after the merge equal the raw recomputation: ${equal ? 'yes' : 'NO'}`);
 	await handle.close();
 	const ok = recall >= 0.99 && wrongShare <= 0.005 && pct(times, 95) <= 20 && mergeMs <= 200 && equal;

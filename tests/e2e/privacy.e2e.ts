@@ -198,3 +198,88 @@ test('managers see 「カナ未登録」, the consent history and who viewed, an
 	await expectTouchTargets(page);
 	await page.screenshot({ path: 'test-results/privacy-7-manager-portrait.png', fullPage: true });
 });
+
+test('staff record the kana and a consent answer the customer gave in the store, offline, applied once when back online', async ({ browser }) => {
+	test.setTimeout(120_000);
+	// a member who joined in LINE (messages on) and skipped the profile: no kana
+	const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+	const member = await phone.newPage();
+	await member.goto('/member');
+	await member.getByRole('button', { name: '新しいLINEユーザー (未登録)' }).click();
+	await member.getByLabel('会員規約とプライバシーポリシーに同意する').check();
+	await member.getByLabel('担当スタッフからのLINEメッセージを受け取る').check();
+	await member.getByRole('button', { name: '同意して会員になる' }).click();
+	await member.getByRole('button', { name: 'あとで' }).click();
+	await expect(member.locator('.member-no strong')).toHaveText(/\d{10}/);
+	const memberNo = (await member.locator('.member-no strong').textContent())!;
+	await phone.close();
+
+	const tablet = await browser.newContext();
+	const page = await tablet.newPage();
+	const token = await signInAsS003(page);
+	const auth = { authorization: `Bearer ${token}` };
+	const { id } = await (await page.request.get(`/api/customers/by-member/${memberNo}`, { headers: auth })).json();
+	await page.goto(`/staff/customers/${id}?via=member_no`);
+	await expect(page.getByText('カナ未登録')).toBeVisible();
+	const panel = page.getByTestId('in-store');
+	await expect(panel.getByRole('heading', { name: '店頭で伺った内容', exact: true })).toBeVisible();
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+
+	const sent: Array<{ url: string; body: string }> = [];
+	page.on('request', (r) => {
+		if (r.method() !== 'GET' && /\/api\/(customers\/[^/]+\/kana|privacy\/customers\/[^/]+\/consent)$/.test(r.url())) sent.push({ url: r.url(), body: r.postData() ?? '' });
+	});
+	await tablet.setOffline(true);
+	// hiragana typed by the staff member is kept as katakana
+	await panel.getByRole('button', { name: 'カナを記録' }).click();
+	await expect(panel.getByRole('alert')).toHaveText('セイを入力してください');
+	await panel.getByLabel('セイ（カナ）').fill('やまぐち');
+	await panel.getByLabel('メイ（カナ）').fill('さき');
+	await panel.getByRole('button', { name: 'カナを記録' }).click();
+	await expect(panel.getByTestId('in-store-kana')).toContainText('カナ: ヤマグチ サキ · 送信待ち');
+	// she says she no longer wants messages from staff
+	const messages = panel.getByTestId('in-store-consent-staff_messages');
+	await expect(messages).toContainText('スタッフからのメッセージ: 同意あり');
+	await messages.getByRole('button', { name: '撤回を記録' }).click();
+	await expect(messages).toContainText('同意なし');
+	await expect(messages).toContainText('送信待ち');
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/privacy-8-in-store-offline.png', fullPage: true });
+
+	await tablet.setOffline(false);
+	await expect(panel.getByTestId('in-store-kana')).toContainText('記録しました', { timeout: 15_000 });
+	await expect(messages).toContainText('記録しました', { timeout: 15_000 });
+	// the consent answer went out under one client id (every attempt the same)
+	const consentIds = new Set(sent.filter((s) => s.url.endsWith('/consent')).map((s) => (JSON.parse(s.body) as { clientId: string }).clientId));
+	expect(consentIds.size).toBe(1);
+	const [clientId] = [...consentIds];
+	// a replay of that record (a lost reply) changes nothing
+	const replay = await page.request.post(`/api/privacy/customers/${id}/consent`, { headers: auth, data: { purpose: 'staff_messages', granted: false, clientId } });
+	expect(replay.status()).toBe(200);
+
+	await page.reload();
+	await expect(page.locator('p.kana')).toHaveText('ヤマグチ サキ');
+	await expect(page.getByText('カナ未登録')).toHaveCount(0);
+	await expect(page.getByTestId('in-store-consent-staff_messages')).toContainText('同意なし');
+
+	await tablet.close();
+
+	// the ledger (a manager's view): one withdrawal, channel tablet, with the staff member's name
+	const office = await browser.newContext();
+	const managerPage = await office.newPage();
+	await managerPage.goto('/staff');
+	await managerPage.getByLabel('スタッフコード (店長)').fill('S002');
+	await managerPage.getByLabel('PIN').fill('1234');
+	await managerPage.getByRole('button', { name: '登録する' }).click();
+	await managerPage.getByRole('button', { name: /佐藤 美咲/ }).click();
+	for (const d of '1234') await managerPage.getByRole('button', { name: d, exact: true }).click();
+	await managerPage.getByTestId('pin-ok').click();
+	await expect(managerPage).toHaveURL(/\/staff\/today/);
+	const managerToken = await managerPage.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
+	const privacy = await (await managerPage.request.get(`/api/privacy/customers/${id}`, { headers: { authorization: `Bearer ${managerToken}` } })).json();
+	const tabletRows = (privacy.history as Array<{ purpose: string; granted: boolean; channel: string; staffName: string | null }>).filter((h) => h.channel === 'tablet');
+	expect(tabletRows).toEqual([expect.objectContaining({ purpose: 'staff_messages', granted: false, channel: 'tablet', staffName: '鈴木 健太' })]);
+	await office.close();
+});

@@ -123,6 +123,30 @@ describe.each(testDbKinds())('identity: merge suggestions and merges on %s', (ki
 		expect(run).toMatchObject({ suggestions: 0 });
 		expect(run!.pairs).toBeGreaterThanOrEqual(4);
 		expect(await db.selectFrom('merge_suggestions').select(['id', 'score', 'updated_at']).orderBy('id').execute()).toEqual(before);
+		expect(run!.bulk).toBe(false);
+
+		// a first run (no keys yet: loaded without indexes, indexed once) builds exactly the keys
+		// the incremental matcher keeps, with the table's indexes and foreign key back
+		const keys = () => db.selectFrom('identity_match_keys').select(['customer_id', 'kind', 'key', 'detail']).orderBy(['customer_id', 'kind', 'key']).execute();
+		const incremental = await keys();
+		expect(incremental.length).toBeGreaterThanOrEqual(10);
+		await sql`delete from identity_match_keys`.execute(db);
+		expect(await fullMatch(db)).toMatchObject({ bulk: true, suggestions: 0 });
+		expect(await keys()).toEqual(incremental);
+		const { rows: constraints } = await sql<{ conname: string }>`select conname from pg_constraint where conrelid = 'identity_match_keys'::regclass and contype in ('p', 'f') order by conname`.execute(db);
+		expect(constraints.map((c) => c.conname)).toEqual(['identity_match_keys_customer_id_fkey', 'identity_match_keys_pkey']);
+		const { rows: indexes } = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'identity_match_keys' order by indexname`.execute(db);
+		expect(indexes.map((i) => i.indexname)).toEqual(['identity_match_keys_key_idx', 'identity_match_keys_pkey']);
+		// a changed record between runs: the daily run writes only the difference
+		await sql`update customers set phone = '090-1111-3333' where id = ${phoneB.id}`.execute(db);
+		await sql`delete from identity_match_dirty`.execute(db);
+		expect(await fullMatch(db)).toMatchObject({ bulk: false });
+		const after = await keys();
+		expect(after.filter((k) => k.customer_id === phoneB.id && k.kind === 'phone').map((k) => k.key)).toEqual(['09011113333']);
+		expect(after.length).toBe(incremental.length);
+		expect(await db.selectFrom('merge_suggestions').select(['id', 'score', 'updated_at']).orderBy('id').execute()).toEqual(before);
+		await sql`update customers set phone = '+81 90 1111 2222' where id = ${phoneB.id}`.execute(db);
+		await drainDirty();
 	}, 120_000);
 
 	it('a purchase through a link sent to a member that lands on a new customer suggests the pair, with the link as evidence', async () => {

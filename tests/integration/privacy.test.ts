@@ -151,6 +151,49 @@ describe.each(testDbKinds())('consent and privacy on %s', (kind) => {
 		});
 	});
 
+	describe('recorded by staff in the store (the tablet)', () => {
+		it('a consent answer replayed from the outbox (same client id) adds one ledger row, with the staff member\'s id', async () => {
+			const m = await join({ messages: true, linking: false });
+			const clientId = randomUUID();
+			const body = { purpose: 'staff_messages', granted: false, clientId };
+			const first = await api('POST', `/privacy/customers/${m.id}/consent`, { bearer: auth.staff, body });
+			expect(first.status).toBe(200);
+			const [again, concurrent] = await Promise.all([
+				api('POST', `/privacy/customers/${m.id}/consent`, { bearer: auth.staff, body }),
+				api('POST', `/privacy/customers/${m.id}/consent`, { bearer: auth.staff, body })
+			]);
+			expect([again.status, concurrent.status]).toEqual([200, 200]);
+			expect(again.body.consent).toMatchObject({ messages: false });
+			expect((await ledger(m.id)).filter((r) => r.channel === 'tablet')).toEqual([
+				{ purpose: 'staff_messages', granted: false, channel: 'tablet', staff_id: staffId, terms_version: '2026-12-07' }
+			]);
+		});
+
+		it('「カナ未登録」: the reading given in the store fills an empty one only, as katakana; bad input 400, unknown 404, a member who left 409', async () => {
+			const m = await join({ messages: false, linking: false });
+			const missing = await api('GET', `/customers/${m.id}/profile?via=search`, { bearer: auth.staff });
+			expect(missing.body.customer.privacy.missing).toContain('kana');
+			const bad = await api('PUT', `/customers/${m.id}/kana`, { bearer: auth.staff, body: { familyKana: 'Yamada' } });
+			expect(bad).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', fields: { familyKana: 'Katakana only' } } } });
+			const empty = await api('PUT', `/customers/${m.id}/kana`, { bearer: auth.staff, body: { familyKana: ' ' } });
+			expect(empty).toMatchObject({ status: 400, body: { error: { fields: { familyKana: 'Required' } } } });
+			const ok = await api('PUT', `/customers/${m.id}/kana`, { bearer: auth.staff, body: { familyKana: 'やまぐち', givenKana: 'ｻｷ' } });
+			expect(ok).toMatchObject({ status: 200, body: { applied: true, familyKana: 'ヤマグチ', givenKana: 'サキ' } });
+			// a replay, or a later different answer, never overwrites what is on file
+			const replay = await api('PUT', `/customers/${m.id}/kana`, { bearer: auth.staff, body: { familyKana: 'ヤマモト' } });
+			expect(replay).toMatchObject({ status: 200, body: { applied: false } });
+			const row = await db().selectFrom('customers').select(['family_kana', 'given_kana']).where('id', '=', m.id).executeTakeFirstOrThrow();
+			expect(row).toEqual({ family_kana: 'ヤマグチ', given_kana: 'サキ' });
+			const after = await api('GET', `/customers/${m.id}/profile?via=search`, { bearer: auth.staff });
+			expect(after.body.customer.privacy.missing).not.toContain('kana');
+			expect((await api('PUT', `/customers/${randomUUID()}/kana`, { bearer: auth.staff, body: { familyKana: 'ヤマダ' } })).status).toBe(404);
+			const leaver = await join({ messages: false, linking: false });
+			expect((await api('POST', '/member/leave', { bearer: leaver.session, body: { clientId: randomUUID() } })).status).toBe(201);
+			const refused = await api('PUT', `/customers/${leaver.id}/kana`, { bearer: auth.staff, body: { familyKana: 'ヤマダ' } });
+			expect(refused).toMatchObject({ status: 409, body: { error: { code: 'member_left' } } });
+		});
+	});
+
 	describe('what current consent decides', () => {
 		it('refuses a follow-up once the member turned messages off (409 consent_withdrawn) and the compose screen says why', async () => {
 			const m = await join({ messages: true, linking: true });

@@ -294,6 +294,22 @@ export async function updateMemberProfile(trx: Trx, customerId: string, fields: 
 	}
 }
 
+/**
+ * The reading staff asked for in the store, only where none is on file: a replay of the same
+ * record, or one that arrives after the member typed their own on the card, changes nothing.
+ * Returns whether it was written.
+ */
+export async function fillMissingKana(trx: DbOrTrx, customerId: string, familyKana: string, givenKana: string | null, at: Date): Promise<boolean> {
+	const rows = await trx
+		.updateTable('customers')
+		.set({ family_kana: familyKana, given_kana: givenKana, updated_at: at })
+		.where('id', '=', customerId)
+		.where((eb) => eb.or([eb('family_kana', 'is', null), eb('family_kana', '=', '')]))
+		.returning('id')
+		.execute();
+	return rows.length > 0;
+}
+
 /** Merge (and its undo): moves a customer's identities (LINE, EC, POS, email, phone) to another customer; returns the moved ids. */
 export function reassignIdentities(trx: DbOrTrx, from: string, to: string, options?: ReassignOptions): Promise<string[]> {
 	return reassignCustomerRows(trx, 'customer_identities', 'id', from, to, options);
@@ -362,13 +378,6 @@ export async function findMatchableCustomers(db: DbOrTrx, ids: string[]) {
 				where i.customer_id = c.id and i.kind in ('email', 'phone', 'line')) as identities
 		from customers c where c.id = any(${uuidArray(ids)}::uuid[])`.execute(db);
 	return rows.map((r) => ({ ...r, identities: r.identities ?? [] }));
-}
-
-/** Customer ids in id order after `after` (keyset pages for a full matcher run). */
-export async function customerIdsAfter(db: DbOrTrx, after: string | null, limit: number): Promise<string[]> {
-	let q = db.selectFrom('customers').select('id').where('merged_into', 'is', null).orderBy('id').limit(limit);
-	if (after) q = q.where('id', '>', after);
-	return (await q.execute()).map((r) => r.id);
 }
 
 // ── customer master (CSV import) ────────────────────────────────────────────────────────────

@@ -1,6 +1,7 @@
 /**
  * /api/customers for the staff tablet: search, member-number lookup, the unified profile
- * (audited), today's customers for the offline cache, and the consultation history.
+ * (audited), today's customers for the offline cache, the consultation history, and the
+ * reading (kana) a customer gave staff in the store.
  */
 import { Hono } from 'hono';
 import * as v from 'valibot';
@@ -17,6 +18,10 @@ const SearchQuery = v.object({
 });
 const MemberParam = v.object({ memberNo: v.pipe(v.string(), v.regex(/^[0-9A-Za-z-]{1,32}$/, 'Not a member number')) });
 const IdParam = v.object({ id: v.pipe(v.string(), v.uuid('Not a customer id')) });
+const KanaBody = v.object({
+	familyKana: v.pipe(v.string(), v.maxLength(80)),
+	givenKana: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(80))))
+});
 const ProfileQuery = v.object({
 	via: v.optional(v.picklist(['scan', 'search', 'member_no', 'recent']), 'search'),
 	before: v.optional(v.pipe(v.string(), v.isoTimestamp('ISO timestamp')))
@@ -47,6 +52,10 @@ export function customerRoutes(deps: AppDeps) {
 			// personal data: the tablet keeps its own (expiring) copy; no shared caches
 			c.header('cache-control', 'no-store');
 			return c.json(profile);
+		})
+		// 「カナ未登録」: the reading the customer gave in the store (fills an empty one only)
+		.put('/:id/kana', validate('param', IdParam), validate('json', KanaBody), async (c) => {
+			return c.json(await service.recordKanaInStore(deps, c.req.valid('param').id, c.req.valid('json')));
 		})
 		.get('/:id/consultations', validate('param', IdParam), async (c) => {
 			c.header('cache-control', 'no-store');

@@ -216,7 +216,6 @@ export {
 
 /** Merge support (server/modules/identity): the customers module's own writes and reads. */
 export {
-	customerIdsAfter,
 	findMatchableCustomers,
 	lockCustomersForMerge,
 	MERGE_LINE_FIELDS,

@@ -6,7 +6,7 @@
  */
 import type { AppDeps, StaffPrincipal } from '../../http/context.ts';
 import type { DbOrTrx } from '../../db/index.ts';
-import { badRequest, notFound } from '../../errors.ts';
+import { badRequest, conflict, notFound } from '../../errors.ts';
 import type {
 	CustomerSearchResponse,
 	MissingField,
@@ -29,7 +29,8 @@ import * as repo from './profile.repository.ts';
 import { customerState } from './state.ts';
 import { isUuid } from '../../shared/ids.ts';
 import { DAY_MS, jstDate } from '../../shared/jst.ts';
-import { nameMatchTier, parseSearchQuery, toKatakana } from '../../shared/kana.ts';
+import { isKatakanaReading, nameMatchTier, normalizeKana, parseSearchQuery, toKatakana } from '../../shared/kana.ts';
+import { fillMissingKana } from './customers.repository.ts';
 
 export const TIMELINE_LIMIT = 100;
 const COMPACT_TIMELINE_LIMIT = 20;
@@ -556,4 +557,28 @@ export async function todaysCustomers(deps: AppDeps, actor: StaffPrincipal, now 
 	}
 	await recordCustomerAccess(deps.db, actor, 'profile.prefetch', customers.map((c) => c.customer.id), 'prefetch');
 	return { customers };
+}
+
+/**
+ * 「カナ未登録」: the reading the customer gave staff in the store (typed in hiragana or
+ * katakana, stored as katakana). Fills an empty reading only, so it is safe to replay from the
+ * tablet's outbox and never overwrites what the member entered on the card. 400
+ * `validation_failed` with the field; 404 for an unknown customer; 409 `member_left`.
+ */
+export async function recordKanaInStore(deps: AppDeps, customerId: string, input: { familyKana: string; givenKana?: string | null }) {
+	const familyKana = normalizeKana(input.familyKana);
+	const givenKana = input.givenKana ? normalizeKana(input.givenKana) : '';
+	const fields: Record<string, string> = {};
+	if (!familyKana) fields.familyKana = 'Required';
+	else if (!isKatakanaReading(familyKana) || familyKana.length > 40) fields.familyKana = 'Katakana only';
+	if (givenKana && (!isKatakanaReading(givenKana) || givenKana.length > 40)) fields.givenKana = 'Katakana only';
+	if (Object.keys(fields).length > 0) throw badRequest('validation_failed', 'Check the highlighted fields', fields);
+	if (!isUuid(customerId)) throw notFound('customer_not_found', 'No such customer');
+	return deps.db.transaction().execute(async (trx) => {
+		const consent = await currentConsent(trx, customerId);
+		if (consent.leaving || consent.erased) throw conflict('member_left', 'This customer has left the membership');
+		// (currentConsent answers 404 for an unknown customer)
+		const applied = await fillMissingKana(trx, customerId, familyKana, givenKana || null, new Date());
+		return { applied, familyKana, givenKana: givenKana || null };
+	});
 }

@@ -11,30 +11,6 @@ import { MAX_KEY_GROUP, type MatchKey } from './matcher.ts';
 
 // ── blocking keys ───────────────────────────────────────────────────────────────────────────
 
-/** Replaces the profile keys (everything but `link`) of these customers with `keys`. */
-export async function replaceProfileKeys(trx: DbOrTrx, customerIds: string[], keys: Array<MatchKey & { customer_id: string }>): Promise<void> {
-	if (customerIds.length === 0) return;
-	await sql`delete from identity_match_keys where customer_id = any(${uuidArray(customerIds)}::uuid[]) and kind <> 'link'`.execute(trx);
-	if (keys.length === 0) return;
-	await sql`
-		insert into identity_match_keys (customer_id, kind, key)
-		select * from unnest(${uuidArray(keys.map((k) => k.customer_id))}::uuid[], ${textArray(keys.map((k) => k.kind))}::text[], ${textArray(keys.map((k) => k.key))}::text[])
-		on conflict do nothing`.execute(trx);
-}
-
-/** Full run: every profile key goes (link keys are rebuilt separately). */
-export async function deleteAllProfileKeys(trx: DbOrTrx): Promise<void> {
-	await sql`delete from identity_match_keys where kind <> 'link'`.execute(trx);
-}
-
-/** Full run: keys of customers that have none (after deleteAllProfileKeys); no conflict handling. */
-export async function insertProfileKeys(trx: DbOrTrx, keys: Array<MatchKey & { customer_id: string }>): Promise<void> {
-	if (keys.length === 0) return;
-	await sql`
-		insert into identity_match_keys (customer_id, kind, key)
-		select * from unnest(${uuidArray(keys.map((k) => k.customer_id))}::uuid[], ${textArray(keys.map((k) => k.kind))}::text[], ${textArray(keys.map((k) => k.key))}::text[])`.execute(trx);
-}
-
 /** Every key of these customers (a merged-away record matches nothing). */
 export async function deleteAllKeys(trx: DbOrTrx, customerIds: string[]): Promise<void> {
 	if (customerIds.length === 0) return;
@@ -66,17 +42,6 @@ export async function linkPurchases(db: DbOrTrx, orders: Array<{ platform: strin
 	return rows;
 }
 
-/** Every link purchase (the full run rebuilds `link` keys from the rows). */
-export async function allLinkPurchases(db: DbOrTrx): Promise<Array<{ buyer: string; recipient: string; code: string }>> {
-	const { rows } = await sql<{ buyer: string; recipient: string; code: string }>`
-		select distinct o.customer_id as buyer, l.customer_id as recipient, l.code
-		from attributions a
-		join ec_orders o on o.platform = a.platform and o.ec_order_id = a.ec_order_id
-		join tracked_links l on l.code = a.link_code
-		where a.link_code is not null and o.customer_id is not null and l.customer_id is not null and l.customer_id <> o.customer_id`.execute(db);
-	return rows;
-}
-
 export interface CandidateRow {
 	self: string;
 	other: string;
@@ -86,59 +51,241 @@ export interface CandidateRow {
 }
 
 /**
- * The records sharing a key with these customers (keys held by more than MAX_KEY_GROUP records
- * are ignored), and link purchases in either direction; only records not merged away. Each
- * probe is an index look-up on (kind, key).
+ * The incremental matcher's one statement: replaces the profile keys (everything but `link`)
+ * of the `live` customers with `keys` and drops every key of the `merged` ones (a merged-away
+ * record matches nothing), and returns the records sharing a key with the live ones (keys held
+ * by more than MAX_KEY_GROUP records are ignored) and their link purchases in either
+ * direction; only records not merged away.
+ *
+ * All parts of one statement read the rows as they were before it, so the batch's own new keys
+ * come from the parameters (`nk`) and the table gives the other records'. Each probe is an
+ * index look-up on (kind, key), at most MAX_KEY_GROUP + 1 rows deep (a shop's phone held by
+ * thousands costs no more than a private one); merged-away records are filtered by a scalar
+ * look-up per row, so the plan does not depend on statistics.
  */
-export async function candidatesOf(db: DbOrTrx, customerIds: string[]): Promise<CandidateRow[]> {
-	if (customerIds.length === 0) return [];
-	const ids = uuidArray(customerIds);
+export async function replaceKeysAndFindCandidates(
+	trx: DbOrTrx,
+	live: string[],
+	merged: string[],
+	keys: Array<MatchKey & { customer_id: string }>
+): Promise<CandidateRow[]> {
+	if (live.length === 0 && merged.length === 0) return [];
+	const liveIds = uuidArray(live);
 	const { rows } = await sql<CandidateRow>`
-		with mine as (
-			select customer_id, kind, key from identity_match_keys where customer_id = any(${ids}::uuid[]) and kind <> 'link'
-		), shared as (
-			select m.customer_id as self, k.customer_id as other, m.kind, m.key, null::text as detail
-			from mine m
-			join identity_match_keys k on k.kind = m.kind and k.key = m.key and k.customer_id <> m.customer_id
-			where (select count(*) from (select 1 from identity_match_keys g where g.kind = m.kind and g.key = m.key limit ${MAX_KEY_GROUP + 1}) x) <= ${MAX_KEY_GROUP}
-		), links as (
-			select customer_id as self, key::uuid as other, kind, key, detail from identity_match_keys where kind = 'link' and customer_id = any(${ids}::uuid[])
+		with nk as (
+			select * from unnest(${uuidArray(keys.map((k) => k.customer_id))}::uuid[], ${textArray(keys.map((k) => k.kind))}::text[], ${textArray(keys.map((k) => k.key))}::text[]) as u(customer_id, kind, key)
+		), gone as (
+			delete from identity_match_keys k
+			where (k.customer_id = any(${uuidArray(merged)}::uuid[])
+				or (k.customer_id = any(${liveIds}::uuid[]) and k.kind <> 'link'
+					and not exists (select 1 from nk where nk.customer_id = k.customer_id and nk.kind = k.kind and nk.key = k.key)))
+		), added as (
+			insert into identity_match_keys (customer_id, kind, key) select customer_id, kind, key from nk on conflict do nothing
+		), holders as (
+			select n.customer_id as self, o.customer_id as other, n.kind, n.key
+			from nk n
+			cross join lateral (
+				select k.customer_id from identity_match_keys k
+				where k.kind = n.kind and k.key = n.key and k.customer_id <> all(${liveIds}::uuid[])
+				limit ${MAX_KEY_GROUP + 1}
+			) o
 			union all
-			select key::uuid as self, customer_id as other, kind, key, detail from identity_match_keys where kind = 'link' and key = any(${textArray(customerIds)}::text[])
+			select a.customer_id, b.customer_id, a.kind, a.key from nk a join nk b on b.kind = a.kind and b.key = a.key and b.customer_id <> a.customer_id
+		), sized as (
+			select kind, key from (
+				select kind, key, other from holders union select kind, key, self from holders
+			) h group by kind, key having count(*) <= ${MAX_KEY_GROUP}
+		), shared as (
+			select h.self, h.other, h.kind, h.key, null::text as detail from holders h join sized z on z.kind = h.kind and z.key = h.key
+		), links as (
+			select customer_id as self, key::uuid as other, kind, key, detail from identity_match_keys where kind = 'link' and customer_id = any(${liveIds}::uuid[])
+			union all
+			select key::uuid as self, customer_id as other, kind, key, detail from identity_match_keys where kind = 'link' and key = any(${textArray(live)}::text[])
 		)
 		select c.self, c.other, c.kind, c.key, c.detail
 		from (select * from shared union all select * from links) c
-		join customers s on s.id = c.self and s.merged_into is null
-		join customers o on o.id = c.other and o.merged_into is null`.execute(db);
+		where (select merged_into from customers x where x.id = c.self) is null
+			and (select merged_into from customers x where x.id = c.other) is null`.execute(trx);
 	return rows;
 }
 
-/** Full run: every pair sharing a key (groups of 2..MAX_KEY_GROUP), and every link pair. */
-export async function allCandidatePairs(db: DbOrTrx): Promise<CandidateRow[]> {
+// ── full runs: the keys are built in a staging table and swapped in ─────────────────────────
+
+/**
+ * The full run's staging table (temporary: no WAL, no indexes, dropped at commit). Filling it
+ * costs a fraction of inserting into identity_match_keys, whose two indexes and foreign key are
+ * maintained row by row (16 s for 366,000 keys against 3 s staged and indexed once).
+ */
+export async function createStagedKeys(trx: Trx): Promise<void> {
+	await sql`create temporary table identity_keys_next (customer_id uuid not null, kind text not null, key text not null, detail text) on commit drop`.execute(trx);
+}
+
+/**
+ * The full run's session settings, for its transaction only: memory for grouping and sorting
+ * millions of keys in one pass (3.6 million keys at 1,000,000 customers spilled to disk at the
+ * default 4 MB), and no JIT (compiling each page's query cost more than it saved).
+ */
+export async function tuneFullRun(trx: Trx): Promise<void> {
+	await sql`select set_config('work_mem', '256MB', true), set_config('maintenance_work_mem', '512MB', true), set_config('jit', 'off', true)`.execute(trx);
+}
+
+const PROFILE_KINDS = ['phone', 'email', 'line', 'name_birthday', 'address'] as const;
+
+/**
+ * Stages the keys of one page of customers (each customer's keys next to each other). Sent as
+ * one row per customer, a column per kind (a customer's second phone or email goes in a short
+ * list of extras): a uuid per key and the kind's name per key were most of what the server
+ * parsed, and this insert was the largest part of the run.
+ */
+export async function stageProfileKeys(trx: Trx, keys: Array<MatchKey & { customer_id: string }>): Promise<void> {
+	if (keys.length === 0) return;
+	const ids: string[] = [];
+	const columns: Record<(typeof PROFILE_KINDS)[number], Array<string | null>> = { phone: [], email: [], line: [], name_birthday: [], address: [] };
+	const extra: Array<MatchKey & { customer_id: string }> = [];
+	let last: string | null = null;
+	for (const k of keys) {
+		if (k.customer_id !== last) {
+			last = k.customer_id;
+			ids.push(last);
+			for (const kind of PROFILE_KINDS) columns[kind].push(null);
+		}
+		const column = columns[k.kind];
+		if (column[ids.length - 1] === null) column[ids.length - 1] = k.key;
+		else extra.push(k);
+	}
+	await sql`
+		insert into identity_keys_next (customer_id, kind, key)
+		select u.id, v.kind, v.key
+		from unnest(${uuidArray(ids)}::uuid[], ${textArray(columns.phone)}::text[], ${textArray(columns.email)}::text[], ${textArray(columns.line)}::text[],
+			${textArray(columns.name_birthday)}::text[], ${textArray(columns.address)}::text[]) as u(id, phone, email, line, name_birthday, address)
+		cross join lateral (values ('phone', u.phone), ('email', u.email), ('line', u.line), ('name_birthday', u.name_birthday), ('address', u.address)) as v(kind, key)
+		where v.key is not null
+		union all
+		select * from unnest(${uuidArray(extra.map((k) => k.customer_id))}::uuid[], ${textArray(extra.map((k) => k.kind))}::text[], ${textArray(extra.map((k) => k.key))}::text[])`.execute(trx);
+}
+
+/** Every link purchase as a `link` key on the buyer (one statement, from the orders). */
+export async function stageLinkKeys(trx: Trx): Promise<void> {
+	await sql`
+		insert into identity_keys_next (customer_id, kind, key, detail)
+		select distinct on (o.customer_id, l.customer_id) o.customer_id, 'link', l.customer_id::text, l.code
+		from attributions a
+		join ec_orders o on o.platform = a.platform and o.ec_order_id = a.ec_order_id
+		join tracked_links l on l.code = a.link_code
+		join customers c on c.id = o.customer_id and c.merged_into is null
+		where a.link_code is not null and o.customer_id is not null and l.customer_id is not null and l.customer_id <> o.customer_id
+		order by o.customer_id, l.customer_id, l.code`.execute(trx);
+}
+
+/** Full run: every pair sharing a staged key (groups of 2..MAX_KEY_GROUP), and every link pair. */
+export async function stagedCandidatePairs(trx: Trx): Promise<CandidateRow[]> {
 	const { rows } = await sql<CandidateRow>`
 		with groups as (
-			select kind, key from identity_match_keys where kind <> 'link' group by kind, key having count(*) between 2 and ${MAX_KEY_GROUP}
+			select kind, key from identity_keys_next where kind <> 'link' group by kind, key having count(*) between 2 and ${MAX_KEY_GROUP}
+		), grouped as (
+			select k.customer_id, k.kind, k.key from identity_keys_next k join groups g on g.kind = k.kind and g.key = k.key
 		)
 		select a.customer_id as self, b.customer_id as other, a.kind, a.key, null::text as detail
-		from groups g
-		join identity_match_keys a on a.kind = g.kind and a.key = g.key
-		join identity_match_keys b on b.kind = g.kind and b.key = g.key and b.customer_id > a.customer_id
+		from grouped a join grouped b on b.kind = a.kind and b.key = a.key and b.customer_id > a.customer_id
 		union all
-		select k.customer_id, k.key::uuid, k.kind, k.key, k.detail from identity_match_keys k
+		select k.customer_id, k.key::uuid, k.kind, k.key, k.detail from identity_keys_next k
 		join customers o on o.id = k.key::uuid and o.merged_into is null
-		where k.kind = 'link'`.execute(db);
+		where k.kind = 'link'`.execute(trx);
 	return rows;
 }
 
-// ── dirty customers ─────────────────────────────────────────────────────────────────────────
+/**
+ * identity_match_keys becomes the staged keys. When most keys are new (the first run, or after
+ * an import), the table is emptied and loaded without its indexes and foreign key, which are
+ * built once afterwards; otherwise (the daily run) only the differences are written, so the
+ * incremental matcher is not held up. Either way in the caller's transaction.
+ */
+export async function applyStagedKeys(trx: Trx): Promise<{ bulk: boolean }> {
+	const { rows } = await sql<{ staged: number; current: number }>`
+		select (select count(*) from identity_keys_next)::int as staged, (select count(*) from identity_match_keys)::int as current`.execute(trx);
+	const { staged, current } = rows[0];
+	if (current < staged / 2) {
+		await sql`lock table identity_match_keys in access exclusive mode`.execute(trx);
+		await sql`truncate identity_match_keys`.execute(trx);
+		await sql`alter table identity_match_keys drop constraint identity_match_keys_pkey, drop constraint identity_match_keys_customer_id_fkey`.execute(trx);
+		await sql`drop index identity_match_keys_key_idx`.execute(trx);
+		await sql`insert into identity_match_keys (customer_id, kind, key, detail) select customer_id, kind, key, detail from identity_keys_next`.execute(trx);
+		await sql`alter table identity_match_keys add constraint identity_match_keys_pkey primary key (customer_id, kind, key)`.execute(trx);
+		await sql`create index identity_match_keys_key_idx on identity_match_keys (kind, key)`.execute(trx);
+		// every key's customer was read from customers in this transaction: valid by construction
+		await sql`alter table identity_match_keys add constraint identity_match_keys_customer_id_fkey foreign key (customer_id) references customers(id) on delete cascade not valid`.execute(trx);
+		await sql`analyze identity_match_keys`.execute(trx);
+		return { bulk: true };
+	}
+	await sql`
+		delete from identity_match_keys k where not exists (
+			select 1 from identity_keys_next n where n.customer_id = k.customer_id and n.kind = k.kind and n.key = k.key)`.execute(trx);
+	await sql`
+		insert into identity_match_keys (customer_id, kind, key, detail)
+		select customer_id, kind, key, detail from identity_keys_next n where not exists (
+			select 1 from identity_match_keys k where k.customer_id = n.customer_id and k.kind = n.kind and k.key = n.key)
+		on conflict do nothing`.execute(trx);
+	return { bulk: false };
+}
 
-/** Takes up to `limit` dirty customers (other processes skip the rows this one holds). */
-export async function claimDirty(trx: Trx, limit: number): Promise<string[]> {
-	const { rows } = await sql<{ customer_id: string }>`
-		delete from identity_match_dirty where ctid = any(array(
-			select ctid from identity_match_dirty limit ${limit} for update skip locked
-		)) returning customer_id`.execute(trx);
-	return [...new Set(rows.map((r) => r.customer_id))];
+/**
+ * Up to `limit` customers' matchable fields after `after`, in id order (the full run's keyset
+ * pages; records merged away are skipped, their keys are not staged).
+ */
+export async function matchableCustomersAfter(trx: DbOrTrx, after: string | null, limit: number) {
+	const { rows } = await sql<MatchableRow>`
+		select ${MATCHABLE_COLUMNS} from customers c
+		where c.merged_into is null ${after ? sql`and c.id > ${after}::uuid` : sql``}
+		order by c.id limit ${limit}`.execute(trx);
+	return rows;
+}
+
+/** A customer's fields the matcher reads (customers and their email / phone / LINE identities). */
+export interface MatchableRow {
+	id: string;
+	merged_into: string | null;
+	family_name: string | null;
+	given_name: string | null;
+	family_kana: string | null;
+	given_kana: string | null;
+	birthday: string | null;
+	email: string | null;
+	phone: string | null;
+	line_user_id: string | null;
+	postcode: string | null;
+	address: string | null;
+	identities: Array<{ kind: string; value: string }> | null;
+}
+
+const MATCHABLE_COLUMNS = sql`c.id, c.merged_into, c.family_name, c.given_name, c.family_kana, c.given_kana, to_char(c.birthday, 'YYYY-MM-DD') as birthday,
+	c.email, c.phone, c.line_user_id, c.postcode, c.address,
+	(select json_agg(json_build_object('kind', i.kind, 'value', i.value)) from customer_identities i
+		where i.customer_id = c.id and i.kind in ('email', 'phone', 'line')) as identities`;
+
+/**
+ * Takes up to `limit` dirty customers (other processes skip the rows this one holds) and
+ * returns their matchable fields, in one statement. Takes nothing while a full run is
+ * rewriting the keys (keysLock): the markers wait for it.
+ *
+ * Markers are read through their index: after a full run has deleted a million of them, a
+ * sequential scan walked every dead page (45 ms a batch until vacuum), while the index skips
+ * dead entries once one scan has marked them.
+ *
+ * The transaction commits without waiting for the WAL flush (the commit was half of a match's
+ * time on a busy disk): it writes derived rows only, and a crash loses it whole, markers
+ * included, so those customers are matched again.
+ */
+export async function claimDirtyMatchable(trx: Trx, limit: number): Promise<MatchableRow[]> {
+	const { rows } = await sql<MatchableRow>`
+		with claimed as (
+			delete from identity_match_dirty where ctid = any(array(
+				select ctid from identity_match_dirty where (select ${keysLock('try-shared')}) order by customer_id limit ${limit} for update skip locked
+			)) returning customer_id
+		), async_commit as (
+			select set_config('synchronous_commit', 'off', true)
+		)
+		select ${MATCHABLE_COLUMNS} from customers c where c.id in (select customer_id from claimed) and exists (select 1 from async_commit)`.execute(trx);
+	return rows;
 }
 
 /** Takes the markers of these customers (matched now, in the caller's transaction). */
@@ -152,6 +299,15 @@ export async function takeDirty(trx: DbOrTrx, customerIds: string[]): Promise<st
 export async function markDirty(trx: DbOrTrx, customerIds: string[]): Promise<void> {
 	if (customerIds.length === 0) return;
 	await sql`insert into identity_match_dirty (customer_id) select unnest(${uuidArray(customerIds)}::uuid[])`.execute(trx);
+}
+
+/**
+ * After a full run: the markers it deleted (a whole import's worth) are cleared from the table
+ * and its index at once. Until then every claim walked them: 26 ms a match at 1,000,000
+ * customers instead of a few. Outside any transaction.
+ */
+export async function vacuumDirty(db: DbOrTrx): Promise<void> {
+	await sql`vacuum identity_match_dirty`.execute(db);
 }
 
 export async function clearAllDirty(trx: DbOrTrx): Promise<void> {
@@ -393,19 +549,29 @@ export async function recordRun(db: DbOrTrx, startedAt: Date, counts: { customer
 	await db.insertInto('identity_match_runs').values({ started_at: startedAt, finished_at: new Date(), ...counts }).execute();
 }
 
-/** One full run at a time across processes (session-level try lock on the caller's connection). */
+/** One full run at a time across processes (a try lock held until the caller's transaction ends). */
 export async function tryRunLock(trx: Trx): Promise<boolean> {
 	const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtext('identity_full_match')) as ok`.execute(trx);
 	return rows[0].ok;
 }
 
-export async function deleteLinkKeys(trx: DbOrTrx): Promise<void> {
-	await sql`delete from identity_match_keys where kind = 'link'`.execute(trx);
+/**
+ * Who may write identity_match_keys: incremental matches share it (the worker tries, and when
+ * it is not free leaves the markers for later; the orders hook waits), a full run holds it alone from start to commit (waiting
+ * for the batches in flight), so a key written during the run is never overwritten by the
+ * run's older reading, and every marker written meanwhile is matched after it.
+ */
+function keysLock(mode: 'try-shared' | 'shared' | 'exclusive') {
+	if (mode === 'try-shared') return sql`pg_try_advisory_xact_lock_shared(hashtext('identity_keys'))`;
+	return mode === 'shared' ? sql`pg_advisory_xact_lock_shared(hashtext('identity_keys'))` : sql`pg_advisory_xact_lock(hashtext('identity_keys'))`;
 }
 
-/** Keys of records merged away (the full run's clean-up). */
-export async function deleteMergedKeys(trx: DbOrTrx): Promise<void> {
-	await sql`delete from identity_match_keys k using customers c where c.id = k.customer_id and c.merged_into is not null`.execute(trx);
+export async function takeKeysLockShared(trx: Trx): Promise<void> {
+	await sql`select ${keysLock('shared')}`.execute(trx);
+}
+
+export async function takeKeysLock(trx: Trx): Promise<void> {
+	await sql`select ${keysLock('exclusive')}`.execute(trx);
 }
 
 /** When the records of a pair were created (the older one survives an automatic merge). */

@@ -19,6 +19,10 @@ export interface CachedProfile {
 	viewedAt: number;
 }
 
+export type InStoreRecord =
+	| { kind: 'kana'; customerId: string; familyKana: string; givenKana: string | null }
+	| { kind: 'consent'; customerId: string; purpose: 'staff_messages' | 'purchase_linking'; granted: boolean };
+
 export interface OutboxEntry extends OutboxState {
 	/** client-generated UUID: the server's idempotency key */
 	id: string;
@@ -28,6 +32,11 @@ export interface OutboxEntry extends OutboxState {
 	conversationReply?: { conversationId: string; text: string; templateKey: string | null; productIds: number[] };
 	/** … or a change of a today's-list item (done / snoozed / dismissed); the id is its client id */
 	worklistState?: { itemId: string; state: 'open' | 'done' | 'snoozed' | 'dismissed'; snoozedUntil?: string; reason?: WorklistDismissReason };
+	/**
+	 * … or what a customer told staff in the store: their reading (fills an empty one only) or a
+	 * consent answer (ledger channel tablet, with the author's id; the id is its client id)
+	 */
+	inStore?: InStoreRecord;
 	/** who wrote it: replays must go out under the author's own session */
 	authorId: string;
 	authorName: string;

@@ -9,7 +9,7 @@ import { api, ApiError, callRaw } from '../api/client.ts';
 import type { PutConsultationRequest } from '../api/types.ts';
 import { credentials } from '../api/credentials.svelte.ts';
 import { adoptAuditSession, flushAuditViews, pendingAuditViewCount } from './audit-views.ts';
-import { db, getMeta, setMeta, type OutboxEntry } from './db.ts';
+import { db, getMeta, setMeta, type InStoreRecord, type OutboxEntry } from './db.ts';
 import { applyOutcome, isDue, isPurgeable, newOutboxState, outcomeForStatus, retryNow, summarize, SYNC_INTERVAL_MS, type SendOutcome } from './policy.ts';
 
 /** What the always-visible status shows. */
@@ -25,7 +25,7 @@ export const syncStatus = $state({
 });
 
 /** What every outbox record carries: the signed-in author, whose token sends it. */
-type Payload = Pick<OutboxEntry, 'request'> & Partial<Pick<OutboxEntry, 'conversationReply' | 'worklistState'>>;
+type Payload = Pick<OutboxEntry, 'request'> & Partial<Pick<OutboxEntry, 'conversationReply' | 'worklistState' | 'inStore'>>;
 
 /** Stores one record for the signed-in staff member (refused without a session). */
 async function enqueue(payload: Payload, customerLabel: string, id: string): Promise<OutboxEntry> {
@@ -86,12 +86,40 @@ export async function enqueueWorklistState(change: NonNullable<OutboxEntry['work
 	return entry;
 }
 
+/**
+ * What the customer told staff in the store (their reading, a consent answer) waits here like a
+ * consultation; the server applies each id once, so a replay never adds a second ledger row.
+ */
+export async function enqueueInStore(record: InStoreRecord, customerLabel: string, id: string = crypto.randomUUID()): Promise<OutboxEntry> {
+	const entry = await enqueue({ request: null, inStore: record }, customerLabel, id);
+	void syncNow();
+	return entry;
+}
+
+/** The in-store records of one customer not yet acknowledged (shown on the profile as pending). */
+export async function pendingInStore(customerId: string): Promise<Array<OutboxEntry & { inStore: InStoreRecord }>> {
+	const all = await (await db()).getAll('outbox');
+	return all.filter((e): e is OutboxEntry & { inStore: InStoreRecord } => e.inStore?.customerId === customerId && e.status !== 'synced').sort((a, b) => a.createdAt - b.createdAt);
+}
+
+function sendInStore(entry: OutboxEntry, record: InStoreRecord, auth: { bearer: string }) {
+	if (record.kind === 'kana') {
+		return callRaw((o) => api.customers[':id'].kana.$put({ param: { id: record.customerId }, json: { familyKana: record.familyKana, givenKana: record.givenKana } }, o), { auth });
+	}
+	return callRaw(
+		(o) => api.privacy.customers[':customerId'].consent.$post({ param: { customerId: record.customerId }, json: { purpose: record.purpose, granted: record.granted, clientId: entry.id } }, o),
+		{ auth }
+	);
+}
+
 async function send(entry: OutboxEntry): Promise<SendOutcome> {
 	try {
 		const reply = entry.conversationReply;
 		const change = entry.worklistState;
 		const auth = { bearer: entry.authToken };
-		const res = change
+		const res = entry.inStore
+			? await sendInStore(entry, entry.inStore, auth)
+			: change
 			? await callRaw(
 					(o) =>
 						api.worklist.items[':id'].state.$put(
