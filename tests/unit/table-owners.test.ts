@@ -57,7 +57,8 @@ const TEMP_TABLES: Record<string, string> = {
 	pos_stage_line: 'purchases',
 	pos_stage_receipt: 'purchases',
 	pos_stage_id: 'purchases',
-	pos_stage_touched: 'purchases'
+	pos_stage_touched: 'purchases',
+	identity_keys_next: 'identity'
 };
 
 /**
