@@ -141,6 +141,7 @@ async function main() {
 		const secret = rt.config.line.channelSecret;
 		const started = performance.now();
 		const posts: Promise<unknown>[] = [];
+		const receipts: number[] = [];
 		for (let k = 0; k < total; k++) {
 			const due = started + (k * 1000) / RATE;
 			const wait = due - performance.now();
@@ -161,8 +162,13 @@ async function main() {
 					}
 				]
 			});
-			pending[i].push(performance.now());
-			posts.push(post(`${base}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLikeLine(body, secret) }, body }));
+			const t0 = performance.now();
+			pending[i].push(t0);
+			posts.push(
+				post(`${base}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLikeLine(body, secret) }, body }).then(() =>
+					receipts.push(performance.now() - t0)
+				)
+			);
 		}
 		await Promise.all(posts);
 		const sentAt = performance.now();
@@ -172,6 +178,8 @@ async function main() {
 		console.log(
 			`webhook → staff's open event stream: ${sorted.length}/${total} delivered at ${achieved.toFixed(0)} msg/s, p50 ${percentile(sorted, 50).toFixed(0)} ms, p95 ${percentile(sorted, 95).toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms (target p95 ≤ 1000 ms)`
 		);
+		receipts.sort((a, b) => a - b);
+		console.log(`  of which the webhook's own answer (receipt, stored in the inbox): p50 ${percentile(receipts, 50).toFixed(0)} ms, p95 ${percentile(receipts, 95).toFixed(0)} ms; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 		console.log(`server RSS after the burst with ${opened} streams open: ${mb(rssOf(child.pid!))} MB`);
 		for (const c of streams) c.abort();
 		streams.length = 0;
