@@ -17,6 +17,11 @@ const server = serve({ fetch: rt.app.fetch, port: 0, hostname: '127.0.0.1' });
 server.once('listening', () => {
 	process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port, secret: rt.config.line.channelSecret, sessionSecret: rt.config.sessionSecret }) + '\n');
 });
+// the bench asks for the heap's share of the RSS (a line of JSON on stdout)
+process.on('SIGUSR2', () => {
+	const m = process.memoryUsage();
+	process.stdout.write(JSON.stringify({ memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers } }) + '\n');
+});
 process.on('SIGTERM', () => {
 	server.close();
 	void rt.close().finally(() => process.exit(0));
