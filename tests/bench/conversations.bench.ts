@@ -204,6 +204,11 @@ async function main() {
 		record(`webhook → assigned staff member's open stream, p95, at ${achieved.toFixed(0)} msg/s (${sorted.length}/${total} delivered)`, sorted.length === total ? percentile(sorted, 95) : Infinity, 'ms', 1000);
 		receipts.sort((a, b) => a - b);
 		console.log(`  of which the webhook's own answer (receipt, stored in the inbox): p50 ${percentile(receipts, 50).toFixed(0)} ms, p95 ${percentile(receipts, 95).toFixed(0)} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
+		const waits = await sql<{ p50: number; p95: number }>`
+			select percentile_cont(0.5) within group (order by extract(epoch from processed_at - received_at) * 1000) as p50,
+				percentile_cont(0.95) within group (order by extract(epoch from processed_at - received_at) * 1000) as p95
+			from webhook_inbox where source = 'line'`.execute(db);
+		console.log(`  stored → its inbox batch began: p50 ${Number(waits.rows[0].p50).toFixed(0)} ms, p95 ${Number(waits.rows[0].p95).toFixed(0)} ms`);
 		const rssAfter = mb(rssOf(child.pid!));
 		record(`RSS of that process after the burst, ${opened} streams still open`, rssAfter, 'MB', 250);
 		console.log(`server RSS after the burst with ${opened} streams open: ${rssAfter} MB`);
