@@ -117,11 +117,11 @@ async function conversationsFor(trx: Trx, messages: IncomingMessage[], now: Date
 	const targetOf = (u: string) => targetOfRoute(routes.get(customerOf.get(u) ?? null)!);
 	const missing = needsRoute.filter((u) => !found.has(u));
 	await repo.insertConversations(trx, missing.map((u) => ({ lineUserId: u, customerId: customerOf.get(u) ?? null, ...targetOf(u) })));
-	// a concurrent creator's row wins: read (and lock) what is there now
+	// a concurrent creator's row wins (with its routing): read and lock what is there now
 	for (const c of await repo.lockConversationsByLineUsers(trx, missing)) found.set(c.line_user_id, c);
-	const reopened = needsRoute.filter((u) => found.get(u)!.status === 'done').map((u) => ({ id: found.get(u)!.id, ...targetOf(u) }));
-	await repo.reassignMany(trx, reopened);
-	for (const u of needsRoute) {
+	const reopened = needsRoute.filter((u) => found.get(u)!.status === 'done');
+	await repo.reassignMany(trx, reopened.map((u) => ({ id: found.get(u)!.id, ...targetOf(u) })));
+	for (const u of reopened) {
 		const { staffId, storeId } = targetOf(u);
 		found.set(u, { ...found.get(u)!, assigned_staff_id: staffId, store_id: storeId });
 	}
