@@ -10,7 +10,7 @@ import { createLogger } from '../../server/logger.ts';
 import { createRuntime } from '../../server/runtime.ts';
 
 const url = process.argv[2];
-const rt = await createRuntime(loadConfig({ TSUNAGU_MODE: 'test', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent', WORKERS: 'true', SEED_ON_START: 'false', DATABASE_URL: url, DATABASE_POOL_SIZE: '20' }), {
+const rt = await createRuntime(loadConfig({ TSUNAGU_MODE: 'test', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent', WORKERS: 'true', SEED_ON_START: 'false', DATABASE_URL: url, DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE ?? '20' }), {
 	logger: createLogger((process.env.BENCH_LOG_LEVEL ?? 'silent') as 'silent')
 });
 const server = serve({ fetch: rt.app.fetch, port: 0, hostname: '127.0.0.1' });

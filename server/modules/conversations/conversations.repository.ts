@@ -51,6 +51,12 @@ export async function findConversationByCustomer(db: DbOrTrx, customerId: string
 		.executeTakeFirst();
 }
 
+/** Which of these LINE users have a conversation already (a plain read: no lock). */
+export async function conversationLineUsers(db: DbOrTrx, lineUserIds: string[]) {
+	if (lineUserIds.length === 0) return [];
+	return db.selectFrom('conversations').select('line_user_id').where('line_user_id', 'in', lineUserIds).execute();
+}
+
 /**
  * The conversations of these LINE users, locked (FOR UPDATE) in line-user order: concurrent
  * batches take the locks in the same order, so they queue instead of deadlocking.

@@ -103,29 +103,33 @@ export async function receiveMessages(trx: Trx, messages: IncomingMessage[], now
 
 type Routed = { id: string; assigned_staff_id: string | null; store_id: string | null };
 
-/** The conversation of each LINE user, created or reopened (and routed) where needed; locked. */
+/**
+ * The conversation of each LINE user, created or reopened (and routed) where needed; locked.
+ * Missing ones are inserted before any row is locked, and everything is then locked in
+ * line-user order: a lane that waits on another lane's new row holds no row lock that lane may
+ * want, so concurrent batches queue instead of deadlocking (a deadlock costs a second and sends
+ * the batch one row at a time).
+ */
 async function conversationsFor(trx: Trx, messages: IncomingMessage[], now: Date): Promise<Map<string, Routed>> {
 	const customerOf = new Map(messages.map((m) => [m.lineUserId, m.customerId]));
 	const lineUsers = [...customerOf.keys()];
-	const found = new Map((await repo.lockConversationsByLineUsers(trx, lineUsers)).map((c) => [c.line_user_id, c]));
-	const needsRoute = lineUsers.filter((u) => {
-		const c = found.get(u);
-		return !c || (c.status === 'done' && c.unread_count === 0);
-	});
-	if (needsRoute.length === 0) return found;
-	const routes = await routesFor(trx, needsRoute.map((u) => customerOf.get(u) ?? null), now);
+	const seen = new Set((await repo.conversationLineUsers(trx, lineUsers)).map((c) => c.line_user_id));
+	const missing = lineUsers.filter((u) => !seen.has(u));
+	const routes = await routesFor(trx, missing.map((u) => customerOf.get(u) ?? null), now);
 	const targetOf = (u: string) => targetOfRoute(routes.get(customerOf.get(u) ?? null)!);
-	const missing = needsRoute.filter((u) => !found.has(u));
+	// a concurrent creator's row wins (with its routing): the lock below reads what is there
 	await repo.insertConversations(trx, missing.map((u) => ({ lineUserId: u, customerId: customerOf.get(u) ?? null, ...targetOf(u) })));
-	// a concurrent creator's row wins (with its routing): read and lock what is there now
-	for (const c of await repo.lockConversationsByLineUsers(trx, missing)) found.set(c.line_user_id, c);
-	const reopened = needsRoute.filter((u) => found.get(u)!.status === 'done');
+	const found = new Map((await repo.lockConversationsByLineUsers(trx, lineUsers)).map((c) => [c.line_user_id, c as Routed & { status: string; unread_count: number }]));
+	// a closed conversation with nothing unread is routed again by its next message
+	const reopened = lineUsers.filter((u) => found.get(u)!.status === 'done' && found.get(u)!.unread_count === 0);
+	if (reopened.length === 0) return found;
+	for (const [customerId, route] of await routesFor(trx, reopened.map((u) => customerOf.get(u) ?? null), now)) routes.set(customerId, route);
 	await repo.reassignMany(trx, reopened.map((u) => ({ id: found.get(u)!.id, ...targetOf(u) })));
 	for (const u of reopened) {
 		const { staffId, storeId } = targetOf(u);
 		found.set(u, { ...found.get(u)!, assigned_staff_id: staffId, store_id: storeId });
 	}
-	return found as Map<string, Routed>;
+	return found;
 }
 
 function targetOfRoute(route: Route): { staffId: string | null; storeId: string | null } {
@@ -136,8 +140,9 @@ function targetOfRoute(route: Route): { staffId: string | null; storeId: string 
 
 /** The route of a new message for each customer (null: a LINE user who is not a member), in a few queries. */
 async function routesFor(db: DbOrTrx, customerIds: Array<string | null>, now: Date): Promise<Map<string | null, Route>> {
-	const windowDays = await readSetting(db, ROUTING_WINDOW_DAYS);
 	const routes = new Map<string | null, Route>();
+	if (customerIds.length === 0) return routes;
+	const windowDays = await readSetting(db, ROUTING_WINDOW_DAYS);
 	if (customerIds.includes(null)) routes.set(null, routeMessage({ lastSender: null, owner: null, homeStoreId: null, isMember: false }, now, windowDays));
 	const ids = [...new Set(customerIds.filter((id) => id !== null))];
 	if (ids.length === 0) return routes;
