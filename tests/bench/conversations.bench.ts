@@ -14,10 +14,13 @@
  *
  *   npm run bench:conversations [-- --streams 1000] [-- --rate 200] [-- --seconds 15]
  *                               [-- --customers 1000000] [-- --messages 5000000] [-- --requests 400]
+ *                               [-- --node-flags=…]   (the server's Node flags; default: those of `npm start`)
+ * A quick run: -- --streams 200 --seconds 5 --customers 20000 --messages 100000 --requests 50
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
@@ -33,7 +36,8 @@ const { values } = parseArgs({
 		customers: { type: 'string', default: '1000000' },
 		messages: { type: 'string', default: '5000000' },
 		requests: { type: 'string', default: '400' },
-		stores: { type: 'string', default: '20' }
+		stores: { type: 'string', default: '20' },
+		'node-flags': { type: 'string' }
 	}
 });
 const STREAMS = Number(values.streams);
@@ -43,6 +47,9 @@ const CUSTOMERS = Number(values.customers);
 const MESSAGES = Number(values.messages);
 const REQUESTS = Number(values.requests);
 const STORES = Number(values.stores);
+/** The server's Node flags: as `npm start` runs it (package.json), unless --node-flags says otherwise. */
+const startScript = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+const SERVER_NODE_FLAGS = (values['node-flags'] ?? startScript.split(' --import')[0].replace(/^node\s*/, '')).split(' ').filter(Boolean);
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -66,16 +73,29 @@ async function post(url: string, init: RequestInit, tries = 3): Promise<void> {
 	}
 }
 
+/** Every measured figure with its target, printed again together at the end. */
+const summary: Array<{ measure: string; value: string; target: string; met: boolean }> = [];
+const record = (measure: string, value: number, unit: string, target: number) =>
+	summary.push({ measure, value: `${value.toFixed(unit === 'ms' && value < 100 ? 1 : 0)} ${unit}`, target: `≤ ${target} ${unit}`, met: value <= target });
+
 async function main() {
 	const database = await createTestDatabase('postgres');
-	const child = spawn(process.execPath, ['--import', 'tsx', 'tests/bench/conversations-server.ts', database.url!], { stdio: ['ignore', 'pipe', 'inherit'] });
-	const first = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+	const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, '--import', 'tsx', 'tests/bench/conversations-server.ts', database.url!], { stdio: ['ignore', 'pipe', 'inherit'] });
+	const lines = createInterface({ input: child.stdout! });
+	const first = await new Promise<string>((resolve) => lines.once('line', resolve));
+	/** The server's own memory figures (V8 heap vs the rest of the RSS). */
+	const memoryOfServer = () =>
+		new Promise<Record<string, number>>((resolve) => {
+			lines.once('line', (line) => resolve((JSON.parse(line) as { memory: Record<string, number> }).memory));
+			child.kill('SIGUSR2');
+		});
 	const info = JSON.parse(first) as { port: number; secret: string; sessionSecret: string };
 	const base = `http://127.0.0.1:${info.port}`;
 	const rt = { config: { sessionSecret: info.sessionSecret, line: { channelSecret: info.secret } } };
 	const db = database.db;
 	const streams: AbortController[] = [];
 	try {
+		console.log(`server process: node ${SERVER_NODE_FLAGS.join(' ')} (as npm start); machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min)`);
 		console.log(`bench:conversations on PostgreSQL — ${STREAMS} streams, ${RATE} msg/s for ${SECONDS} s, ${CUSTOMERS.toLocaleString()} customers, ${MESSAGES.toLocaleString()} messages`);
 		// ---- staff, one customer each (owner), sessions ----
 		await sql`insert into stores (id, name, name_en) select 'st' || g, '店舗' || g, 'Store ' || g from generate_series(1, ${STORES}) g`.execute(db);
@@ -134,13 +154,17 @@ async function main() {
 		while (opened < staff.length) await sleep(50);
 		await sleep(1000);
 		const rssOpen = rssOf(child.pid!);
+		const memory = await memoryOfServer();
 		console.log(`open event streams: ${opened} held by one server process, its RSS ${mb(rssOpen)} MB (${mb(rssBefore)} MB before opening; target ≤ 250 MB)`);
+		record(`RSS of one server process holding ${opened} open event streams`, mb(rssOpen), 'MB', 250);
+		console.log(`  server memory with them open: V8 heap ${mb(memory.heapUsed)} MB used of ${mb(memory.heapTotal)} MB, external ${mb(memory.external)} MB`);
 
 		// ---- 2. webhook → stream latency at RATE msg/s ----
 		const total = RATE * SECONDS;
 		const secret = rt.config.line.channelSecret;
 		const started = performance.now();
 		const posts: Promise<unknown>[] = [];
+		const receipts: number[] = [];
 		for (let k = 0; k < total; k++) {
 			const due = started + (k * 1000) / RATE;
 			const wait = due - performance.now();
@@ -161,8 +185,13 @@ async function main() {
 					}
 				]
 			});
-			pending[i].push(performance.now());
-			posts.push(post(`${base}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLikeLine(body, secret) }, body }));
+			const t0 = performance.now();
+			pending[i].push(t0);
+			posts.push(
+				post(`${base}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLikeLine(body, secret) }, body }).then(() =>
+					receipts.push(performance.now() - t0)
+				)
+			);
 		}
 		await Promise.all(posts);
 		const sentAt = performance.now();
@@ -172,7 +201,17 @@ async function main() {
 		console.log(
 			`webhook → staff's open event stream: ${sorted.length}/${total} delivered at ${achieved.toFixed(0)} msg/s, p50 ${percentile(sorted, 50).toFixed(0)} ms, p95 ${percentile(sorted, 95).toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms (target p95 ≤ 1000 ms)`
 		);
-		console.log(`server RSS after the burst with ${opened} streams open: ${mb(rssOf(child.pid!))} MB`);
+		record(`webhook → assigned staff member's open stream, p95, at ${achieved.toFixed(0)} msg/s (${sorted.length}/${total} delivered)`, sorted.length === total ? percentile(sorted, 95) : Infinity, 'ms', 1000);
+		receipts.sort((a, b) => a - b);
+		console.log(`  of which the webhook's own answer (receipt, stored in the inbox): p50 ${percentile(receipts, 50).toFixed(0)} ms, p95 ${percentile(receipts, 95).toFixed(0)} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
+		const waits = await sql<{ p50: number; p95: number }>`
+			select percentile_cont(0.5) within group (order by extract(epoch from processed_at - received_at) * 1000) as p50,
+				percentile_cont(0.95) within group (order by extract(epoch from processed_at - received_at) * 1000) as p95
+			from webhook_inbox where source = 'line'`.execute(db);
+		console.log(`  stored → its inbox batch began: p50 ${Number(waits.rows[0].p50).toFixed(0)} ms, p95 ${Number(waits.rows[0].p95).toFixed(0)} ms`);
+		const rssAfter = mb(rssOf(child.pid!));
+		record(`RSS of that process after the burst, ${opened} streams still open`, rssAfter, 'MB', 250);
+		console.log(`server RSS after the burst with ${opened} streams open: ${rssAfter} MB`);
 		for (const c of streams) c.abort();
 		streams.length = 0;
 
@@ -206,23 +245,33 @@ async function main() {
 		});
 		const counts = await sql<{ c: number; v: number; m: number }>`select (select count(*) from customers)::int as c, (select count(*) from conversations)::int as v, (select count(*) from conversation_messages)::int as m`.execute(db);
 		console.log(`loaded ${counts.rows[0].c.toLocaleString()} customers, ${counts.rows[0].v.toLocaleString()} conversations, ${counts.rows[0].m.toLocaleString()} messages in ${((performance.now() - loadStart) / 1000).toFixed(0)} s`);
-		for (const [label, tab, who] of [
-			['staff, tab=mine', 'mine', 'staff'],
-			['staff, tab=store (queue)', 'store', 'staff'],
-			['manager, tab=store', 'store', 'manager'],
-			['manager, tab=unassigned', 'unassigned', 'manager']
+		const listPage = async (i: number, tab: string, cursor?: string) => {
+			const res = await fetch(`${base}/api/conversations?tab=${tab}${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${sessions[i]}` } });
+			return (await res.json()) as { nextCursor: string | null };
+		};
+		// the second page of each manager's store tab, by the first page's cursor
+		const secondPage = new Map<number, string | null>();
+		for (let i = 0; i < STORES; i++) secondPage.set(i, (await listPage(i, 'store')).nextCursor);
+		for (const [label, tab, who, paged] of [
+			['staff, tab=mine', 'mine', 'staff', false],
+			['staff, tab=store (queue)', 'store', 'staff', false],
+			['manager, tab=store', 'store', 'manager', false],
+			['manager, tab=store, 2nd page (cursor)', 'store', 'manager', true],
+			['manager, tab=unassigned', 'unassigned', 'manager', false]
 		] as const) {
 			const times: number[] = [];
 			for (let r = 0; r < REQUESTS; r++) {
 				const i = who === 'manager' ? r % STORES : STORES + (r % (staff.length - STORES));
 				const t0 = performance.now();
-				const res = await fetch(`${base}/api/conversations?tab=${tab}`, { headers: { authorization: `Bearer ${sessions[i]}` } });
-				await res.arrayBuffer();
+				await listPage(i, tab, paged ? (secondPage.get(i) ?? undefined) : undefined);
 				times.push(performance.now() - t0);
 			}
 			times.sort((a, b) => a - b);
 			console.log(`conversation list API (${label}): p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms over ${REQUESTS} requests (target p95 ≤ 50 ms)`);
+			record(`conversation list API p95 (${label}), ${counts.rows[0].c.toLocaleString()} customers, ${counts.rows[0].m.toLocaleString()} messages`, percentile(times, 95), 'ms', 50);
 		}
+		console.log(`\nsummary (load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')}):`);
+		for (const f of summary) console.log(`  ${f.met ? 'met    ' : 'NOT MET'}  ${f.measure}: ${f.value} (target ${f.target})`);
 	} finally {
 		for (const c of streams) c.abort();
 		const exited = new Promise((r) => child.once('exit', r));

@@ -230,6 +230,36 @@ describe.each(testDbKinds())('LINE conversations on %s', (kind) => {
 		expect((await conversationOf(userId)).customer_id).toBe(c.id);
 	});
 
+	it('pages a tab with a keyset cursor; each badge counts exactly what its staff member may see', async () => {
+		const store = await newStore(db(), { name: '新宿店' });
+		const device = await db().insertInto('devices').values({ store_id: store.id, name: 'iPad', secret_hash: 'x' }).returning('id').executeTakeFirstOrThrow();
+		const manager = await newStaff(db(), { storeId: store.id, role: 'manager', pin: null, display_name: 'shinjuku' });
+		auth.shinjuku = (await signSession(rt.config.sessionSecret, { staffId: manager.id, role: 'manager', deviceId: device.id, storeId: store.id })).token;
+		// 105 conversations in the store, 15 of them unread, many sharing a time (the id breaks ties)
+		await sql`insert into conversations (line_user_id, store_id, unread_count, last_message_at, last_message_preview)
+			select 'Upage' || ${store.id} || g, ${store.id}, case when g % 7 = 0 then 1 else 0 end, now() - make_interval(secs => g % 20), 'p' || g
+			from generate_series(1, 105) g`.execute(db());
+		const first = await call('GET', '/conversations?tab=store', 'shinjuku');
+		expect(first.body.conversations).toHaveLength(100);
+		expect(first.body.conversations.slice(0, 15).every((c: Json) => c.unread > 0)).toBe(true);
+		const second = await call('GET', `/conversations?tab=store&cursor=${first.body.nextCursor}`, 'shinjuku');
+		expect(second.body.conversations).toHaveLength(5);
+		expect(second.body.nextCursor).toBeNull();
+		const listed = [...first.body.conversations, ...second.body.conversations].map((c: Json) => c.id);
+		expect(new Set(listed).size).toBe(105);
+		expect((await call('GET', '/conversations?tab=store&cursor=bm90LWEtY3Vyc29y', 'shinjuku')).status).toBe(400);
+
+		// one of suzuki's own conversations with 3 unread: suzuki's and the manager's badges count it, tanaka's does not
+		const before = Object.fromEntries(await Promise.all(['suzuki', 'tanaka', 'manager', 'shinjuku'].map(async (w) => [w, (await call('GET', '/conversations/unread', w)).body.unread])));
+		await db().insertInto('conversations').values({ line_user_id: lineId(), assigned_staff_id: ids.suzuki, store_id: ids.shibuya, unread_count: 3, last_message_at: new Date() }).execute();
+		const after = Object.fromEntries(await Promise.all(['suzuki', 'tanaka', 'manager', 'shinjuku'].map(async (w) => [w, (await call('GET', '/conversations/unread', w)).body.unread])));
+		expect(after).toEqual({ suzuki: before.suzuki + 3, tanaka: before.tanaka, manager: before.manager + 3, shinjuku: before.shinjuku });
+		// a manager's badge is their store and the brand queue, as they may open them
+		const expected = await sql<{ n: number }>`select coalesce(sum(unread_count), 0)::int as n from conversations
+			where store_id = ${store.id} or (store_id is null and assigned_staff_id is null)`.execute(db());
+		expect(after.shinjuku).toBe(expected.rows[0].n);
+	});
+
 	it('marks the customer\'s messages read in LINE when the brand turns it on', async () => {
 		const { userId } = await member();
 		await customerWrites(userId, '既読つきますか');

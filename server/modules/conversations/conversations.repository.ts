@@ -4,8 +4,20 @@ import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import { CONVERSATION_CHANNEL, type ConversationChange } from './events.ts';
 
-export type Scope = { kind: 'staff'; staffId: string; storeId: string } | { kind: 'store'; storeId: string } | { kind: 'all' };
-export type Tab = 'mine' | 'store' | 'unassigned' | 'all';
+/** Which conversations a list shows (the service decides who may ask for which). */
+export type ListFilter =
+	| { kind: 'assignee'; staffId: string }
+	| { kind: 'store_queue'; storeId: string }
+	| { kind: 'store'; storeId: string }
+	| { kind: 'brand_queue' }
+	| { kind: 'all' };
+
+/** Where a page ends: the last row's place in the list order. */
+export interface ListCursor {
+	unread: boolean;
+	at: string;
+	id: string;
+}
 
 const CONVERSATION_COLUMNS = [
 	'conversations.id',
@@ -39,17 +51,50 @@ export async function findConversationByCustomer(db: DbOrTrx, customerId: string
 		.executeTakeFirst();
 }
 
-/** Creates the conversation of a LINE user once; a concurrent creator's row wins and is returned. */
-export async function ensureConversation(
-	trx: Trx,
-	row: { lineUserId: string; customerId: string | null; staffId: string | null; storeId: string | null }
-) {
+/** Which of these LINE users have a conversation already (a plain read: no lock). */
+export async function conversationLineUsers(db: DbOrTrx, lineUserIds: string[]) {
+	if (lineUserIds.length === 0) return [];
+	return db.selectFrom('conversations').select('line_user_id').where('line_user_id', 'in', lineUserIds).execute();
+}
+
+/**
+ * The conversations of these LINE users, locked (FOR UPDATE) in line-user order: concurrent
+ * batches take the locks in the same order, so they queue instead of deadlocking.
+ */
+export async function lockConversationsByLineUsers(trx: Trx, lineUserIds: string[]) {
+	if (lineUserIds.length === 0) return [];
+	return trx.selectFrom('conversations').select(CONVERSATION_COLUMNS).where('line_user_id', 'in', lineUserIds).orderBy('line_user_id').forUpdate().execute();
+}
+
+export interface NewConversation {
+	lineUserId: string;
+	customerId: string | null;
+	staffId: string | null;
+	storeId: string | null;
+}
+
+/** Creates conversations (one per LINE user); a concurrent creator's row wins — lock and read them after. */
+export async function insertConversations(trx: Trx, rows: NewConversation[]): Promise<void> {
+	if (rows.length === 0) return;
 	await trx
 		.insertInto('conversations')
-		.values({ line_user_id: row.lineUserId, customer_id: row.customerId, assigned_staff_id: row.staffId, store_id: row.storeId })
+		.values(
+			[...rows]
+				.sort((a, b) => (a.lineUserId < b.lineUserId ? -1 : a.lineUserId > b.lineUserId ? 1 : 0))
+				.map((row) => ({ line_user_id: row.lineUserId, customer_id: row.customerId, assigned_staff_id: row.staffId, store_id: row.storeId }))
+		)
 		.onConflict((oc) => oc.column('line_user_id').doNothing())
 		.execute();
-	return trx.selectFrom('conversations').select(CONVERSATION_COLUMNS).where('line_user_id', '=', row.lineUserId).forUpdate().executeTakeFirstOrThrow();
+}
+
+/** Several conversations routed again (reopened) in one statement. */
+export async function reassignMany(trx: Trx, rows: Array<{ id: string; staffId: string | null; storeId: string | null }>): Promise<void> {
+	if (rows.length === 0) return;
+	const json = JSON.stringify(rows.map((r) => ({ id: r.id, staff_id: r.staffId, store_id: r.storeId })));
+	await sql`
+		update conversations c set assigned_staff_id = v.staff_id, store_id = v.store_id, updated_at = now()
+		from jsonb_to_recordset(${json}::jsonb) as v(id uuid, staff_id uuid, store_id text)
+		where c.id = v.id`.execute(trx);
 }
 
 export interface InboundRow {
@@ -63,42 +108,57 @@ export interface InboundRow {
 	at: Date;
 }
 
-/** Stores an inbound message once per webhook event; false for a redelivery. */
-export async function insertInbound(trx: Trx, m: InboundRow): Promise<boolean> {
-	const row = await trx
+/** Stores inbound messages in one statement, once per webhook event; returns the event ids that were new. */
+export async function insertInbounds(trx: Trx, rows: InboundRow[]): Promise<Set<string>> {
+	if (rows.length === 0) return new Set();
+	const inserted = await trx
 		.insertInto('conversation_messages')
-		.values({
-			conversation_id: m.conversationId,
-			direction: 'in',
-			kind: m.kind,
-			text: m.text,
-			details: m.details === null ? null : JSON.stringify(m.details),
-			webhook_event_id: m.webhookEventId,
-			reply_token: m.replyToken,
-			reply_token_at: m.replyToken ? m.at : null,
-			mark_as_read_token: m.markAsReadToken,
-			occurred_at: m.at
-		})
+		.values(
+			rows.map((m) => ({
+				conversation_id: m.conversationId,
+				direction: 'in',
+				kind: m.kind,
+				text: m.text,
+				details: m.details === null ? null : JSON.stringify(m.details),
+				webhook_event_id: m.webhookEventId,
+				reply_token: m.replyToken,
+				reply_token_at: m.replyToken ? m.at : null,
+				mark_as_read_token: m.markAsReadToken,
+				occurred_at: m.at
+			}))
+		)
 		.onConflict((oc) => oc.column('webhook_event_id').doNothing())
-		.returning('id')
-		.executeTakeFirst();
-	return row !== undefined;
+		.returning('webhook_event_id')
+		.execute();
+	return new Set(inserted.map((r) => r.webhook_event_id!));
 }
 
-/** A new inbound message: one more unread, back to 要対応; the preview follows the newest message (events may arrive out of order). */
-export async function recordInbound(trx: Trx, id: string, preview: string, at: Date): Promise<void> {
-	await trx
-		.updateTable('conversations')
-		.set({
-			unread_count: sql<number>`unread_count + 1`,
-			status: 'open',
-			last_message_preview: sql<string>`case when last_message_at is null or last_message_at <= ${at} then ${preview} else last_message_preview end`,
-			last_message_at: sql<Date>`greatest(last_message_at, ${at})`,
-			last_inbound_at: sql<Date>`greatest(last_inbound_at, ${at})`,
-			updated_at: sql<Date>`now()`
-		})
-		.where('id', '=', id)
-		.execute();
+export interface InboundSummary {
+	id: string;
+	/** New inbound messages of the conversation. */
+	count: number;
+	/** The newest of them (its preview replaces the shown one unless an even newer message is stored). */
+	at: Date;
+	preview: string;
+}
+
+/**
+ * New inbound messages, per conversation in one statement: that many more unread, back to 要対応;
+ * the preview follows the newest message (events may arrive out of order).
+ */
+export async function recordInbounds(trx: Trx, rows: InboundSummary[]): Promise<void> {
+	if (rows.length === 0) return;
+	const json = JSON.stringify(rows.map((r) => ({ id: r.id, n: r.count, at: r.at.toISOString(), preview: r.preview })));
+	await sql`
+		update conversations c set
+			unread_count = c.unread_count + v.n,
+			status = 'open',
+			last_message_preview = case when c.last_message_at is null or c.last_message_at <= v.at then v.preview else c.last_message_preview end,
+			last_message_at = greatest(c.last_message_at, v.at),
+			last_inbound_at = greatest(c.last_inbound_at, v.at),
+			updated_at = now()
+		from jsonb_to_recordset(${json}::jsonb) as v(id uuid, n integer, at timestamptz, preview text)
+		where c.id = v.id`.execute(trx);
 }
 
 export async function recordOutboundPreview(db: DbOrTrx, id: string, preview: string, at: Date): Promise<void> {
@@ -128,53 +188,47 @@ export async function setDisplayName(db: DbOrTrx, id: string, name: string): Pro
 	await db.updateTable('conversations').set({ display_name: name }).where('id', '=', id).execute();
 }
 
-/** The staff member who last answered in this customer's conversations, with when. */
-export async function lastAnswerer(db: DbOrTrx, customerId: string) {
+/** For each customer, the staff member who last answered in their conversations, with when. */
+export async function lastAnswerers(db: DbOrTrx, customerIds: string[]) {
+	if (customerIds.length === 0) return [];
 	return db
 		.selectFrom('conversation_messages as m')
 		.innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-		.select(['m.staff_id', 'm.store_id', 'm.occurred_at'])
-		.where('c.customer_id', '=', customerId)
+		.distinctOn('c.customer_id')
+		.select(['c.customer_id', 'm.staff_id', 'm.store_id', 'm.occurred_at'])
+		.where('c.customer_id', 'in', customerIds)
 		.where('m.direction', '=', 'out')
 		.where('m.state', 'in', ['sent', 'queued', 'sending'])
+		.orderBy('c.customer_id')
 		.orderBy('m.occurred_at', 'desc')
-		.limit(1)
-		.executeTakeFirst();
+		.execute();
 }
 
 export async function staffFacts(db: DbOrTrx, staffId: string) {
 	return db.selectFrom('staff').select(['id', 'active', 'home_store_id', 'role']).where('id', '=', staffId).executeTakeFirst();
 }
 
+export async function staffFactsMany(db: DbOrTrx, staffIds: string[]) {
+	if (staffIds.length === 0) return [];
+	return db.selectFrom('staff').select(['id', 'active', 'home_store_id', 'role']).where('id', 'in', staffIds).execute();
+}
+
+const CUSTOMER_FACTS = ['id', 'owner_staff_id', 'home_store_id', 'family_name', 'given_name', 'line_friend', 'line_blocked_at', 'merged_into', 'member_no'] as const;
+
 export async function customerFacts(db: DbOrTrx, customerId: string) {
-	return db
-		.selectFrom('customers')
-		.select(['id', 'owner_staff_id', 'home_store_id', 'family_name', 'given_name', 'line_friend', 'line_blocked_at', 'merged_into', 'member_no'])
-		.where('id', '=', customerId)
-		.executeTakeFirst();
+	return db.selectFrom('customers').select(CUSTOMER_FACTS).where('id', '=', customerId).executeTakeFirst();
 }
 
-function visibleTo(scope: Scope, tab: Tab) {
-	return (eb: any) => {
-		const mine = eb('conversations.assigned_staff_id', '=', scope.kind === 'staff' ? scope.staffId : null);
-		const brandQueue = eb.and([eb('conversations.store_id', 'is', null), eb('conversations.assigned_staff_id', 'is', null)]);
-		if (tab === 'unassigned') return brandQueue;
-		if (scope.kind === 'all') {
-			return tab === 'mine' ? eb.lit(false) : eb.lit(true);
-		}
-		if (scope.kind === 'store') {
-			if (tab === 'mine') return eb.lit(false);
-			return eb('conversations.store_id', '=', scope.storeId);
-		}
-		const storeQueue = eb.and([eb('conversations.store_id', '=', scope.storeId), eb('conversations.assigned_staff_id', 'is', null)]);
-		if (tab === 'mine') return mine;
-		if (tab === 'store') return storeQueue;
-		return eb.or([mine, storeQueue]);
-	};
+export async function customerFactsMany(db: DbOrTrx, customerIds: string[]) {
+	if (customerIds.length === 0) return [];
+	return db.selectFrom('customers').select(CUSTOMER_FACTS).where('id', 'in', customerIds).execute();
 }
 
-/** A page of conversations: unread first, then the most recent. */
-export async function listConversations(db: DbOrTrx, scope: Scope, tab: Tab, limit: number, managerView: { staffId: string; storeId: string } | null) {
+/**
+ * A page of conversations: unread first, then the most recent, then the id; after `cursor`
+ * (keyset: each filter has an index in exactly this order, so a page costs the same at any depth).
+ */
+export async function listConversations(db: DbOrTrx, filter: ListFilter, limit: number, cursor: ListCursor | null) {
 	let q = db
 		.selectFrom('conversations')
 		.leftJoin('customers', 'customers.id', 'conversations.customer_id')
@@ -184,25 +238,54 @@ export async function listConversations(db: DbOrTrx, scope: Scope, tab: Tab, lim
 			'customers.family_name',
 			'customers.given_name',
 			'customers.member_no',
-			'staff.display_name as staff_name'
+			'staff.display_name as staff_name',
+			sql<string | null>`conversations.last_message_at::text`.as('cursor_at')
 		]);
-	if (tab === 'mine' && managerView) q = q.where('conversations.assigned_staff_id', '=', managerView.staffId);
-	else q = q.where(visibleTo(scope, tab));
+	if (filter.kind === 'assignee') q = q.where('conversations.assigned_staff_id', '=', filter.staffId);
+	else if (filter.kind === 'store_queue') q = q.where('conversations.store_id', '=', filter.storeId).where('conversations.assigned_staff_id', 'is', null);
+	else if (filter.kind === 'store') q = q.where('conversations.store_id', '=', filter.storeId);
+	else if (filter.kind === 'brand_queue') q = q.where('conversations.store_id', 'is', null).where('conversations.assigned_staff_id', 'is', null);
+	if (cursor) {
+		q = q.where(
+			sql<boolean>`((conversations.unread_count > 0), conversations.last_message_at, conversations.id) < (${cursor.unread}, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
+		);
+	}
 	return q
 		.orderBy(sql`(conversations.unread_count > 0)`, 'desc')
-		.orderBy('conversations.last_message_at', (ob) => ob.desc().nullsLast())
+		.orderBy('conversations.last_message_at', 'desc')
+		.orderBy('conversations.id', 'desc')
 		.limit(limit)
 		.execute();
 }
 
-export async function unreadTotal(db: DbOrTrx, scope: Scope, tab: Tab): Promise<{ unread: number; conversations: number }> {
-	const row = await db
+export interface UnreadGroup {
+	assigned_staff_id: string | null;
+	store_id: string | null;
+	unread: number;
+	conversations: number;
+}
+
+/**
+ * Unread messages and conversations grouped by (assignee, store) — the two facts visibility
+ * depends on — limited to what concerns the given staff members and stores (and the brand
+ * queue), or everything when `everything` (admins). Each badge is then a sum of the groups its
+ * staff member may see.
+ */
+export async function unreadGroups(db: DbOrTrx, staffIds: string[], storeIds: string[], everything: boolean): Promise<UnreadGroup[]> {
+	let q = db
 		.selectFrom('conversations')
-		.select([sql<number>`coalesce(sum(unread_count), 0)::int`.as('unread'), sql<number>`count(*) filter (where unread_count > 0)::int`.as('conversations')])
-		.where(visibleTo(scope, tab))
-		.where('unread_count', '>', 0)
-		.executeTakeFirstOrThrow();
-	return row;
+		.select(['assigned_staff_id', 'store_id', sql<number>`sum(unread_count)::int`.as('unread'), sql<number>`count(*)::int`.as('conversations')])
+		.where('unread_count', '>', 0);
+	if (!everything) {
+		q = q.where((eb) =>
+			eb.or([
+				...(staffIds.length > 0 ? [eb('assigned_staff_id', 'in', staffIds)] : []),
+				...(storeIds.length > 0 ? [eb('store_id', 'in', storeIds)] : []),
+				eb.and([eb('store_id', 'is', null), eb('assigned_staff_id', 'is', null)])
+			])
+		);
+	}
+	return q.groupBy(['assigned_staff_id', 'store_id']).execute();
 }
 
 export async function listMessages(db: DbOrTrx, conversationId: string, limit: number) {
@@ -399,7 +482,14 @@ export async function listHandovers(db: DbOrTrx, conversationId: string) {
 
 /** Announces a change to every process's event streams; delivered when `db`'s transaction commits. */
 export async function notifyChange(db: DbOrTrx, change: ConversationChange): Promise<void> {
-	await sql`select pg_notify(${CONVERSATION_CHANNEL}, ${JSON.stringify(change)})`.execute(db);
+	await notifyChanges(db, [change]);
+}
+
+/** Several changes in one statement (one NOTIFY each; PostgreSQL folds identical ones of a transaction). */
+export async function notifyChanges(db: DbOrTrx, changes: ConversationChange[]): Promise<void> {
+	if (changes.length === 0) return;
+	const payloads = JSON.stringify(changes.map((c) => JSON.stringify(c)));
+	await sql`select pg_notify(${CONVERSATION_CHANNEL}, p) from jsonb_array_elements_text(${payloads}::jsonb) as p`.execute(db);
 }
 
 // ---- quota ----

@@ -13,12 +13,15 @@ import { writeSetting } from '../settings/settings.service.ts';
 import { MAX_PRODUCTS, MAX_TEXT_LENGTH } from '../../integrations/line/flex.ts';
 import { MANAGERS, requireStaff } from '../staff/auth.middleware.ts';
 import * as service from './conversations.service.ts';
-import type { ConversationChange } from './events.ts';
+import { createBadgeHub, type BadgeHub } from './badge-hub.ts';
 
 const Uuid = v.pipe(v.string(), v.uuid('Must be a UUID'));
 const IdParam = v.object({ id: Uuid });
 const CustomerParam = v.object({ customerId: Uuid });
-const ListQuery = v.object({ tab: v.optional(v.picklist(['mine', 'store', 'unassigned']), 'mine') });
+const ListQuery = v.object({
+	tab: v.optional(v.picklist(['mine', 'store', 'unassigned']), 'mine'),
+	cursor: v.optional(v.pipe(v.string(), v.maxLength(200)))
+});
 const ReplyBody = v.object({
 	clientId: Uuid,
 	text: v.pipe(v.string(), v.maxLength(MAX_TEXT_LENGTH, `At most ${MAX_TEXT_LENGTH} characters`)),
@@ -41,7 +44,7 @@ const SettingsBody = v.object({
 /** A stream lives this long, then the tablet reconnects (and so re-checks its session). */
 const STREAM_MAX_MS = 10 * 60_000;
 const PING_MS = 25_000;
-/** Changes arriving together are answered with one badge query. */
+/** Changes arriving together are answered with one badge query (for every stream of the process). */
 const BADGE_DEBOUNCE_MS = 30;
 
 export function conversationContext(deps: AppDeps): service.ConversationContext {
@@ -57,12 +60,15 @@ export function conversationContext(deps: AppDeps): service.ConversationContext 
 
 export function conversationRoutes(deps: AppDeps) {
 	const ctx = conversationContext(deps);
+	const hub = createBadgeHub(deps.db, deps.conversationEvents, BADGE_DEBOUNCE_MS, (err) =>
+		deps.logger.warn({ error: err instanceof Error ? err.name : 'unknown' }, 'badge update failed')
+	);
 	return new Hono<AppEnv>()
 		.get('/', requireStaff(deps), validate('query', ListQuery), async (c) =>
-			c.json({ conversations: await service.listConversations(ctx, c.get('staff'), c.req.valid('query').tab) })
+			c.json(await service.listConversations(ctx, c.get('staff'), c.req.valid('query').tab, c.req.valid('query').cursor))
 		)
 		.get('/unread', requireStaff(deps), async (c) => c.json(await service.unreadBadge(deps.db, c.get('staff'))))
-		.get('/events', requireStaff(deps), (c) => badgeStream(deps, c.get('staff'), c))
+		.get('/events', requireStaff(deps), (c) => badgeStream(deps, hub, c.get('staff'), c))
 		.get('/quota', requireStaff(deps, MANAGERS), async (c) => c.json(await service.quotaReport(deps.db, c.get('staff'), ctx.now())))
 		.put('/settings', requireStaff(deps, MANAGERS), validate('json', SettingsBody), async (c) => {
 			const body = c.req.valid('json');
@@ -100,35 +106,25 @@ export function conversationRoutes(deps: AppDeps) {
 
 /**
  * The unread badge as server-sent events: the current count at once, then a new count whenever
- * a change concerns this staff member (from any process, via LISTEN/NOTIFY), and a ping so
- * proxies keep the connection. The tablet reconnects on its own and polls while it cannot.
+ * a change concerns this staff member (from any process, via LISTEN/NOTIFY; the process's
+ * streams are answered together by the badge hub), and a ping so proxies keep the connection.
+ * The tablet reconnects on its own and polls while it cannot.
  */
-function badgeStream(deps: AppDeps, staff: StaffPrincipal, c: Parameters<Parameters<typeof streamSSE>[1]>[0] extends never ? never : any) {
+function badgeStream(deps: AppDeps, hub: BadgeHub, staff: StaffPrincipal, c: Parameters<Parameters<typeof streamSSE>[1]>[0] extends never ? never : any) {
 	return streamSSE(c, async (stream) => {
 		let closed = false;
-		let timer: NodeJS.Timeout | undefined;
-		let pending: string[] = [];
 		let wake: (() => void) | undefined;
-		const send = async (conversationIds: string[]) => {
-			const badge = await service.unreadBadge(deps.db, staff);
-			await stream.writeSSE({ event: 'unread', data: JSON.stringify({ ...badge, conversationIds, at: Date.now() }) });
-		};
-		const unsubscribe = deps.conversationEvents.subscribe((change: ConversationChange) => {
-			if (closed || !service.concerns(staff, change)) return;
-			pending.push(change.conversationId);
-			timer ??= setTimeout(() => {
-				timer = undefined;
-				const ids = pending;
-				pending = [];
-				void send(ids).catch(() => wake?.());
-			}, BADGE_DEBOUNCE_MS);
+		const write = (badge: service.UnreadBadge, conversationIds: string[]) =>
+			stream.writeSSE({ event: 'unread', data: JSON.stringify({ ...badge, conversationIds, at: Date.now() }) });
+		const unwatch = hub.watch(staff, (badge, ids) => {
+			if (!closed) void write(badge, ids).catch(() => wake?.());
 		});
 		stream.onAbort(() => {
 			closed = true;
 			wake?.();
 		});
 		try {
-			await send([]);
+			await write(await service.unreadBadge(deps.db, staff), []);
 			const started = Date.now();
 			while (!closed && Date.now() - started < STREAM_MAX_MS) {
 				await new Promise<void>((resolve) => {
@@ -142,8 +138,7 @@ function badgeStream(deps: AppDeps, staff: StaffPrincipal, c: Parameters<Paramet
 			}
 		} finally {
 			closed = true;
-			clearTimeout(timer);
-			unsubscribe();
+			unwatch();
 		}
 	});
 }

@@ -15,7 +15,7 @@ import type { InboundContent } from '../../integrations/line/message-content.ts'
 import { recordCustomerAccess } from '../audit/audit.service.ts';
 import { recordConversationAnswer } from '../contact/contact.service.ts';
 import {
-	lastFollowUpSender,
+	lastFollowUpSenders,
 	productCard,
 	pushesSince,
 	queueConversationPush,
@@ -27,7 +27,7 @@ import { createLinks, mintLinkCode, trackedLinkUrl, type NewTrackedLink } from '
 import { defineSetting, readSetting } from '../settings/settings.service.ts';
 import * as repo from './conversations.repository.ts';
 import type { ConversationChange } from './events.ts';
-import { chooseDelivery, deliveryLabel, monthStartJst, projectMonthEnd, pushesStopped, routeMessage, type DeliveryChoice } from './rules.ts';
+import { chooseDelivery, deliveryLabel, monthStartJst, projectMonthEnd, pushesStopped, routeMessage, type DeliveryChoice, type Route } from './rules.ts';
 
 // ---- brand settings (declared next to the code that reads them) ----
 
@@ -58,59 +58,132 @@ export interface IncomingMessage {
 	at: Date;
 	replyToken: string | null;
 	content: InboundContent;
+	/** The member behind the LINE user, or null for a LINE user who has not joined. */
+	customerId: string | null;
 }
 
 /**
- * Stores a customer's message in their conversation (created and routed on the first message,
- * routed again when a closed conversation is reopened) inside the inbox transaction, and
- * announces it to the event streams on commit. Idempotent per webhook event.
+ * Stores customers' messages (in received order) in their conversations inside the inbox
+ * transaction and announces them to the event streams on commit; idempotent per webhook event.
+ * A conversation is created and routed on its first message, and routed again when a closed
+ * one (nothing unread) is reopened. Set-based — the same statements for one message or a
+ * claimed batch — leaving the state that storing them one at a time would.
  */
-export async function receiveMessage(trx: Trx, message: IncomingMessage, customerId: string | null, now: Date): Promise<void> {
-	let conversation = await repo.findConversationByLineUser(trx, message.lineUserId);
-	if (!conversation || (conversation.status === 'done' && conversation.unread_count === 0)) {
-		const route = await routeFor(trx, customerId, now);
-		const target = route.to === 'staff' ? { staffId: route.staffId, storeId: route.storeId } : route.to === 'store' ? { staffId: null, storeId: route.storeId } : { staffId: null, storeId: null };
-		conversation = await repo.ensureConversation(trx, { lineUserId: message.lineUserId, customerId, ...target });
-		if (conversation.status === 'done') await repo.reassign(trx, conversation.id, target.staffId, target.storeId);
-		conversation = { ...conversation, assigned_staff_id: target.staffId, store_id: target.storeId };
+export async function receiveMessages(trx: Trx, messages: IncomingMessage[], now: Date): Promise<void> {
+	if (messages.length === 0) return;
+	const conversations = await conversationsFor(trx, messages, now);
+	const stored = await repo.insertInbounds(
+		trx,
+		messages.map((m) => ({
+			conversationId: conversations.get(m.lineUserId)!.id,
+			webhookEventId: m.eventId,
+			kind: m.content.kind,
+			text: m.content.text,
+			details: m.content.details,
+			replyToken: m.replyToken,
+			markAsReadToken: m.content.markAsReadToken,
+			at: m.at
+		}))
+	);
+	// per conversation: how many are new, and the newest (a later one wins a tie, as one by one)
+	const summaries = new Map<string, repo.InboundSummary>();
+	for (const m of messages) {
+		if (!stored.delete(m.eventId)) continue;
+		const id = conversations.get(m.lineUserId)!.id;
+		const s = summaries.get(id);
+		if (!s) summaries.set(id, { id, count: 1, at: m.at, preview: preview(m.content.text) });
+		else {
+			s.count++;
+			if (m.at >= s.at) Object.assign(s, { at: m.at, preview: preview(m.content.text) });
+		}
 	}
-	const fresh = await repo.insertInbound(trx, {
-		conversationId: conversation.id,
-		webhookEventId: message.eventId,
-		kind: message.content.kind,
-		text: message.content.text,
-		details: message.content.details,
-		replyToken: message.replyToken,
-		markAsReadToken: message.content.markAsReadToken,
-		at: message.at
-	});
-	if (!fresh) return;
-	await repo.recordInbound(trx, conversation.id, preview(message.content.text), message.at);
-	await repo.notifyChange(trx, { conversationId: conversation.id, staffId: conversation.assigned_staff_id, storeId: conversation.store_id, kind: 'message' });
+	await repo.recordInbounds(trx, [...summaries.values()]);
+	const changed = [...conversations.values()].filter((c) => summaries.has(c.id));
+	await repo.notifyChanges(trx, changed.map((c) => ({ conversationId: c.id, staffId: c.assigned_staff_id, storeId: c.store_id, kind: 'message' as const })));
 }
 
-async function routeFor(db: DbOrTrx, customerId: string | null, now: Date) {
+type Routed = { id: string; assigned_staff_id: string | null; store_id: string | null };
+
+/**
+ * The conversation of each LINE user, created or reopened (and routed) where needed; locked.
+ * Missing ones are inserted before any row is locked, and everything is then locked in
+ * line-user order: a lane that waits on another lane's new row holds no row lock that lane may
+ * want, so concurrent batches queue instead of deadlocking (a deadlock costs a second and sends
+ * the batch one row at a time).
+ */
+async function conversationsFor(trx: Trx, messages: IncomingMessage[], now: Date): Promise<Map<string, Routed>> {
+	const customerOf = new Map(messages.map((m) => [m.lineUserId, m.customerId]));
+	const lineUsers = [...customerOf.keys()];
+	const seen = new Set((await repo.conversationLineUsers(trx, lineUsers)).map((c) => c.line_user_id));
+	const missing = lineUsers.filter((u) => !seen.has(u));
+	const routes = await routesFor(trx, missing.map((u) => customerOf.get(u) ?? null), now);
+	const targetOf = (u: string) => targetOfRoute(routes.get(customerOf.get(u) ?? null)!);
+	// a concurrent creator's row wins (with its routing): the lock below reads what is there
+	await repo.insertConversations(trx, missing.map((u) => ({ lineUserId: u, customerId: customerOf.get(u) ?? null, ...targetOf(u) })));
+	const found = new Map((await repo.lockConversationsByLineUsers(trx, lineUsers)).map((c) => [c.line_user_id, c as Routed & { status: string; unread_count: number }]));
+	// a closed conversation with nothing unread is routed again by its next message
+	const reopened = lineUsers.filter((u) => found.get(u)!.status === 'done' && found.get(u)!.unread_count === 0);
+	if (reopened.length === 0) return found;
+	for (const [customerId, route] of await routesFor(trx, reopened.map((u) => customerOf.get(u) ?? null), now)) routes.set(customerId, route);
+	await repo.reassignMany(trx, reopened.map((u) => ({ id: found.get(u)!.id, ...targetOf(u) })));
+	for (const u of reopened) {
+		const { staffId, storeId } = targetOf(u);
+		found.set(u, { ...found.get(u)!, assigned_staff_id: staffId, store_id: storeId });
+	}
+	return found;
+}
+
+function targetOfRoute(route: Route): { staffId: string | null; storeId: string | null } {
+	if (route.to === 'staff') return { staffId: route.staffId, storeId: route.storeId };
+	if (route.to === 'store') return { staffId: null, storeId: route.storeId };
+	return { staffId: null, storeId: null };
+}
+
+/** The route of a new message for each customer (null: a LINE user who is not a member), in a few queries. */
+async function routesFor(db: DbOrTrx, customerIds: Array<string | null>, now: Date): Promise<Map<string | null, Route>> {
+	const routes = new Map<string | null, Route>();
+	if (customerIds.length === 0) return routes;
 	const windowDays = await readSetting(db, ROUTING_WINDOW_DAYS);
-	if (!customerId) return routeMessage({ lastSender: null, owner: null, homeStoreId: null, isMember: false }, now, windowDays);
-	const customer = await repo.customerFacts(db, customerId);
-	const [answer, followUp] = await Promise.all([repo.lastAnswerer(db, customerId), lastFollowUpSender(db, customerId)]);
-	const candidates = [
-		answer?.staff_id ? { staffId: answer.staff_id, storeId: answer.store_id, at: new Date(answer.occurred_at) } : null,
-		followUp ? { staffId: followUp.staff_id, storeId: followUp.store_id, at: new Date(followUp.created_at) } : null
-	].filter((c) => c !== null);
-	const last = candidates.sort((a, b) => b.at.getTime() - a.at.getTime())[0] ?? null;
-	const lastStaff = last ? await repo.staffFacts(db, last.staffId) : null;
-	const owner = customer?.owner_staff_id ? await repo.staffFacts(db, customer.owner_staff_id) : null;
-	return routeMessage(
-		{
-			lastSender: last ? { ...last, active: lastStaff?.active ?? false } : null,
-			owner: owner ? { staffId: owner.id, storeId: owner.home_store_id, active: owner.active } : null,
-			homeStoreId: customer?.home_store_id ?? null,
-			isMember: true
-		},
-		now,
-		windowDays
-	);
+	if (customerIds.includes(null)) routes.set(null, routeMessage({ lastSender: null, owner: null, homeStoreId: null, isMember: false }, now, windowDays));
+	const ids = [...new Set(customerIds.filter((id) => id !== null))];
+	if (ids.length === 0) return routes;
+	const customers = await repo.customerFactsMany(db, ids);
+	const answers = new Map((await repo.lastAnswerers(db, ids)).map((a) => [a.customer_id!, a]));
+	const followUps = new Map((await lastFollowUpSenders(db, ids)).map((f) => [f.customer_id, f]));
+	const lastOf = new Map<string, { staffId: string; storeId: string | null; at: Date }>();
+	for (const id of ids) {
+		const answer = answers.get(id);
+		const followUp = followUps.get(id);
+		const candidates = [
+			answer?.staff_id ? { staffId: answer.staff_id, storeId: answer.store_id, at: new Date(answer.occurred_at) } : null,
+			followUp ? { staffId: followUp.staff_id, storeId: followUp.store_id, at: new Date(followUp.created_at) } : null
+		].filter((c) => c !== null);
+		const last = candidates.sort((a, b) => b.at.getTime() - a.at.getTime())[0];
+		if (last) lastOf.set(id, last);
+	}
+	const staffIds = new Set([...lastOf.values()].map((l) => l.staffId));
+	for (const c of customers) if (c.owner_staff_id) staffIds.add(c.owner_staff_id);
+	const staff = new Map((await repo.staffFactsMany(db, [...staffIds])).map((s) => [s.id, s]));
+	const byId = new Map(customers.map((c) => [c.id, c]));
+	for (const id of ids) {
+		const customer = byId.get(id);
+		const last = lastOf.get(id) ?? null;
+		const owner = customer?.owner_staff_id ? staff.get(customer.owner_staff_id) : undefined;
+		routes.set(
+			id,
+			routeMessage(
+				{
+					lastSender: last ? { ...last, active: staff.get(last.staffId)?.active ?? false } : null,
+					owner: owner ? { staffId: owner.id, storeId: owner.home_store_id, active: owner.active } : null,
+					homeStoreId: customer?.home_store_id ?? null,
+					isMember: true
+				},
+				now,
+				windowDays
+			)
+		);
+	}
+	return routes;
 }
 
 /** A LINE user who wrote before joining is now a member: their conversation becomes the customer's. */
@@ -125,17 +198,11 @@ const preview = (text: string) => ([...text].length > 80 ? [...text].slice(0, 79
 
 type Conversation = NonNullable<Awaited<ReturnType<typeof repo.findConversation>>>;
 
-/** staff: their own and their store's queue; managers: their store and the brand queue; admins: all. */
+/** staff: their own and their store's queue; managers: their own, their store and the brand queue; admins: all. */
 export function canSee(staff: StaffPrincipal, c: { assigned_staff_id: string | null; store_id: string | null }): boolean {
 	if (staff.role === 'admin') return true;
-	if (staff.role === 'manager') return c.store_id === staff.storeId || (c.store_id === null && c.assigned_staff_id === null);
+	if (staff.role === 'manager') return c.assigned_staff_id === staff.id || c.store_id === staff.storeId || (c.store_id === null && c.assigned_staff_id === null);
 	return c.assigned_staff_id === staff.id || (c.assigned_staff_id === null && c.store_id === staff.storeId);
-}
-
-function scopeOf(staff: StaffPrincipal): repo.Scope {
-	if (staff.role === 'admin') return { kind: 'all' };
-	if (staff.role === 'manager') return { kind: 'store', storeId: staff.storeId };
-	return { kind: 'staff', staffId: staff.id, storeId: staff.storeId };
 }
 
 /** Whether a change concerns this staff member's list or badge (for the event streams). */
@@ -160,11 +227,40 @@ export type ListTab = 'mine' | 'store' | 'unassigned';
 /** Names LINE users who wrote before becoming members (a few per list, from LINE's profile API). */
 const NAMES_PER_LIST = 5;
 
-export async function listConversations(ctx: ConversationContext, staff: StaffPrincipal, tab: ListTab) {
-	if (tab === 'unassigned' && staff.role === 'staff') throw forbidden('forbidden', 'The unassigned queue is for managers');
-	const scope = scopeOf(staff);
-	const managerMine = staff.role !== 'staff' ? { staffId: staff.id, storeId: staff.storeId } : null;
-	const rows = await repo.listConversations(ctx.db, scope, tab, 100, managerMine);
+/** What each tab lists for whom: mine; my store's queue (staff) or my store (managers; admins: all); the brand queue. */
+function listFilter(staff: StaffPrincipal, tab: ListTab): repo.ListFilter {
+	if (tab === 'mine') return { kind: 'assignee', staffId: staff.id };
+	if (tab === 'unassigned') {
+		if (staff.role === 'staff') throw forbidden('forbidden', 'The unassigned queue is for managers');
+		return { kind: 'brand_queue' };
+	}
+	if (staff.role === 'admin') return { kind: 'all' };
+	return staff.role === 'manager' ? { kind: 'store', storeId: staff.storeId } : { kind: 'store_queue', storeId: staff.storeId };
+}
+
+const PAGE_SIZE = 100;
+
+export function encodeCursor(c: repo.ListCursor): string {
+	return Buffer.from(JSON.stringify([c.unread ? 1 : 0, c.at, c.id])).toString('base64url');
+}
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
+
+function decodeCursor(text: string): repo.ListCursor {
+	try {
+		const [unread, at, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
+		if ((unread === 0 || unread === 1) && typeof at === 'string' && TIMESTAMP.test(at) && typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) {
+			return { unread: unread === 1, at, id };
+		}
+	} catch {
+		// falls through to the 400
+	}
+	throw badRequest('validation_failed', 'Not a page cursor', { cursor: 'invalid' });
+}
+
+/** A page of a tab (unread first, newest first) and the cursor of the next page, if any. */
+export async function listConversations(ctx: ConversationContext, staff: StaffPrincipal, tab: ListTab, cursor?: string) {
+	const rows = await repo.listConversations(ctx.db, listFilter(staff, tab), PAGE_SIZE, cursor ? decodeCursor(cursor) : null);
 	for (const r of rows.filter((r) => !r.customer_id && !r.display_name).slice(0, NAMES_PER_LIST)) {
 		const name = await displayNameOf(ctx.client, r.line_user_id);
 		if (name) {
@@ -172,7 +268,10 @@ export async function listConversations(ctx: ConversationContext, staff: StaffPr
 			r.display_name = name;
 		}
 	}
-	return rows.map((r) => ({
+	const last = rows.at(-1);
+	// the database's own text of the time: a JS Date would drop its microseconds and skip rows
+	const nextCursor = rows.length === PAGE_SIZE && last?.cursor_at ? encodeCursor({ unread: last.unread_count > 0, at: last.cursor_at, id: last.id }) : null;
+	const conversations = rows.map((r) => ({
 		id: r.id,
 		customerId: r.customer_id,
 		name: [r.family_name, r.given_name].filter(Boolean).join(' ') || r.display_name || 'LINEユーザー',
@@ -186,11 +285,31 @@ export async function listConversations(ctx: ConversationContext, staff: StaffPr
 		lastMessageAt: iso(r.last_message_at),
 		preview: r.last_message_preview ?? ''
 	}));
+	return { conversations, nextCursor };
 }
 
-export async function unreadBadge(db: Db, staff: StaffPrincipal) {
-	const scope = scopeOf(staff);
-	return repo.unreadTotal(db, scope, 'all');
+export interface UnreadBadge {
+	unread: number;
+	conversations: number;
+}
+
+/** The badge: unread messages (and conversations) of exactly the conversations this staff member may see. */
+export async function unreadBadge(db: DbOrTrx, staff: StaffPrincipal): Promise<UnreadBadge> {
+	return (await unreadBadges(db, [staff]))[0];
+}
+
+/** Several staff members' badges from one query (the event streams of a process answer together). */
+export async function unreadBadges(db: DbOrTrx, staff: StaffPrincipal[]): Promise<UnreadBadge[]> {
+	if (staff.length === 0) return [];
+	const groups = await repo.unreadGroups(
+		db,
+		[...new Set(staff.map((s) => s.id))],
+		[...new Set(staff.map((s) => s.storeId))],
+		staff.some((s) => s.role === 'admin')
+	);
+	return staff.map((s) =>
+		groups.reduce((badge, g) => (canSee(s, g) ? { unread: badge.unread + g.unread, conversations: badge.conversations + g.conversations } : badge), { unread: 0, conversations: 0 })
+	);
 }
 
 /** Opens a conversation: audited like a profile view, unread cleared, LINE read marks when the brand wants them. */

@@ -67,16 +67,18 @@ export async function insertConversationPush(
 		.execute();
 }
 
-/** The staff member who last sent this customer a follow-up (queued or sent), with when. */
-export async function lastSender(db: DbOrTrx, customerId: string) {
+/** For each customer, the newest follow-up that went out (or is on its way): who sent it, when. */
+export async function lastSenders(db: DbOrTrx, customerIds: string[]) {
+	if (customerIds.length === 0) return [];
 	return db
 		.selectFrom('follow_ups')
-		.select(['staff_id', 'store_id', 'created_at'])
-		.where('customer_id', '=', customerId)
+		.distinctOn('customer_id')
+		.select(['customer_id', 'staff_id', 'store_id', 'created_at'])
+		.where('customer_id', 'in', customerIds)
 		.where('status', 'in', ['queued', 'sending', 'sent'])
+		.orderBy('customer_id')
 		.orderBy('created_at', 'desc')
-		.limit(1)
-		.executeTakeFirst();
+		.execute();
 }
 
 /** Pushes that went out (or are on their way) since a time: our own count of quota use. */

@@ -244,8 +244,9 @@ export async function queueConversationPush(
 	});
 }
 
-export async function lastFollowUpSender(db: DbOrTrx, customerId: string) {
-	return repo.lastSender(db, customerId);
+/** For each customer, who sent their newest follow-up (still going or gone out) and when (conversation routing). */
+export async function lastFollowUpSenders(db: DbOrTrx, customerIds: string[]) {
+	return repo.lastSenders(db, customerIds);
 }
 
 export async function pushesSince(db: DbOrTrx, since: Date): Promise<number> {

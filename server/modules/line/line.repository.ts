@@ -3,42 +3,57 @@ import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassig
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 
-/** The customer behind a LINE user id (a merged record forwards to its survivor). */
-export async function findCustomerIdByLineUser(db: DbOrTrx, lineUserId: string): Promise<string | null> {
+/** The customers behind LINE user ids: by customers.line_user_id, else a linked LINE identity; a merged record forwards to its survivor. */
+export async function findCustomerIdsByLineUsers(db: DbOrTrx, lineUserIds: string[]): Promise<Map<string, string>> {
+	const found = new Map<string, string>();
+	if (lineUserIds.length === 0) return found;
 	const direct = await db
 		.selectFrom('customers')
-		.select(sql<string>`coalesce(merged_into, id)`.as('id'))
-		.where('line_user_id', '=', lineUserId)
-		.executeTakeFirst();
-	if (direct) return direct.id;
+		.select(['line_user_id', sql<string>`coalesce(merged_into, id)`.as('id')])
+		.where('line_user_id', 'in', lineUserIds)
+		.execute();
+	for (const r of direct) found.set(r.line_user_id!, r.id);
+	const rest = lineUserIds.filter((u) => !found.has(u));
+	if (rest.length === 0) return found;
 	const viaIdentity = await db
 		.selectFrom('customer_identities')
 		.innerJoin('customers', 'customers.id', 'customer_identities.customer_id')
-		.select(sql<string>`coalesce(customers.merged_into, customers.id)`.as('id'))
+		.select(['customer_identities.value', sql<string>`coalesce(customers.merged_into, customers.id)`.as('id')])
 		.where('customer_identities.kind', '=', 'line')
-		.where('customer_identities.value', '=', lineUserId)
-		.executeTakeFirst();
-	return viaIdentity?.id ?? null;
+		.where('customer_identities.value', 'in', rest)
+		.execute();
+	for (const r of viaIdentity) if (!found.has(r.value)) found.set(r.value, r.id);
+	return found;
 }
 
-export async function insertLineEvent(
-	db: DbOrTrx,
-	row: { webhookEventId: string; lineUserId: string; customerId: string | null; type: string; text: string | null; at: Date }
-): Promise<boolean> {
+export interface NewLineEvent {
+	webhookEventId: string;
+	lineUserId: string;
+	customerId: string | null;
+	type: string;
+	text: string | null;
+	at: Date;
+}
+
+/** Timeline entries in one statement (in the given order); returns the webhook event ids that were new. */
+export async function insertLineEvents(db: DbOrTrx, rows: NewLineEvent[]): Promise<Set<string>> {
+	if (rows.length === 0) return new Set();
 	const inserted = await db
 		.insertInto('line_events')
-		.values({
-			webhook_event_id: row.webhookEventId,
-			line_user_id: row.lineUserId,
-			customer_id: row.customerId,
-			type: row.type,
-			message_text: row.text,
-			occurred_at: row.at
-		})
+		.values(
+			rows.map((row) => ({
+				webhook_event_id: row.webhookEventId,
+				line_user_id: row.lineUserId,
+				customer_id: row.customerId,
+				type: row.type,
+				message_text: row.text,
+				occurred_at: row.at
+			}))
+		)
 		.onConflict((oc) => oc.column('webhook_event_id').doNothing())
-		.returning('id')
-		.executeTakeFirst();
-	return inserted !== undefined;
+		.returning('webhook_event_id')
+		.execute();
+	return new Set(inserted.map((r) => r.webhook_event_id!));
 }
 
 /**

@@ -188,7 +188,7 @@ export async function processInboxBatch(db: Db, handlers: InboxHandlers, options
 		if (await parkIfNeverFinished(db, row, options.logger)) result.failed++;
 		else live.push(row);
 	}
-	if (live.length > 1 && (await processTogether(db, handlers, live))) {
+	if (live.length > 1 && (await processTogether(db, handlers, live, options.logger))) {
 		result.processed += live.length;
 		return result;
 	}
@@ -203,7 +203,7 @@ export async function processInboxBatch(db: Db, handlers: InboxHandlers, options
  * One transaction for the whole batch; false (and nothing kept) when any row failed. Rows go
  * in received order; a source whose handler has `batch` gets its rows in one call.
  */
-async function processTogether(db: Db, handlers: InboxHandlers, rows: InboxRow[]): Promise<boolean> {
+async function processTogether(db: Db, handlers: InboxHandlers, rows: InboxRow[], logger?: Logger): Promise<boolean> {
 	try {
 		await db.transaction().execute(async (trx) => {
 			const open = new Set(await markOpenRowsProcessed(trx, rows.map((r) => r.id)));
@@ -214,8 +214,11 @@ async function processTogether(db: Db, handlers: InboxHandlers, rows: InboxRow[]
 			}
 		});
 		return true;
-	} catch {
-		return false; // the per-row pass that follows records (and logs) the real failure
+	} catch (err) {
+		// the per-row pass that follows records (and logs) the real failure; this says the batch
+		// fell back (often a poison row; a deadlock between lanes would show here too)
+		logger?.info({ rows: rows.length, error: err instanceof Error ? err.name : 'unknown' }, 'webhook batch redone one row at a time');
+		return false;
 	}
 }
 

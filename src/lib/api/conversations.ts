@@ -93,9 +93,10 @@ export interface StaffOption {
 	displayName: string;
 }
 
-export async function listConversations(tab: ConversationTab): Promise<ConversationSummary[]> {
-	const res = await call((o) => api.conversations.$get({ query: { tab } }, o));
-	return (res as unknown as { conversations: ConversationSummary[] }).conversations;
+/** A page of a tab (100, unread first, newest first) and the cursor of the next one, if any. */
+export async function listConversations(tab: ConversationTab, cursor?: string): Promise<{ conversations: ConversationSummary[]; nextCursor: string | null }> {
+	const res = await call((o) => api.conversations.$get({ query: { tab, ...(cursor ? { cursor } : {}) } }, o));
+	return res as unknown as { conversations: ConversationSummary[]; nextCursor: string | null };
 }
 
 export function fetchBadge(): Promise<Badge> {
