@@ -63,11 +63,9 @@ const TEMP_TABLES: Record<string, string> = {
 
 /**
  * Writers that are not the owner, each with its reason (the list shrinks, it must not grow):
- * the demo/bench seed bulk-writes every table (not runtime code); the LINE module's follow
- * status update of customers (line.repository.ts applyLineStatus) waits for the LINE event
- * handling rewrite to move it to the customers module.
+ * the demo/bench seed bulk-writes every table (not runtime code).
  */
-const KNOWN_EXCEPTIONS: Array<{ module: string; table?: string }> = [{ module: 'seed' }, { module: 'line', table: 'customers' }];
+const KNOWN_EXCEPTIONS: Array<{ module: string; table?: string }> = [{ module: 'seed' }];
 const isKnownException = (module: string, table: string) =>
 	KNOWN_EXCEPTIONS.some((e) => e.module === module && (e.table === undefined || e.table === table));
 

@@ -460,3 +460,23 @@ export async function linkLineAndConsent(
 		.onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
 		.execute();
 }
+
+/**
+ * Applies a follow/unfollow only when it is newer than the change applied last, so redelivered
+ * or reordered events converge on the latest state. Returns whether it was applied.
+ */
+export async function applyLineStatus(trx: Trx, customerId: string, friend: boolean, at: Date): Promise<boolean> {
+	const updated = await trx
+		.updateTable('customers')
+		.set({
+			line_friend: friend,
+			line_blocked_at: friend ? null : at,
+			line_status_changed_at: at,
+			updated_at: sql<Date>`now()`
+		})
+		.where('id', '=', customerId)
+		.where((eb) => eb.or([eb('line_status_changed_at', 'is', null), eb('line_status_changed_at', '<', at)]))
+		.returning('id')
+		.executeTakeFirst();
+	return updated !== undefined;
+}

@@ -16,7 +16,8 @@ import {
 	lockOwnership,
 	lockOwnedBy,
 	updateOwner,
-	countOwnedBy
+	countOwnedBy,
+	applyLineStatus as applyLineStatusRow
 } from './customers.repository.ts';
 import { IDENTITY_PRIORITY, listIdentities, normalizeIdentities, type IdentityInput } from './identity.ts';
 
@@ -231,3 +232,8 @@ export { updateCustomerProfiles, advanceMemberNoSequence, type CustomerProfileUp
 
 /** The member card links a LINE account (members module). */
 export { linkLineAndConsent } from './customers.repository.ts';
+
+/** LINE follow/unfollow: the customer's reachability, newest event wins (reordered webhooks cannot undo a later one). */
+export function applyLineStatus(trx: Trx, customerId: string, friend: boolean, at: Date): Promise<boolean> {
+	return applyLineStatusRow(trx, customerId, friend, at);
+}

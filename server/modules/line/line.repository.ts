@@ -56,26 +56,6 @@ export async function insertLineEvents(db: DbOrTrx, rows: NewLineEvent[]): Promi
 	return new Set(inserted.map((r) => r.webhook_event_id!));
 }
 
-/**
- * Applies a follow/unfollow only when it is newer than the change applied last, so redelivered
- * or reordered events converge on the latest state. Returns whether it was applied.
- */
-export async function applyLineStatus(trx: Trx, customerId: string, friend: boolean, at: Date): Promise<boolean> {
-	const updated = await trx
-		.updateTable('customers')
-		.set({
-			line_friend: friend,
-			line_blocked_at: friend ? null : at,
-			line_status_changed_at: at,
-			updated_at: sql<Date>`now()`
-		})
-		.where('id', '=', customerId)
-		.where((eb) => eb.or([eb('line_status_changed_at', 'is', null), eb('line_status_changed_at', '<', at)]))
-		.returning('id')
-		.executeTakeFirst();
-	return updated !== undefined;
-}
-
 /** The latest follow/unfollow seen for a LINE user before they became a member (applied at link time). */
 export async function latestFollowEvent(db: DbOrTrx, lineUserId: string): Promise<{ type: string; occurred_at: Date } | null> {
 	const row = await db

@@ -10,6 +10,7 @@ import { toLineEvent, type LineEvent, type ParsedWebhook } from '../../integrati
 import { isSaneDate } from '../../shared/safe-input.ts';
 import { PermanentInboxError, receiveWebhooks, type InboxHandler, type InboxRow } from '../webhooks/inbox.service.ts';
 import { linkMember, receiveMessages } from '../conversations/conversations.service.ts';
+import { applyLineStatus } from '../customers/customers.service.ts';
 import * as repo from './line.repository.ts';
 
 export const LINE_INBOX_SOURCE = 'line';
@@ -84,9 +85,9 @@ export async function applyLineEvents(trx: Trx, events: LineEvent[]): Promise<vo
 		const customerId = customerOf(event);
 		if (!customerId) continue;
 		if (event.kind === 'follow') {
-			await repo.applyLineStatus(trx, customerId, true, event.at);
+			await applyLineStatus(trx, customerId, true, event.at);
 		} else if (event.kind === 'unfollow') {
-			if (await repo.applyLineStatus(trx, customerId, false, event.at)) {
+			if (await applyLineStatus(trx, customerId, false, event.at)) {
 				await cancelQueuedForBlocked(trx, customerId);
 			}
 		}
@@ -99,7 +100,7 @@ export async function adoptEarlierLineStatus(trx: Trx, customerId: string, lineU
 	const latest = await repo.latestFollowEvent(trx, lineUserId);
 	if (!latest) return;
 	const friend = latest.type === 'follow';
-	if ((await repo.applyLineStatus(trx, customerId, friend, latest.occurred_at)) && !friend) {
+	if ((await applyLineStatus(trx, customerId, friend, latest.occurred_at)) && !friend) {
 		await cancelQueuedForBlocked(trx, customerId);
 	}
 }
