@@ -6,7 +6,7 @@
  * (`--fresh` regenerates). Target: 200 staff, 1,000,000 customers, ~20,000,000 purchase lines
  * (the defaults) built in ≤ 60 s; list API p95 ≤ 50 ms.
  *
- *   npm run bench:worklist [-- --customers 1000000] [-- --receipts 4000000] [-- --ec-orders 1000000] [-- --staff 200] [-- --requests 500] [-- --fresh]
+ *   npm run bench:worklist [-- --customers 1000000] [-- --receipts 4000000] [-- --ec-orders 1000000] [-- --staff 200] [-- --requests 500] [-- --fresh] [-- --db NAME]
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -28,7 +28,9 @@ const { values } = parseArgs({
 		'ec-orders': { type: 'string', default: '1000000' },
 		staff: { type: 'string', default: '200' },
 		requests: { type: 'string', default: '500' },
-		fresh: { type: 'boolean', default: false }
+		fresh: { type: 'boolean', default: false },
+		/** a database of one's own when several people bench on one server */
+		db: { type: 'string', default: 'tsunagu_bench_worklist' }
 	}
 });
 const CUSTOMERS = Number(values.customers);
@@ -39,7 +41,7 @@ const REQUESTS = Number(values.requests);
 const LINES = 4;
 /** about eight floor staff per store, as in the demo brand */
 const STORES = Math.max(1, Math.ceil(STAFF / 8));
-const DB_NAME = 'tsunagu_bench_worklist';
+const DB_NAME = values.db;
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const withDb = (name: string) => {
 	const u = new URL(serverUrl);

@@ -1,9 +1,11 @@
 /**
  * The client book's tables — `customer_owner_changes` (append-only audit) and
  * `customer_owner_proposals` — and its reads. The book page reads customers with their
- * purchases and contacts (a report-style read of other modules' tables, never a write): per
- * customer of the book, index probes on (customer_id, time desc) of store_purchases, ec_orders,
- * consultations and follow_ups, so a page costs what its book holds, not what the brand holds.
+ * purchase figures and contacts (a report-style read of other modules' tables, never a write):
+ * per customer of the book, one primary-key probe of the reports' customer facts (counts, LTV,
+ * last purchases; the purchases themselves only for customers whose facts are not current), and
+ * index probes on (customer_id, time desc) of consultations and follow_ups for the last contact,
+ * so a page costs what its book holds, not what the brand holds.
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
@@ -217,34 +219,48 @@ export async function bookPage(db: DbOrTrx, q: BookQuery): Promise<BookRow[]> {
 						where u.customer_id = ${id} and u.status <> 'cancelled' and u.status <> 'failed' order by u.created_at desc limit 1)
 				) as x order by x.at desc limit 1
 			) lc on true`;
+	// purchase figures come from the reports' per-customer facts; a customer whose facts are not
+	// current (a purchase, refund or the customer changed since the last refresh, or the facts
+	// not built yet) is read from the purchases themselves, so the page is never stale
 	const { rows } = await sql<BookRow>`
-		with book as (
+		with book as materialized (
 			select c.id, c.member_no, c.family_name, c.given_name, c.family_kana, c.given_kana, c.birthday::text as birthday,
-				c.home_store_id, c.owner_staff_id, c.line_user_id is not null as line_linked, ${reachable} as reachable
+				c.home_store_id, c.owner_staff_id, c.line_user_id is not null as line_linked, ${reachable} as reachable,
+				(fa.customer_id is null or c.id in (select d.customer_id from report_customer_dirty d)
+					or not exists (select 1 from report_rollup_state r where r.name = 'customer_facts')) as live,
+				fa.store_sales, fa.ec_orders, fa.ltv_yen, fa.last_store_at, fa.last_ec_at
 			from customers c
+			-- a probe per book customer, never a scan of the facts of the whole brand (the limit
+			-- keeps the planner from turning it into a hash join)
+			left join lateral (select * from report_customer_facts x where x.customer_id = c.id limit 1) fa on true
 			where ${sql.join(bookWhere, sql` and `)}
 		),
 		f as (
-			select b.*, coalesce(sp.n, 0) as store_n, coalesce(sp.yen, 0) as store_yen, sp.last_at as last_store_at,
-				coalesce(eo.n, 0) as ec_n, coalesce(eo.yen, 0) as ec_yen, eo.last_at as last_ec_at,
+			select b.id, b.member_no, b.family_name, b.given_name, b.family_kana, b.given_kana, b.birthday,
+				b.home_store_id, b.owner_staff_id, b.line_linked, b.reachable,
+				case when b.live then coalesce(sp.n, 0) else b.store_sales end as store_n,
+				case when b.live then coalesce(eo.n, 0) else b.ec_orders end as ec_n,
+				case when b.live then coalesce(sp.yen, 0) + coalesce(eo.yen, 0) else b.ltv_yen end as ltv,
+				case when b.live then sp.last_at else b.last_store_at end as last_store_at,
+				case when b.live then eo.last_at else b.last_ec_at end as last_ec_at,
 				${early ? sql`lc.at as contact_at, lc.kind as contact_kind, lc.staff_id as contact_staff_id` : sql`null::timestamptz as contact_at, null::text as contact_kind, null::uuid as contact_staff_id`}
 			from book b
 			left join lateral (
 				select count(*) filter (where p.kind = 'sale')::int as n, sum(p.total_yen)::bigint as yen,
 					max(p.purchased_at) filter (where p.kind = 'sale') as last_at
-				from store_purchases p where p.customer_id = b.id
+				from store_purchases p where b.live and p.customer_id = b.id
 			) sp on true
 			left join lateral (
 				select count(*)::int as n,
 					(sum(o.total_yen) - coalesce(sum((select sum(r.amount_yen) from ec_refunds r
 						where r.platform = o.platform and r.ec_order_id = o.ec_order_id)), 0))::bigint as yen,
 					max(o.ordered_at) as last_at
-				from ec_orders o where o.customer_id = b.id and o.status = 'open'
+				from ec_orders o where b.live and o.customer_id = b.id and o.status = 'open'
 			) eo on true
 			${early ? contact(sql`b.id`) : sql``}
 		),
 		g as (
-			select f.*, (f.store_yen + f.ec_yen)::bigint as ltv, greatest(f.last_store_at, f.last_ec_at) as last_purchase_at,
+			select f.*, greatest(f.last_store_at, f.last_ec_at) as last_purchase_at,
 				case
 					when f.store_n + f.ec_n = 0 then 'none'
 					when greatest(f.last_store_at, f.last_ec_at) < ${q.dormantBefore} then 'dormant'
