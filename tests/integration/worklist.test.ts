@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../server/runtime.ts';
 import { signSession } from '../../server/modules/staff/tokens.ts';
 import { buildStores } from '../../server/modules/worklist/worklist.service.ts';
+import { customerSummaries, storeMedians } from '../../server/modules/worklist/worklist.repository.ts';
+import { refreshCustomerFacts } from '../../server/modules/reports/customer-facts.repository.ts';
 import { addDays, jstDate, jstMidnight } from '../../server/shared/jst.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { daysAgo, newConsultation, newCustomer, newEcOrder, newProduct, newStaff, newStore, newStorePurchase } from '../helpers/factories.ts';
@@ -109,6 +111,40 @@ describe.each(testDbKinds())('today\'s list on %s', (kind) => {
 		expect(reasons(s2, 'first')).toEqual(['second_purchase']);
 		expect(reasons(s2, 'birthday')).toEqual([]);
 		expect(reasons(s2, 'today')).toEqual([]);
+	});
+
+	it('reads purchase figures from the customer facts when current and from the purchases when not: the same candidates either way', async () => {
+		const window = {
+			birthdayKeys: ['01-01'],
+			firstFrom: jstMidnight(addDays(today, -45))!,
+			firstTo: jstMidnight(addDays(today, -20))!,
+			lastFrom: jstMidnight(addDays(today, -400))!,
+			lastTo: jstMidnight(addDays(today, 1))!
+		};
+		const read = async () => ({
+			summaries: (await customerSummaries(db(), [storeId], window)).sort((a, b) => a.customerId.localeCompare(b.customerId)),
+			medians: await storeMedians(db(), [storeId])
+		});
+		const live = await read();
+		expect(live.summaries.length).toBeGreaterThan(3);
+		await db().transaction().execute((trx) => refreshCustomerFacts(trx));
+		expect(await read()).toEqual(live);
+		// the facts are what is read: a fact changed behind its back shows (then is put back)
+		const one = live.summaries.find((c) => c.ltvYen > 0)!;
+		await sql`update report_customer_facts set ltv_yen = ltv_yen + 1 where customer_id = ${one.customerId}`.execute(db());
+		expect((await read()).summaries.find((c) => c.customerId === one.customerId)?.ltvYen).toBe(one.ltvYen + 1);
+		await sql`update report_customer_facts set ltv_yen = ltv_yen - 1 where customer_id = ${one.customerId}`.execute(db());
+		// a purchase not refreshed yet counts at once
+		const product = await newProduct(db(), { price_yen: 3_000 });
+		await newStorePurchase(db(), { storeId, customerId: one.customerId, at: daysAgo(0), lines: [{ productId: product.id, sku: product.sku, unitPriceYen: 3_000 }] });
+		const after = (await read()).summaries.find((c) => c.customerId === one.customerId)!;
+		expect(after).toMatchObject({ ltvYen: one.ltvYen + 3_000, storeOrders: one.storeOrders + 1, lastPurchaseDay: today });
+		await db().transaction().execute((trx) => refreshCustomerFacts(trx));
+		expect((await read()).summaries.find((c) => c.customerId === one.customerId)).toEqual(after);
+		// put back: the rest of the suite expects the data as set up
+		const added = sql`select id from store_purchases where customer_id = ${one.customerId} and purchased_at >= ${jstMidnight(today)!}`;
+		await sql`delete from store_purchase_lines where purchase_id in (${added})`.execute(db());
+		await sql`delete from store_purchases where id in (${added})`.execute(db());
 	});
 
 	it('building again adds nothing', async () => {
