@@ -282,6 +282,36 @@ describe.each(testDbKinds())('today\'s list on %s', (kind) => {
 		expect(all((await call('GET', '/worklist/today', 's2')).body).some((i) => i.customerId === ids.first)).toBe(true);
 	});
 
+	it('rule settings: managers read and change them, staff cannot, a bad value changes nothing, every change is audited', async () => {
+		const read = await call('GET', '/worklist/settings', 'm');
+		expect(read.status).toBe(200);
+		expect(read.body.settings).toMatchObject({ birthday: { enabled: true, withinDays: 7 }, secondPurchase: { minDays: 21, maxDays: 45 }, dormantDays: 180 });
+		expect((await call('GET', '/worklist/settings', 's1')).status).toBe(403);
+		expect((await call('PUT', '/worklist/settings', 's1', { birthday: { ...read.body.settings.birthday, withinDays: 10 } })).status).toBe(403);
+		// one bad rule in the request: nothing is stored, the error names it
+		const bad = await call('PUT', '/worklist/settings', 'm', {
+			birthday: { ...read.body.settings.birthday, withinDays: 10 },
+			secondPurchase: { ...read.body.settings.secondPurchase, minDays: 50, maxDays: 45 }
+		});
+		expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_setting']);
+		expect(Object.keys(bad.body.error.fields ?? {})).toEqual(['secondPurchase']);
+		for (const body of [{ birthday: { enabled: true } }, { thankYou: { ...read.body.settings.thankYou, expireDays: -1 } }, { dormancy: 'x' }]) {
+			expect((await call('PUT', '/worklist/settings', 'm', body)).status, JSON.stringify(body)).toBe(400);
+		}
+		expect((await call('GET', '/worklist/settings', 'm')).body.settings.birthday.withinDays).toBe(7);
+		const before = await db().selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('action', '=', 'settings.changed').executeTakeFirstOrThrow();
+		const ok = await call('PUT', '/worklist/settings', 'm', { birthday: { ...read.body.settings.birthday, withinDays: 10 } });
+		expect(ok.status).toBe(200);
+		expect(ok.body.settings.birthday.withinDays).toBe(10);
+		const audit = await db().selectFrom('audit_log').selectAll().where('action', '=', 'settings.changed').orderBy('id', 'desc').executeTakeFirstOrThrow();
+		expect(audit).toMatchObject({ actor_staff_id: ids.m, details: { key: 'worklist.birthday', from: null, to: { withinDays: 10 } } });
+		// the same value again is no change: not audited again
+		await call('PUT', '/worklist/settings', 'm', { birthday: ok.body.settings.birthday });
+		const after = await db().selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('action', '=', 'settings.changed').executeTakeFirstOrThrow();
+		expect(Number(after.n)).toBe(Number(before.n) + 1);
+		await call('PUT', '/worklist/settings', 'm', { birthday: read.body.settings.birthday });
+	});
+
 	it('a customer who blocks the account leaves every list', async () => {
 		await db().updateTable('worklist_items').set({ state: 'open' }).where('customer_id', '=', ids.next).execute();
 		expect(all((await call('GET', '/worklist/today', 's1')).body).some((i) => i.customerId === ids.next)).toBe(true);
