@@ -267,6 +267,39 @@ describe.each(testDbKinds())('client book on %s', (kind) => {
 		expect(await ownerOf(z.id)).toBe(staff.b.id);
 	});
 
+	it('offers the new owner a one-tap introduction after a manager reassigns, through the same consent and limit checks as any follow-up', async () => {
+		expect((await call('PUT', '/contact/settings', 'm', { maxPer7Days: 1, maxPer30Days: 4, quietHours: null })).status).toBe(200);
+		try {
+			const y = await newCustomer(db(), { home_store_id: S, family_name: '紹介', line_user_id: lineId(), line_friend: true, consent_messages: true });
+			const u = await newCustomer(db(), { home_store_id: S, family_name: '同意なし', line_user_id: lineId(), line_friend: true, consent_messages: false });
+			const w = await newCustomer(db(), { home_store_id: S, family_name: '自分で', line_user_id: lineId(), line_friend: true, consent_messages: true });
+			await call('POST', '/client-book/claim', 'a', { customerIds: [y.id, u.id] });
+			expect((await call('POST', '/followups', 'a', { customerId: y.id, text: '先日はありがとうございました', productIds: [] })).status).toBe(201);
+			expect((await call('POST', '/client-book/assign', 'm', { customerIds: [y.id, u.id], toStaffId: staff.c.id, note: '異動' })).status).toBe(200);
+			await call('POST', '/client-book/claim', 'c', { customerIds: [w.id] });
+			const rows = async () => new Map(((await call('GET', '/client-book?sort=last_contact', 'c')).body.customers as Json[]).map((r) => [r.id, r]));
+			const book = await rows();
+			expect(book.get(y.id)?.introduction).toMatchObject({ fromName: 'スタッフa' });
+			expect(book.get(u.id)?.introduction).toBeNull(); // no consent: nothing to offer
+			expect(book.get(w.id)?.introduction).toBeNull(); // claimed by themselves: no handover
+			// the brand's introduction template (the demo seeds one)
+			expect((await call('PUT', '/followups/templates/owner_intro', 'm', { title: '担当のごあいさつ', body: '{customerName}様\n新しく担当になりました{staffName}です。' })).status).toBe(200);
+			// the introduction is a follow-up like any other: a's message this week counts across staff
+			const intro = { customerId: y.id, templateKey: 'owner_intro', text: 'このたび担当させていただくことになりました', productIds: [] };
+			const refused = await call('POST', '/followups', 'c', intro);
+			expect([refused.status, refused.body.error.code]).toEqual([409, 'contact_limit_7d']);
+			expect((await rows()).get(y.id)?.introduction).not.toBeNull();
+			expect((await call('POST', '/followups', 'c', { ...intro, customerId: u.id })).status).toBe(409);
+			expect((await call('PUT', '/contact/settings', 'm', { maxPer7Days: 2 })).status).toBe(200);
+			const sent = await call('POST', '/followups', 'c', intro);
+			expect(sent.status).toBe(201);
+			expect(sent.body.followUp.messages[0]).toMatchObject({ sender: { name: staff.c.sender_name } });
+			expect((await rows()).get(y.id)?.introduction).toBeNull();
+		} finally {
+			await call('PUT', '/contact/settings', 'm', { maxPer7Days: 100, maxPer30Days: 100, quietHours: null });
+		}
+	});
+
 	describe('the book page', () => {
 		let owner: { id: string };
 		let token: string;

@@ -151,6 +151,8 @@ export interface BookQuery {
 	after?: { key: string; id: string };
 	limit: number;
 	dormantBefore: Date;
+	/** customers handed to their owner by a manager after this, not yet written to by them, offer an introduction */
+	introSince: Date;
 }
 
 export interface BookRow {
@@ -174,6 +176,8 @@ export interface BookRow {
 	contact_at: Date | null;
 	contact_kind: 'consultation' | 'follow_up' | null;
 	contact_staff_name: string | null;
+	intro_since: Date | null;
+	intro_from_name: string | null;
 	sort_key: string;
 }
 
@@ -284,9 +288,19 @@ export async function bookPage(db: DbOrTrx, q: BookQuery): Promise<BookRow[]> {
 			p.line_linked, p.reachable, p.ltv::text as ltv, p.last_purchase_at, p.last_store_at, p.last_ec_at, p.state,
 			${early ? sql`p.contact_at, p.contact_kind` : sql`lc.at as contact_at, lc.kind as contact_kind`},
 			(select s.display_name from staff s where s.id = ${early ? sql`p.contact_staff_id` : sql`lc.staff_id`}) as contact_staff_name,
-			p.sort_key
+			p.sort_key, intro.at as intro_since, (select s.display_name from staff s where s.id = intro.from_staff_id) as intro_from_name
 		from page p
 		${early ? sql`` : contact(sql`p.id`)}
+		-- an introduction is offered to the new owner of a customer a manager reassigned, until
+		-- they have written to the customer (reachable customers only)
+		left join lateral (
+			select h.at, h.from_staff_id from customer_owner_changes h
+			where p.reachable and h.customer_id = p.id and h.to_staff_id = p.owner_staff_id
+				and h.reason in ('assign', 'handover', 'deactivation') and h.at >= ${q.introSince}
+				and not exists (select 1 from follow_ups u where u.customer_id = p.id and u.staff_id = p.owner_staff_id
+					and u.created_at >= h.at and u.status <> 'cancelled' and u.status <> 'failed')
+			order by h.at desc limit 1
+		) intro on true
 		order by p.sort_value ${dir}, p.id ${dir}`.execute(db);
 	return rows;
 }
