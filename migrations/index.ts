@@ -30,6 +30,7 @@ import * as contactLimits from './2026-12-07T0910_contact_limits.ts';
 import * as clientBook from './2026-12-07T0920_client_book.ts';
 import * as consentLedger from './2026-12-07T0930_consent_ledger.ts';
 import * as identityMerge from './2026-12-07T0940_identity_merge.ts';
+import * as customerFactsBook from './2026-12-07T1000_customer_facts_book.ts';
 import * as conversationListIndexes from './2026-12-07T1012_conversation_list_indexes.ts';
 import * as structuredSizes from './2026-12-07T1015_structured_sizes.ts';
 
@@ -61,6 +62,7 @@ export const migrations: Record<string, Migration> = {
 	'2026-12-07T0920_client_book': clientBook,
 	'2026-12-07T0930_consent_ledger': consentLedger,
 	'2026-12-07T0940_identity_merge': identityMerge,
+	'2026-12-07T1000_customer_facts_book': customerFactsBook,
 	'2026-12-07T1012_conversation_list_indexes': conversationListIndexes,
 	'2026-12-07T1015_structured_sizes': structuredSizes
 };

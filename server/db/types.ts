@@ -491,6 +491,11 @@ export interface ReportCustomerFactsTable {
 	days: ColumnType<string[], string[] | undefined, string[]>;
 	store_days: ColumnType<string[], string[] | undefined, string[]>;
 	ec_days: ColumnType<string[], string[] | undefined, string[]>;
+	store_sales: Generated<number>;
+	ec_orders: Generated<number>;
+	ltv_yen: Generated<number>;
+	last_store_at: Timestamp | null;
+	last_ec_at: Timestamp | null;
 }
 
 export interface ReportDailyFollowupsTable {

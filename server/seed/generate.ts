@@ -117,7 +117,8 @@ export const WORKLIST_TEMPLATES = [
 	{ key: 'birthday', title: 'お誕生日', body: '{customerName}様\nもうすぐお誕生日ですね。おめでとうございます。{storeName}より、ささやかなお祝いをご用意してお待ちしております。\n{staffName}' },
 	{ key: 'second_purchase', title: 'その後いかがですか', body: '{customerName}様\n先日はありがとうございました。お選びいただいたアイテムの着心地はいかがですか。合わせやすい新作も入っていますので、ぜひご覧ください。\n{storeName} {staffName}' },
 	{ key: 'welcome_back', title: 'お久しぶりです', body: '{customerName}様\nご無沙汰しております。{customerName}様のお好みに合いそうな新作が揃いました。お近くにお越しの際は、ぜひお立ち寄りください。\n{storeName} {staffName}' },
-	{ key: 'store_invite', title: '店舗へのご招待', body: '{customerName}様\nいつもオンラインストアをご利用いただきありがとうございます。{storeName}では実際にご試着いただけます。ご来店の際はお声がけください。\n{staffName}' }
+	{ key: 'store_invite', title: '店舗へのご招待', body: '{customerName}様\nいつもオンラインストアをご利用いただきありがとうございます。{storeName}では実際にご試着いただけます。ご来店の際はお声がけください。\n{staffName}' },
+	{ key: 'owner_intro', title: '担当のごあいさつ', body: '{customerName}様\nこのたび{storeName}で{customerName}様を担当させていただくことになりました{staffName}です。サイズやコーディネートのご相談など、お気軽にお声がけください。\n{storeName} {staffName}' }
 ];
 
 export function generateDemoData(options: GenerateOptions): DemoData {

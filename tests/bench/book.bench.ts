@@ -3,7 +3,8 @@
  * rows of a staff member's client book (担当顧客) — on PostgreSQL, at 1,000,000 customers and
  * ~20,000,000 purchase lines by default. Data is generated set-based (generate_series) into its
  * own database `tsunagu_bench_book` on DATABASE_URL's server (127.0.0.1 by default) and kept for
- * re-runs (`--fresh` regenerates). `--staff` members own `--book-size` customers each (the rest
+ * re-runs (`--fresh` regenerates; `--db` names it). The page reads the reports' per-customer
+ * facts, built (timed) before the requests. `--staff` members own `--book-size` customers each (the rest
  * are in their store's book). Requests go through app.request() in-process, warm, one at a time,
  * for random staff members and a rotating mix of filters and sorts (state, LTV band, birthday
  * month, LINE, last-purchase range; some second pages by cursor). Prints p50/p95/p99.
@@ -20,6 +21,7 @@ import { openDatabase } from '../../server/db/index.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
 import { createRuntime } from '../../server/runtime.ts';
 import { signSession } from '../../server/modules/staff/tokens.ts';
+import { refreshCustomerFacts } from '../../server/modules/reports/customer-facts.repository.ts';
 import { testConfig } from '../helpers/runtime.ts';
 
 const { values } = parseArgs({
@@ -30,7 +32,9 @@ const { values } = parseArgs({
 		staff: { type: 'string', default: '200' },
 		'book-size': { type: 'string', default: '1000' },
 		requests: { type: 'string', default: '500' },
-		fresh: { type: 'boolean', default: false }
+		fresh: { type: 'boolean', default: false },
+		/** a database of one's own when several people bench on one server */
+		db: { type: 'string', default: 'tsunagu_bench_book' }
 	}
 });
 const CUSTOMERS = Number(values.customers);
@@ -40,7 +44,7 @@ const STAFF = Number(values.staff);
 const BOOK_SIZE = Number(values['book-size']);
 const REQUESTS = Number(values.requests);
 const LINES_PER_BASKET = 4;
-const DB_NAME = 'tsunagu_bench_book';
+const DB_NAME = values.db;
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 if (STAFF * BOOK_SIZE > CUSTOMERS) throw new Error('--staff × --book-size must not exceed --customers');
 
@@ -202,6 +206,10 @@ async function main() {
 	const rt = await createRuntime(testConfig({ DATABASE_POOL_SIZE: '10' }), { handle, logger: createLogger('silent') });
 	try {
 		const db = rt.deps.db;
+		// the page reads the reports' per-customer facts, kept by the reports worker: brought up to
+		// date first (a full build after generation, nothing on a re-run)
+		const facts = await timed('customer facts refresh (reports worker)', () => rt.deps.maintenanceDb.transaction().execute((trx) => refreshCustomerFacts(trx)));
+		console.log(`    ${facts.full ? 'full build' : 'incremental'}: ${facts.customers.toLocaleString()} customers`);
 		const device = await db.insertInto('devices').values({ store_id: 'shibuya', name: 'bench', secret_hash: '0'.repeat(64) }).returning('id').executeTakeFirstOrThrow();
 		const staff = await db.selectFrom('staff').select(['id', 'role', 'home_store_id']).where('role', '=', 'staff').execute();
 		const tokens = await Promise.all(

@@ -110,3 +110,38 @@ test('the manager sees the outcomes per staff member and reason, with definition
 	await expectTouchTargets(page);
 	await page.screenshot({ path: 'test-results/worklist-4-campaigns.png', fullPage: true });
 });
+
+test('the manager edits the rules: a bad window is refused with a Japanese reason, a good one is saved', async ({ page }) => {
+	await page.goto('/manager');
+	await page.getByLabel('店舗').selectOption('shibuya');
+	await page.getByLabel('スタッフコード').fill('S002');
+	await page.getByLabel('PIN').fill('1234');
+	await page.getByRole('button', { name: 'サインイン' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'スタッフ経由EC売上' })).toBeVisible();
+	await page.getByRole('link', { name: 'ルールと上限' }).click();
+	await expect(page.getByRole('heading', { name: 'ルールと連絡の上限', level: 1 })).toBeVisible();
+	const rules = page.getByTestId('rule-settings');
+	const birthday = rules.locator('fieldset[data-rule="birthday"]');
+	await expect(birthday.getByLabel('誕生日の何日前から（日）')).toHaveValue('7');
+	await expectAccessible(page);
+	await expectTouchTargets(page);
+	await page.screenshot({ path: 'test-results/worklist-5-settings.png', fullPage: true });
+
+	const second = rules.locator('fieldset[data-rule="secondPurchase"]');
+	await second.getByLabel('初回購入から（日後）').fill('50');
+	await rules.getByRole('button', { name: '保存' }).click();
+	await expect(rules.getByRole('alert')).toHaveText('「初回購入から」は「初回購入まで」以下にしてください。');
+	await second.getByLabel('初回購入から（日後）').fill('21');
+	// out of range: the server refuses it, translated
+	await birthday.getByLabel('誕生日の何日前から（日）').fill('99');
+	await rules.getByRole('button', { name: '保存' }).click();
+	await expect(rules.getByRole('alert')).toHaveText('設定値が正しくありません。入力内容を確認してください。');
+	await birthday.getByLabel('誕生日の何日前から（日）').fill('10');
+	await rules.getByRole('button', { name: '保存' }).click();
+	await expect(rules.getByRole('status')).toHaveText('保存しました。');
+	await page.reload();
+	await expect(page.getByTestId('rule-settings').locator('fieldset[data-rule="birthday"]').getByLabel('誕生日の何日前から（日）')).toHaveValue('10');
+	await page.getByTestId('rule-settings').locator('fieldset[data-rule="birthday"]').getByLabel('誕生日の何日前から（日）').fill('7');
+	await page.getByTestId('rule-settings').getByRole('button', { name: '保存' }).click();
+	await expect(page.getByTestId('rule-settings').getByRole('status')).toHaveText('保存しました。');
+});

@@ -16,6 +16,7 @@ import { FIRST_CONTACT_OWNER } from '../../server/modules/clientbook/clientbook.
 import { splitCounts } from '../../server/modules/clientbook/split.ts';
 import { runImport } from '../../server/ingest/import.ts';
 import { closeLinks } from '../../server/modules/links/links.service.ts';
+import { refreshCustomerFacts } from '../../server/modules/reports/customer-facts.repository.ts';
 import { writeSetting } from '../../server/modules/settings/settings.service.ts';
 import { signSession } from '../../server/modules/staff/tokens.ts';
 import { processInboxBatch, type InboxHandlers } from '../../server/modules/webhooks/inbox.service.ts';
@@ -266,6 +267,39 @@ describe.each(testDbKinds())('client book on %s', (kind) => {
 		expect(await ownerOf(z.id)).toBe(staff.b.id);
 	});
 
+	it('offers the new owner a one-tap introduction after a manager reassigns, through the same consent and limit checks as any follow-up', async () => {
+		expect((await call('PUT', '/contact/settings', 'm', { maxPer7Days: 1, maxPer30Days: 4, quietHours: null })).status).toBe(200);
+		try {
+			const y = await newCustomer(db(), { home_store_id: S, family_name: '紹介', line_user_id: lineId(), line_friend: true, consent_messages: true });
+			const u = await newCustomer(db(), { home_store_id: S, family_name: '同意なし', line_user_id: lineId(), line_friend: true, consent_messages: false });
+			const w = await newCustomer(db(), { home_store_id: S, family_name: '自分で', line_user_id: lineId(), line_friend: true, consent_messages: true });
+			await call('POST', '/client-book/claim', 'a', { customerIds: [y.id, u.id] });
+			expect((await call('POST', '/followups', 'a', { customerId: y.id, text: '先日はありがとうございました', productIds: [] })).status).toBe(201);
+			expect((await call('POST', '/client-book/assign', 'm', { customerIds: [y.id, u.id], toStaffId: staff.c.id, note: '異動' })).status).toBe(200);
+			await call('POST', '/client-book/claim', 'c', { customerIds: [w.id] });
+			const rows = async () => new Map(((await call('GET', '/client-book?sort=last_contact', 'c')).body.customers as Json[]).map((r) => [r.id, r]));
+			const book = await rows();
+			expect(book.get(y.id)?.introduction).toMatchObject({ fromName: 'スタッフa' });
+			expect(book.get(u.id)?.introduction).toBeNull(); // no consent: nothing to offer
+			expect(book.get(w.id)?.introduction).toBeNull(); // claimed by themselves: no handover
+			// the brand's introduction template (the demo seeds one)
+			expect((await call('PUT', '/followups/templates/owner_intro', 'm', { title: '担当のごあいさつ', body: '{customerName}様\n新しく担当になりました{staffName}です。' })).status).toBe(200);
+			// the introduction is a follow-up like any other: a's message this week counts across staff
+			const intro = { customerId: y.id, templateKey: 'owner_intro', text: 'このたび担当させていただくことになりました', productIds: [] };
+			const refused = await call('POST', '/followups', 'c', intro);
+			expect([refused.status, refused.body.error.code]).toEqual([409, 'contact_limit_7d']);
+			expect((await rows()).get(y.id)?.introduction).not.toBeNull();
+			expect((await call('POST', '/followups', 'c', { ...intro, customerId: u.id })).status).toBe(409);
+			expect((await call('PUT', '/contact/settings', 'm', { maxPer7Days: 2 })).status).toBe(200);
+			const sent = await call('POST', '/followups', 'c', intro);
+			expect(sent.status).toBe(201);
+			expect(sent.body.followUp.messages[0]).toMatchObject({ sender: { name: staff.c.sender_name } });
+			expect((await rows()).get(y.id)?.introduction).toBeNull();
+		} finally {
+			await call('PUT', '/contact/settings', 'm', { maxPer7Days: 100, maxPer30Days: 100, quietHours: null });
+		}
+	});
+
 	describe('the book page', () => {
 		let owner: { id: string };
 		let token: string;
@@ -347,6 +381,35 @@ describe.each(testDbKinds())('client book on %s', (kind) => {
 			expect(names((await page('sort=last_contact')).body).slice(0, 2)).toEqual(['store2 様', 'cross 様']);
 			expect(names((await page('sort=last_purchase')).body)).toEqual(['cross 様', 'ec2 様', 'store2 様', 'first1 様', 'dormant 様', 'none 様']);
 			expect(names((await page('sort=last_purchase&dir=asc')).body)).toEqual(['none 様', 'dormant 様', 'first1 様', 'store2 様', 'ec2 様', 'cross 様']);
+		});
+
+		it('reads purchase figures from the customer facts when current, and from the purchases when not: the same rows either way', async () => {
+			const refresh = () => db().transaction().execute((trx) => refreshCustomerFacts(trx));
+			const rows = async (q = 'sort=ltv') => (await page(q)).body.customers as Json[];
+			const live = await rows();
+			const queries = ['state=store_only', 'state=dormant,first_purchase_only&sort=ltv', 'ltvMin=20000&ltvMax=80000&sort=ltv', 'sort=last_purchase&dir=asc'];
+			const liveAnswers = await Promise.all(queries.map((q) => page(q).then((r) => names(r.body))));
+			await refresh();
+			expect(await rows()).toEqual(live);
+			expect(await Promise.all(queries.map((q) => page(q).then((r) => names(r.body))))).toEqual(liveAnswers);
+			// the page really reads the facts: a fact changed behind its back shows (then is put back)
+			await sql`update report_customer_facts set ltv_yen = 1 where customer_id = ${ids.cross}`.execute(db());
+			expect((await rows()).find((c) => c.id === ids.cross)?.ltvYen).toBe(1);
+			await sql`update report_customer_facts set ltv_yen = 150000 where customer_id = ${ids.cross}`.execute(db());
+			// a purchase not yet in the facts shows at once
+			const product = await newProduct(db(), { price_yen: 5_000 });
+			await newStorePurchase(db(), { storeId: S, customerId: ids.store2, at: daysAgo(1), lines: [{ productId: product.id, sku: product.sku, unitPriceYen: 5_000 }] });
+			const fresh = (await rows()).find((c) => c.id === ids.store2)!;
+			expect(fresh.ltvYen).toBe(25_000);
+			expect(new Date(fresh.lastPurchaseAt).getTime()).toBeCloseTo(daysAgo(1).getTime(), -5);
+			await refresh();
+			expect((await rows()).find((c) => c.id === ids.store2)).toEqual(fresh);
+			// an EC refund lowers the LTV before and after the next refresh
+			const order = await db().selectFrom('ec_orders').select(['platform', 'ec_order_id']).where('customer_id', '=', ids.ec2).orderBy('ordered_at').executeTakeFirstOrThrow();
+			await db().insertInto('ec_refunds').values({ platform: order.platform, ec_refund_id: `r-${order.ec_order_id}`, ec_order_id: order.ec_order_id, amount_yen: 4_000, refunded_at: daysAgo(1) }).execute();
+			expect((await rows()).find((c) => c.id === ids.ec2)?.ltvYen).toBe(46_000);
+			await refresh();
+			expect((await rows()).find((c) => c.id === ids.ec2)?.ltvYen).toBe(46_000);
 		});
 
 		it('pages a big book 200 rows at a time with a keyset cursor, nothing lost or repeated', async () => {

@@ -136,9 +136,11 @@ describe.each(testDbKinds())('KPI customer facts on %s', (kind) => {
 		expect(await refresh()).toEqual({ full: false, customers: 0 });
 		await newEcOrder(db, { customerId: customers[3], at: new Date('2026-11-20T03:00:00Z'), lines: [] });
 		await newStorePurchase(db, { storeId: 'k2', customerId: customers[4], at: new Date('2026-11-20T03:00:00Z'), lines: [] });
-		// a change the KPIs do not read (the order's total) marks nobody
-		await sql`update ec_orders set total_yen = total_yen + 1 where customer_id = ${customers[5]}`.execute(db);
+		// a change the facts do not read (the order's financial status) marks nobody; its total (the client book's LTV) does
+		await sql`update ec_orders set financial_status = 'x' where customer_id = ${customers[5]}`.execute(db);
 		expect(await refresh()).toEqual({ full: false, customers: 2 });
+		await sql`update ec_orders set total_yen = total_yen + 1 where customer_id = ${customers[5]}`.execute(db);
+		expect(await refresh()).toEqual({ full: false, customers: 1 });
 	}, 120_000);
 
 	it('new orders, cancellations, returns, merges, moves, new customers and re-assigned orders are picked up', async () => {

@@ -74,7 +74,7 @@ describe.each(testDbKinds())('demo seed on %s', (kind) => {
 	});
 
 	it('loads the brand at the default size', () => {
-		expect(report.counts).toMatchObject({ stores: 3, staff: 12, products: 300, customers: 2000, message_templates: 8 });
+		expect(report.counts).toMatchObject({ stores: 3, staff: 12, products: 300, customers: 2000, message_templates: 9 });
 		expect(report.counts.store_purchase_lines).toBeGreaterThan(report.counts.store_purchases);
 		expect(report.counts.ec_refunds).toBeGreaterThan(0);
 		expect(report.counts.consultations).toBeGreaterThan(500);

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../server/runtime.ts';
 import { signSession } from '../../server/modules/staff/tokens.ts';
 import { buildStores } from '../../server/modules/worklist/worklist.service.ts';
+import { customerSummaries, storeMedians } from '../../server/modules/worklist/worklist.repository.ts';
+import { refreshCustomerFacts } from '../../server/modules/reports/customer-facts.repository.ts';
 import { addDays, jstDate, jstMidnight } from '../../server/shared/jst.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { daysAgo, newConsultation, newCustomer, newEcOrder, newProduct, newStaff, newStore, newStorePurchase } from '../helpers/factories.ts';
@@ -109,6 +111,40 @@ describe.each(testDbKinds())('today\'s list on %s', (kind) => {
 		expect(reasons(s2, 'first')).toEqual(['second_purchase']);
 		expect(reasons(s2, 'birthday')).toEqual([]);
 		expect(reasons(s2, 'today')).toEqual([]);
+	});
+
+	it('reads purchase figures from the customer facts when current and from the purchases when not: the same candidates either way', async () => {
+		const window = {
+			birthdayKeys: ['01-01'],
+			firstFrom: jstMidnight(addDays(today, -45))!,
+			firstTo: jstMidnight(addDays(today, -20))!,
+			lastFrom: jstMidnight(addDays(today, -400))!,
+			lastTo: jstMidnight(addDays(today, 1))!
+		};
+		const read = async () => ({
+			summaries: (await customerSummaries(db(), [storeId], window)).sort((a, b) => a.customerId.localeCompare(b.customerId)),
+			medians: await storeMedians(db(), [storeId])
+		});
+		const live = await read();
+		expect(live.summaries.length).toBeGreaterThan(3);
+		await db().transaction().execute((trx) => refreshCustomerFacts(trx));
+		expect(await read()).toEqual(live);
+		// the facts are what is read: a fact changed behind its back shows (then is put back)
+		const one = live.summaries.find((c) => c.ltvYen > 0)!;
+		await sql`update report_customer_facts set ltv_yen = ltv_yen + 1 where customer_id = ${one.customerId}`.execute(db());
+		expect((await read()).summaries.find((c) => c.customerId === one.customerId)?.ltvYen).toBe(one.ltvYen + 1);
+		await sql`update report_customer_facts set ltv_yen = ltv_yen - 1 where customer_id = ${one.customerId}`.execute(db());
+		// a purchase not refreshed yet counts at once
+		const product = await newProduct(db(), { price_yen: 3_000 });
+		await newStorePurchase(db(), { storeId, customerId: one.customerId, at: daysAgo(0), lines: [{ productId: product.id, sku: product.sku, unitPriceYen: 3_000 }] });
+		const after = (await read()).summaries.find((c) => c.customerId === one.customerId)!;
+		expect(after).toMatchObject({ ltvYen: one.ltvYen + 3_000, storeOrders: one.storeOrders + 1, lastPurchaseDay: today });
+		await db().transaction().execute((trx) => refreshCustomerFacts(trx));
+		expect((await read()).summaries.find((c) => c.customerId === one.customerId)).toEqual(after);
+		// put back: the rest of the suite expects the data as set up
+		const added = sql`select id from store_purchases where customer_id = ${one.customerId} and purchased_at >= ${jstMidnight(today)!}`;
+		await sql`delete from store_purchase_lines where purchase_id in (${added})`.execute(db());
+		await sql`delete from store_purchases where id in (${added})`.execute(db());
 	});
 
 	it('building again adds nothing', async () => {
@@ -244,6 +280,36 @@ describe.each(testDbKinds())('today\'s list on %s', (kind) => {
 		expect(held.body.heldBack).toBeGreaterThanOrEqual(1);
 		await sql`delete from contact_log where customer_id = ${ids.first}`.execute(db());
 		expect(all((await call('GET', '/worklist/today', 's2')).body).some((i) => i.customerId === ids.first)).toBe(true);
+	});
+
+	it('rule settings: managers read and change them, staff cannot, a bad value changes nothing, every change is audited', async () => {
+		const read = await call('GET', '/worklist/settings', 'm');
+		expect(read.status).toBe(200);
+		expect(read.body.settings).toMatchObject({ birthday: { enabled: true, withinDays: 7 }, secondPurchase: { minDays: 21, maxDays: 45 }, dormantDays: 180 });
+		expect((await call('GET', '/worklist/settings', 's1')).status).toBe(403);
+		expect((await call('PUT', '/worklist/settings', 's1', { birthday: { ...read.body.settings.birthday, withinDays: 10 } })).status).toBe(403);
+		// one bad rule in the request: nothing is stored, the error names it
+		const bad = await call('PUT', '/worklist/settings', 'm', {
+			birthday: { ...read.body.settings.birthday, withinDays: 10 },
+			secondPurchase: { ...read.body.settings.secondPurchase, minDays: 50, maxDays: 45 }
+		});
+		expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_setting']);
+		expect(Object.keys(bad.body.error.fields ?? {})).toEqual(['secondPurchase']);
+		for (const body of [{ birthday: { enabled: true } }, { thankYou: { ...read.body.settings.thankYou, expireDays: -1 } }, { dormancy: 'x' }]) {
+			expect((await call('PUT', '/worklist/settings', 'm', body)).status, JSON.stringify(body)).toBe(400);
+		}
+		expect((await call('GET', '/worklist/settings', 'm')).body.settings.birthday.withinDays).toBe(7);
+		const before = await db().selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('action', '=', 'settings.changed').executeTakeFirstOrThrow();
+		const ok = await call('PUT', '/worklist/settings', 'm', { birthday: { ...read.body.settings.birthday, withinDays: 10 } });
+		expect(ok.status).toBe(200);
+		expect(ok.body.settings.birthday.withinDays).toBe(10);
+		const audit = await db().selectFrom('audit_log').selectAll().where('action', '=', 'settings.changed').orderBy('id', 'desc').executeTakeFirstOrThrow();
+		expect(audit).toMatchObject({ actor_staff_id: ids.m, details: { key: 'worklist.birthday', from: null, to: { withinDays: 10 } } });
+		// the same value again is no change: not audited again
+		await call('PUT', '/worklist/settings', 'm', { birthday: ok.body.settings.birthday });
+		const after = await db().selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('action', '=', 'settings.changed').executeTakeFirstOrThrow();
+		expect(Number(after.n)).toBe(Number(before.n) + 1);
+		await call('PUT', '/worklist/settings', 'm', { birthday: read.body.settings.birthday });
 	});
 
 	it('a customer who blocks the account leaves every list', async () => {

@@ -56,6 +56,16 @@ export async function listSecurityEvents(
  * A manager sent a message over a customer's contact limit (contact.service): who, from which
  * tablet, to whom, why, and which limit was passed. Written in the send's transaction.
  */
+/**
+ * A brand setting changed: which key, from what to what (settings hold no personal data), by
+ * whom. Written by the settings module on every change.
+ */
+export async function recordSettingChange(db: DbOrTrx, event: { actorStaffId: string | null; key: string; from: unknown; to: unknown }): Promise<void> {
+	await insertAuditEntries(db, [
+		{ actorStaffId: event.actorStaffId, deviceId: null, action: 'settings.changed', customerId: null, details: { key: event.key, from: event.from ?? null, to: event.to } }
+	]);
+}
+
 export async function recordContactOverride(
 	db: DbOrTrx,
 	actor: StaffPrincipal,

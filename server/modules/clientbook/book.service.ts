@@ -60,6 +60,9 @@ async function resolveScope(deps: AppDeps, actor: StaffPrincipal, req: BookReque
 	return { kind: 'owner', staffId: req.staffId };
 }
 
+/** How long after a reassignment the new owner is offered a one-tap introduction message. */
+export const INTRO_DAYS = 30;
+
 export async function listBook(deps: AppDeps, actor: StaffPrincipal, req: BookRequest, now = new Date()) {
 	const scope = await resolveScope(deps, actor, req);
 	if (req.lastPurchaseFrom && req.lastPurchaseTo && req.lastPurchaseFrom > req.lastPurchaseTo) {
@@ -82,7 +85,8 @@ export async function listBook(deps: AppDeps, actor: StaffPrincipal, req: BookRe
 		dir: req.dir,
 		after: req.cursor ? decodeCursor(req.cursor) : undefined,
 		limit: limit + 1,
-		dormantBefore: new Date(now.getTime() - deps.config.dormantDays * DAY_MS)
+		dormantBefore: new Date(now.getTime() - deps.config.dormantDays * DAY_MS),
+		introSince: new Date(now.getTime() - INTRO_DAYS * DAY_MS)
 	});
 	const page = rows.slice(0, limit);
 	const last = page[page.length - 1];
@@ -104,7 +108,8 @@ export async function listBook(deps: AppDeps, actor: StaffPrincipal, req: BookRe
 					: 'store') as 'ec' | 'store' | null,
 			lastContact: r.contact_at ? { at: iso(r.contact_at)!, kind: r.contact_kind!, staffName: r.contact_staff_name ?? '' } : null,
 			line: { linked: r.line_linked, reachable: r.reachable },
-			owner: r.owner_staff_id ? { id: r.owner_staff_id, name: r.owner_name ?? '' } : null
+			owner: r.owner_staff_id ? { id: r.owner_staff_id, name: r.owner_name ?? '' } : null,
+			introduction: r.intro_since ? { since: iso(r.intro_since)!, fromName: r.intro_from_name } : null
 		})),
 		nextCursor: rows.length > limit && last ? encodeCursor(last.sort_key, last.id) : null
 	};

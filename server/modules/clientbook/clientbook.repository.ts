@@ -1,9 +1,11 @@
 /**
  * The client book's tables — `customer_owner_changes` (append-only audit) and
  * `customer_owner_proposals` — and its reads. The book page reads customers with their
- * purchases and contacts (a report-style read of other modules' tables, never a write): per
- * customer of the book, index probes on (customer_id, time desc) of store_purchases, ec_orders,
- * consultations and follow_ups, so a page costs what its book holds, not what the brand holds.
+ * purchase figures and contacts (a report-style read of other modules' tables, never a write):
+ * per customer of the book, one primary-key probe of the reports' customer facts (counts, LTV,
+ * last purchases; the purchases themselves only for customers whose facts are not current), and
+ * index probes on (customer_id, time desc) of consultations and follow_ups for the last contact,
+ * so a page costs what its book holds, not what the brand holds.
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
@@ -149,6 +151,8 @@ export interface BookQuery {
 	after?: { key: string; id: string };
 	limit: number;
 	dormantBefore: Date;
+	/** customers handed to their owner by a manager after this, not yet written to by them, offer an introduction */
+	introSince: Date;
 }
 
 export interface BookRow {
@@ -172,6 +176,8 @@ export interface BookRow {
 	contact_at: Date | null;
 	contact_kind: 'consultation' | 'follow_up' | null;
 	contact_staff_name: string | null;
+	intro_since: Date | null;
+	intro_from_name: string | null;
 	sort_key: string;
 }
 
@@ -217,34 +223,48 @@ export async function bookPage(db: DbOrTrx, q: BookQuery): Promise<BookRow[]> {
 						where u.customer_id = ${id} and u.status <> 'cancelled' and u.status <> 'failed' order by u.created_at desc limit 1)
 				) as x order by x.at desc limit 1
 			) lc on true`;
+	// purchase figures come from the reports' per-customer facts; a customer whose facts are not
+	// current (a purchase, refund or the customer changed since the last refresh, or the facts
+	// not built yet) is read from the purchases themselves, so the page is never stale
 	const { rows } = await sql<BookRow>`
-		with book as (
+		with book as materialized (
 			select c.id, c.member_no, c.family_name, c.given_name, c.family_kana, c.given_kana, c.birthday::text as birthday,
-				c.home_store_id, c.owner_staff_id, c.line_user_id is not null as line_linked, ${reachable} as reachable
+				c.home_store_id, c.owner_staff_id, c.line_user_id is not null as line_linked, ${reachable} as reachable,
+				(fa.customer_id is null or c.id in (select d.customer_id from report_customer_dirty d)
+					or not exists (select 1 from report_rollup_state r where r.name = 'customer_facts')) as live,
+				fa.store_sales, fa.ec_orders, fa.ltv_yen, fa.last_store_at, fa.last_ec_at
 			from customers c
+			-- a probe per book customer, never a scan of the facts of the whole brand (the limit
+			-- keeps the planner from turning it into a hash join)
+			left join lateral (select * from report_customer_facts x where x.customer_id = c.id limit 1) fa on true
 			where ${sql.join(bookWhere, sql` and `)}
 		),
 		f as (
-			select b.*, coalesce(sp.n, 0) as store_n, coalesce(sp.yen, 0) as store_yen, sp.last_at as last_store_at,
-				coalesce(eo.n, 0) as ec_n, coalesce(eo.yen, 0) as ec_yen, eo.last_at as last_ec_at,
+			select b.id, b.member_no, b.family_name, b.given_name, b.family_kana, b.given_kana, b.birthday,
+				b.home_store_id, b.owner_staff_id, b.line_linked, b.reachable,
+				case when b.live then coalesce(sp.n, 0) else b.store_sales end as store_n,
+				case when b.live then coalesce(eo.n, 0) else b.ec_orders end as ec_n,
+				case when b.live then coalesce(sp.yen, 0) + coalesce(eo.yen, 0) else b.ltv_yen end as ltv,
+				case when b.live then sp.last_at else b.last_store_at end as last_store_at,
+				case when b.live then eo.last_at else b.last_ec_at end as last_ec_at,
 				${early ? sql`lc.at as contact_at, lc.kind as contact_kind, lc.staff_id as contact_staff_id` : sql`null::timestamptz as contact_at, null::text as contact_kind, null::uuid as contact_staff_id`}
 			from book b
 			left join lateral (
 				select count(*) filter (where p.kind = 'sale')::int as n, sum(p.total_yen)::bigint as yen,
 					max(p.purchased_at) filter (where p.kind = 'sale') as last_at
-				from store_purchases p where p.customer_id = b.id
+				from store_purchases p where b.live and p.customer_id = b.id
 			) sp on true
 			left join lateral (
 				select count(*)::int as n,
 					(sum(o.total_yen) - coalesce(sum((select sum(r.amount_yen) from ec_refunds r
 						where r.platform = o.platform and r.ec_order_id = o.ec_order_id)), 0))::bigint as yen,
 					max(o.ordered_at) as last_at
-				from ec_orders o where o.customer_id = b.id and o.status = 'open'
+				from ec_orders o where b.live and o.customer_id = b.id and o.status = 'open'
 			) eo on true
 			${early ? contact(sql`b.id`) : sql``}
 		),
 		g as (
-			select f.*, (f.store_yen + f.ec_yen)::bigint as ltv, greatest(f.last_store_at, f.last_ec_at) as last_purchase_at,
+			select f.*, greatest(f.last_store_at, f.last_ec_at) as last_purchase_at,
 				case
 					when f.store_n + f.ec_n = 0 then 'none'
 					when greatest(f.last_store_at, f.last_ec_at) < ${q.dormantBefore} then 'dormant'
@@ -268,9 +288,19 @@ export async function bookPage(db: DbOrTrx, q: BookQuery): Promise<BookRow[]> {
 			p.line_linked, p.reachable, p.ltv::text as ltv, p.last_purchase_at, p.last_store_at, p.last_ec_at, p.state,
 			${early ? sql`p.contact_at, p.contact_kind` : sql`lc.at as contact_at, lc.kind as contact_kind`},
 			(select s.display_name from staff s where s.id = ${early ? sql`p.contact_staff_id` : sql`lc.staff_id`}) as contact_staff_name,
-			p.sort_key
+			p.sort_key, intro.at as intro_since, (select s.display_name from staff s where s.id = intro.from_staff_id) as intro_from_name
 		from page p
 		${early ? sql`` : contact(sql`p.id`)}
+		-- an introduction is offered to the new owner of a customer a manager reassigned, until
+		-- they have written to the customer (reachable customers only)
+		left join lateral (
+			select h.at, h.from_staff_id from customer_owner_changes h
+			where p.reachable and h.customer_id = p.id and h.to_staff_id = p.owner_staff_id
+				and h.reason in ('assign', 'handover', 'deactivation') and h.at >= ${q.introSince}
+				and not exists (select 1 from follow_ups u where u.customer_id = p.id and u.staff_id = p.owner_staff_id
+					and u.created_at >= h.at and u.status <> 'cancelled' and u.status <> 'failed')
+			order by h.at desc limit 1
+		) intro on true
 		order by p.sort_value ${dir}, p.id ${dir}`.execute(db);
 	return rows;
 }

@@ -98,7 +98,7 @@ export function clientBookRoutes(deps: AppDeps) {
 			return c.json(await service.ownerChanges(deps.db, c.get('staff'), { ...q, limit: q.limit }));
 		})
 		.get('/settings', requireStaff(deps), async (c) => c.json({ firstContactOwner: await readSetting(deps.db, FIRST_CONTACT_OWNER) }))
-		.put('/settings', requireStaff(deps, ['admin']), validate('json', SettingsBody), async (c) => {
+		.put('/settings', requireStaff(deps, MANAGERS), validate('json', SettingsBody), async (c) => {
 			const value = await writeSetting(deps.db, FIRST_CONTACT_OWNER, c.req.valid('json').firstContactOwner, c.get('staff').id);
 			return c.json({ firstContactOwner: value });
 		});

@@ -14,13 +14,13 @@
  * `reserveFollowUp` is the send path's check, under a per-customer lock, in the send's transaction.
  */
 import * as v from 'valibot';
-import type { DbOrTrx, Trx } from '../../db/index.ts';
+import type { Db, DbOrTrx, Trx } from '../../db/index.ts';
 import { badRequest, conflict, forbidden } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import { DAY_MS } from '../../shared/jst.ts';
 import { recordContactOverride } from '../audit/audit.service.ts';
 import { followUpEligibility, type IneligibleReason } from '../followups/messages.ts';
-import { defineSetting, readSetting, writeSetting } from '../settings/settings.service.ts';
+import { defineSetting, parseSetting, readSettings, writeSetting } from '../settings/settings.service.ts';
 import * as repo from './contact.repository.ts';
 import { decide, HHMM, type ContactPolicy, type LimitDecision, type WindowKey } from './rules.ts';
 
@@ -42,23 +42,31 @@ export const QUIET_HOURS = defineSetting(
 );
 
 export async function contactPolicy(db: DbOrTrx): Promise<ContactPolicy> {
-	const [maxPer7Days, maxPer30Days, quietHours] = await Promise.all([
-		readSetting(db, MAX_PER_7_DAYS),
-		readSetting(db, MAX_PER_30_DAYS),
-		readSetting(db, QUIET_HOURS)
-	]);
+	const [maxPer7Days, maxPer30Days, quietHours] = await readSettings(db, [MAX_PER_7_DAYS, MAX_PER_30_DAYS, QUIET_HOURS] as const);
 	return { maxPer7Days, maxPer30Days, quietHours };
 }
 
-/** Managers change the policy; every field is optional, each is validated (400 invalid_setting). */
+/**
+ * Managers change the policy; every field is optional, each is validated (400 invalid_setting
+ * naming the field) before any is stored, so a bad one changes nothing (a 7-day limit above the
+ * 30-day one is allowed: the 30-day one then binds). Each change is audited by the settings module.
+ */
 export async function writeContactPolicy(
-	db: DbOrTrx,
+	db: Db,
 	staff: StaffPrincipal,
 	input: { maxPer7Days?: unknown; maxPer30Days?: unknown; quietHours?: unknown }
 ): Promise<ContactPolicy> {
-	if (input.maxPer7Days !== undefined) await writeSetting(db, MAX_PER_7_DAYS, input.maxPer7Days, staff.id);
-	if (input.maxPer30Days !== undefined) await writeSetting(db, MAX_PER_30_DAYS, input.maxPer30Days, staff.id);
-	if (input.quietHours !== undefined) await writeSetting(db, QUIET_HOURS, input.quietHours, staff.id);
+	const current = await contactPolicy(db);
+	const next: ContactPolicy = {
+		maxPer7Days: input.maxPer7Days !== undefined ? parseSetting(MAX_PER_7_DAYS, input.maxPer7Days, 'maxPer7Days') : current.maxPer7Days,
+		maxPer30Days: input.maxPer30Days !== undefined ? parseSetting(MAX_PER_30_DAYS, input.maxPer30Days, 'maxPer30Days') : current.maxPer30Days,
+		quietHours: input.quietHours !== undefined ? parseSetting(QUIET_HOURS, input.quietHours, 'quietHours') : current.quietHours
+	};
+	await db.transaction().execute(async (trx) => {
+		if (input.maxPer7Days !== undefined) await writeSetting(trx, MAX_PER_7_DAYS, next.maxPer7Days, staff.id);
+		if (input.maxPer30Days !== undefined) await writeSetting(trx, MAX_PER_30_DAYS, next.maxPer30Days, staff.id);
+		if (input.quietHours !== undefined) await writeSetting(trx, QUIET_HOURS, next.quietHours, staff.id);
+	});
 	return contactPolicy(db);
 }
 

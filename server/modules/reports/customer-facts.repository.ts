@@ -62,7 +62,9 @@ export async function refreshCustomerFacts(trx: Trx): Promise<FactsRefresh> {
 
 /**
  * Purchases (store receipts of kind 'sale', EC orders not cancelled) per customer, aggregated
- * into the facts columns; `only` limits it to some customers (their indexes are used).
+ * into the facts columns; `only` limits it to some customers (their indexes are used). The
+ * client book's columns also read returns (store receipts of other kinds count in LTV with their
+ * own, negative, totals) and EC refunds.
  */
 function factsOf(only: RawBuilder<unknown> | null): RawBuilder<unknown> {
 	const storeWhere = only ? sql`and p.customer_id in (${only})` : sql``;
@@ -70,31 +72,39 @@ function factsOf(only: RawBuilder<unknown> | null): RawBuilder<unknown> {
 	const customerWhere = only ? sql`and c.id in (${only})` : sql``;
 	return sql`
 		with p as (
-			select p.customer_id as cid, p.purchased_at as at, ${JST_DAY('p.purchased_at')} as day, true as store
-			from store_purchases p where p.kind = 'sale' and p.customer_id is not null ${storeWhere}
+			select p.customer_id as cid, p.purchased_at as at, ${JST_DAY('p.purchased_at')} as day, true as store,
+				p.kind = 'sale' as sale, p.total_yen::bigint as yen
+			from store_purchases p where p.customer_id is not null ${storeWhere}
 			union all
-			select o.customer_id, o.ordered_at, ${JST_DAY('o.ordered_at')}, false
+			select o.customer_id, o.ordered_at, ${JST_DAY('o.ordered_at')}, false, true,
+				o.total_yen - coalesce((select sum(r.amount_yen) from ec_refunds r where r.platform = o.platform and r.ec_order_id = o.ec_order_id), 0)
 			from ec_orders o where o.status <> 'cancelled' and o.customer_id is not null ${ecWhere}
 		),
 		a as (
 			select cid,
-				array_agg(distinct day order by day) as days,
-				coalesce(array_agg(distinct day order by day) filter (where store), '{}') as store_days,
+				array_agg(distinct day order by day) filter (where sale) as days,
+				coalesce(array_agg(distinct day order by day) filter (where sale and store), '{}') as store_days,
 				coalesce(array_agg(distinct day order by day) filter (where not store), '{}') as ec_days,
-				(array_agg(day order by at))[2] as second_day
+				(array_agg(day order by at) filter (where sale))[2] as second_day,
+				count(*) filter (where sale and store)::int as store_sales, count(*) filter (where not store)::int as ec_orders,
+				sum(yen)::bigint as ltv_yen,
+				max(at) filter (where sale and store) as last_store_at, max(at) filter (where not store) as last_ec_at
 			from p group by cid
 		)
 		select c.id as customer_id, c.home_store_id, c.created_at,
 			a.days[1] as first_day, a.second_day, a.days[cardinality(a.days)] as last_day,
 			a.store_days[1] as first_store_day, a.store_days[cardinality(a.store_days)] as last_store_day,
 			a.ec_days[1] as first_ec_day, a.ec_days[cardinality(a.ec_days)] as last_ec_day,
-			coalesce(a.days, '{}') as days, coalesce(a.store_days, '{}') as store_days, coalesce(a.ec_days, '{}') as ec_days
+			coalesce(a.days, '{}') as days, coalesce(a.store_days, '{}') as store_days, coalesce(a.ec_days, '{}') as ec_days,
+			coalesce(a.store_sales, 0) as store_sales, coalesce(a.ec_orders, 0) as ec_orders, coalesce(a.ltv_yen, 0) as ltv_yen,
+			a.last_store_at, a.last_ec_at
 		from customers c left join a on a.cid = c.id
 		where c.merged_into is null ${customerWhere}`;
 }
 
 const FACT_COLUMNS = sql`customer_id, home_store_id, created_at, first_day, second_day, last_day,
-	first_store_day, last_store_day, first_ec_day, last_ec_day, days, store_days, ec_days`;
+	first_store_day, last_store_day, first_ec_day, last_ec_day, days, store_days, ec_days,
+	store_sales, ec_orders, ltv_yen, last_store_at, last_ec_at`;
 
 /** Gaps between consecutive purchase days of the rows of `facts` (alias f), with a sign. */
 function gapsOf(facts: RawBuilder<unknown>, sign: number): RawBuilder<unknown> {
@@ -139,7 +149,9 @@ async function refreshCustomers(trx: Trx, ids: string[]): Promise<void> {
 				first_day = excluded.first_day, second_day = excluded.second_day, last_day = excluded.last_day,
 				first_store_day = excluded.first_store_day, last_store_day = excluded.last_store_day,
 				first_ec_day = excluded.first_ec_day, last_ec_day = excluded.last_ec_day,
-				days = excluded.days, store_days = excluded.store_days, ec_days = excluded.ec_days
+				days = excluded.days, store_days = excluded.store_days, ec_days = excluded.ec_days,
+				store_sales = excluded.store_sales, ec_orders = excluded.ec_orders, ltv_yen = excluded.ltv_yen,
+				last_store_at = excluded.last_store_at, last_ec_at = excluded.last_ec_at
 		),
 		delta as (
 			select day, gap, store_id, sum(n)::int as n

@@ -60,6 +60,16 @@ const OutcomesQuery = v.object({
 	format: v.optional(v.picklist(['json', 'csv']), 'json')
 });
 
+/** Each rule whole; the settings module checks the values (400 invalid_setting). */
+const RuleSettingsBody = v.object({
+	nextAction: v.optional(v.unknown()),
+	birthday: v.optional(v.unknown()),
+	secondPurchase: v.optional(v.unknown()),
+	thankYou: v.optional(v.unknown()),
+	dormancy: v.optional(v.unknown()),
+	crossChannel: v.optional(v.unknown())
+});
+
 export function worklistRoutes(deps: AppDeps) {
 	const options = deps.worklist.options;
 	const now = () => deps.now?.() ?? new Date();
@@ -70,6 +80,10 @@ export function worklistRoutes(deps: AppDeps) {
 		})
 		.put('/items/:id/state', requireStaff(deps), validate('param', IdParam), validate('json', StateBody), async (c) =>
 			c.json(await service.changeState(deps.db, c.get('staff')!, c.req.valid('param').id, c.req.valid('json'), now()))
+		)
+		.get('/settings', requireStaff(deps, MANAGERS), async (c) => c.json({ settings: await service.readRuleSettings(deps.db, options.dormantDays) }))
+		.put('/settings', requireStaff(deps, MANAGERS), validate('json', RuleSettingsBody), async (c) =>
+			c.json({ settings: await service.writeRuleSettings(deps.db, c.get('staff')!, c.req.valid('json'), options.dormantDays) })
 		)
 		.get('/campaigns', requireStaff(deps, MANAGERS), async (c) => c.json({ campaigns: await campaigns.listCampaigns(deps.db, c.get('staff')!) }))
 		.post('/campaigns', requireStaff(deps, MANAGERS), validate('json', CampaignBody), async (c) =>

@@ -13,7 +13,7 @@ import { badRequest, forbidden, notFound } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
 import { addDays, DAY_MS, jstDate, jstMidnight } from '../../shared/jst.ts';
 import { isUuid } from '../../shared/ids.ts';
-import { readSetting } from '../settings/settings.service.ts';
+import { parseSetting, readSettings, writeSetting, type SettingDefinition } from '../settings/settings.service.ts';
 import { homeStoreOf } from '../staff/staff.service.ts';
 import * as repo from './worklist.repository.ts';
 import {
@@ -43,15 +43,45 @@ export interface WorklistOptions {
 }
 
 export async function readRuleSettings(db: DbOrTrx, dormantDays: number): Promise<RuleSettings> {
-	const [nextAction, birthday, secondPurchase, thankYou, dormancy, crossChannel] = await Promise.all([
-		readSetting(db, nextActionSetting),
-		readSetting(db, birthdaySetting),
-		readSetting(db, secondPurchaseSetting),
-		readSetting(db, thankYouSetting),
-		readSetting(db, dormancySetting),
-		readSetting(db, crossChannelSetting)
-	]);
+	// one query: the list API reads them on every request
+	const [nextAction, birthday, secondPurchase, thankYou, dormancy, crossChannel] = await readSettings(db, [
+		nextActionSetting,
+		birthdaySetting,
+		secondPurchaseSetting,
+		thankYouSetting,
+		dormancySetting,
+		crossChannelSetting
+	] as const);
 	return { nextAction, birthday, secondPurchase, thankYou, dormancy, crossChannel, dormantDays };
+}
+
+/** The rule settings by the names the API uses, each with its definition. */
+const RULE_DEFINITIONS = {
+	nextAction: nextActionSetting,
+	birthday: birthdaySetting,
+	secondPurchase: secondPurchaseSetting,
+	thankYou: thankYouSetting,
+	dormancy: dormancySetting,
+	crossChannel: crossChannelSetting
+} as const;
+export type RuleName = keyof typeof RULE_DEFINITIONS;
+
+/**
+ * Managers change the rules' brand settings: any of the six, each whole. Every given value is
+ * checked before any is stored (400 invalid_setting naming the rule), so a bad one changes
+ * nothing; each change is audited by the settings module. Lists built from then on use them.
+ */
+export async function writeRuleSettings(db: Db, staff: StaffPrincipal, input: Partial<Record<RuleName, unknown>>, dormantDays: number): Promise<RuleSettings> {
+	const names = (Object.keys(RULE_DEFINITIONS) as RuleName[]).filter((n) => input[n] !== undefined);
+	// the definitions differ in type; each value is checked against its own schema
+	const definition = (n: RuleName) => RULE_DEFINITIONS[n] as SettingDefinition<unknown>;
+	const parsed = names.map((n) => [n, parseSetting(definition(n), input[n], n)] as const);
+	if (parsed.length > 0) {
+		await db.transaction().execute(async (trx) => {
+			for (const [n, value] of parsed) await writeSetting(trx, definition(n), value, staff.id);
+		});
+	}
+	return readRuleSettings(db, dormantDays);
 }
 
 /** Which reasons are capped per list per day, and how candidates are ranked for the cap. */

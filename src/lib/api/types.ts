@@ -72,3 +72,5 @@ export type WorklistStateRequest = InferRequestType<Worklist['items'][':id']['st
 export type WorklistDismissReason = NonNullable<WorklistStateRequest['reason']>;
 export type WorklistOutcomes = Body<Worklist['outcomes']['$get']>;
 export type WorklistCampaigns = Body<Worklist['campaigns']['$get']>['campaigns'];
+export type WorklistRuleSettings = Body<Worklist['settings']['$get']>['settings'];
+export type ContactPolicy = Body<typeof api.contact.settings.$get>['settings'];
