@@ -80,6 +80,17 @@ export async function insertProposal(db: DbOrTrx, customerId: string, staffId: s
 		.execute();
 }
 
+/** Many proposals in one statement (a store-sale import can propose tens of thousands at once). */
+export async function insertProposals(db: DbOrTrx, rows: Array<{ customer_id: string; staff_id: string }>, source: 'consultation' | 'store_sale'): Promise<number> {
+	if (rows.length === 0) return 0;
+	const result = await sql`
+		insert into customer_owner_proposals (customer_id, staff_id, source)
+		select u.customer_id, u.staff_id, ${source}
+		from unnest(${uuidArray(rows.map((r) => r.customer_id))}::uuid[], ${uuidArray(rows.map((r) => r.staff_id))}::uuid[]) as u(customer_id, staff_id)
+		on conflict (customer_id, staff_id) do nothing`.execute(db);
+	return Number(result.numAffectedRows ?? 0);
+}
+
 /** Proposals end when the customer gets an owner (whoever it is). */
 export async function deleteProposalsFor(trx: Trx, customerIds: string[]): Promise<void> {
 	if (customerIds.length === 0) return;
