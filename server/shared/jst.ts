@@ -29,3 +29,9 @@ export function jstMidnight(date: string): Date | null {
 export function addDays(date: string, days: number): string {
 	return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
+
+/** The first instant (UTC) of the JST calendar month `at` falls in, or of a month `offset` months later. */
+export function jstMonthStart(at: Date, offset = 0): Date {
+	const jst = new Date(at.getTime() + JST_OFFSET_MS);
+	return new Date(Date.UTC(jst.getUTCFullYear(), jst.getUTCMonth() + offset, 1) - JST_OFFSET_MS);
+}

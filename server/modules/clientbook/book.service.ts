@@ -5,7 +5,7 @@
  */
 import type { AppDeps, StaffPrincipal } from '../../http/context.ts';
 import { badRequest, forbidden, notFound } from '../../errors.ts';
-import { DAY_MS } from '../../shared/jst.ts';
+import { DAY_MS, jstMidnight } from '../../shared/jst.ts';
 import type { CustomerState } from '../customers/state.ts';
 import { findStaffMember, homeStoreOf } from '../staff/staff.service.ts';
 import { bookPage, type BookScope, type BookSort } from './clientbook.repository.ts';
@@ -29,7 +29,12 @@ export interface BookRequest {
 	limit: number;
 }
 
-const jstMidnight = (ymd: string) => new Date(`${ymd}T00:00:00+09:00`);
+/** The request schema has checked the dates; a null here would be a schema bug, so fail loudly. */
+function dayStart(ymd: string): Date {
+	const at = jstMidnight(ymd);
+	if (!at) throw new Error(`not a date: ${ymd}`);
+	return at;
+}
 
 function encodeCursor(key: string, id: string): string {
 	return Buffer.from(JSON.stringify([key, id])).toString('base64url');
@@ -75,8 +80,8 @@ export async function listBook(deps: AppDeps, actor: StaffPrincipal, req: BookRe
 	const rows = await bookPage(deps.db, {
 		scope,
 		states: req.state,
-		lastPurchaseFrom: req.lastPurchaseFrom ? jstMidnight(req.lastPurchaseFrom) : undefined,
-		lastPurchaseBefore: req.lastPurchaseTo ? new Date(jstMidnight(req.lastPurchaseTo).getTime() + DAY_MS) : undefined,
+		lastPurchaseFrom: req.lastPurchaseFrom ? dayStart(req.lastPurchaseFrom) : undefined,
+		lastPurchaseBefore: req.lastPurchaseTo ? new Date(dayStart(req.lastPurchaseTo).getTime() + DAY_MS) : undefined,
 		ltvMin: req.ltvMin,
 		ltvMax: req.ltvMax,
 		birthdayMonth: req.birthdayMonth,

@@ -5,6 +5,7 @@
  *   a push (counted), and what the compose box says about it;
  * - the quota cap on personal pushes and the month-end projection.
  */
+import { jstMonthStart } from '../../shared/jst.ts';
 
 export interface RoutingFacts {
 	/** The staff member who last messaged this customer (follow-up or answer), with when. */
@@ -76,15 +77,13 @@ export function pushesStopped(q: QuotaFacts, capShare: number): boolean {
 
 /** Usage so far extrapolated linearly to the end of the month (JST). */
 export function projectMonthEnd(used: number, now: Date): number {
-	const jst = new Date(now.getTime() + 9 * 3_600_000);
-	const start = Date.UTC(jst.getUTCFullYear(), jst.getUTCMonth(), 1) - 9 * 3_600_000;
-	const end = Date.UTC(jst.getUTCFullYear(), jst.getUTCMonth() + 1, 1) - 9 * 3_600_000;
+	const start = jstMonthStart(now).getTime();
+	const end = jstMonthStart(now, 1).getTime();
 	const elapsed = Math.max(now.getTime() - start, 3_600_000);
 	return Math.round((used * (end - start)) / elapsed);
 }
 
 /** The month (JST) a time falls in, as its first instant in UTC. */
 export function monthStartJst(now: Date): Date {
-	const jst = new Date(now.getTime() + 9 * 3_600_000);
-	return new Date(Date.UTC(jst.getUTCFullYear(), jst.getUTCMonth(), 1) - 9 * 3_600_000);
+	return jstMonthStart(now);
 }
