@@ -354,24 +354,27 @@ export async function repointMergedInto(trx: Trx, from: string, to: string, only
 	return rows.map((r) => r.id);
 }
 
+/** A customer's fields the identity matcher reads (customers and their email / phone / LINE identities). */
+export interface MatchableRow {
+	id: string;
+	merged_into: string | null;
+	family_name: string | null;
+	given_name: string | null;
+	family_kana: string | null;
+	given_kana: string | null;
+	birthday: string | null;
+	email: string | null;
+	phone: string | null;
+	line_user_id: string | null;
+	postcode: string | null;
+	address: string | null;
+	identities: Array<{ kind: string; value: string }> | null;
+}
+
 /** The records the matcher reads (not merged away), with their email / phone / LINE identities. */
 export async function findMatchableCustomers(db: DbOrTrx, ids: string[]) {
 	if (ids.length === 0) return [];
-	const { rows } = await sql<{
-		id: string;
-		merged_into: string | null;
-		family_name: string | null;
-		given_name: string | null;
-		family_kana: string | null;
-		given_kana: string | null;
-		birthday: string | null;
-		email: string | null;
-		phone: string | null;
-		line_user_id: string | null;
-		postcode: string | null;
-		address: string | null;
-		identities: Array<{ kind: string; value: string }> | null;
-	}>`
+	const { rows } = await sql<MatchableRow>`
 		select c.id, c.merged_into, c.family_name, c.given_name, c.family_kana, c.given_kana, to_char(c.birthday, 'YYYY-MM-DD') as birthday,
 			c.email, c.phone, c.line_user_id, c.postcode, c.address,
 			(select json_agg(json_build_object('kind', i.kind, 'value', i.value)) from customer_identities i

@@ -187,7 +187,7 @@ async function lockBatchReferences(
 // customers.owner_staff_id is written here only; the client book module (server/modules/
 // clientbook) holds the rules (who may assign whom) and the append-only audit of every change.
 
-export type { OwnershipRow } from './customers.repository.ts';
+export type { MatchableRow, OwnershipRow } from './customers.repository.ts';
 
 /** Current owner and home store of some customers, locked for the caller's transaction. */
 export function lockCustomerOwnership(trx: Trx, customerIds: string[]) {

@@ -4,6 +4,7 @@
  * attributions and tracked links (never writes them: moves go through the owners' services).
  */
 import { sql } from 'kysely';
+import type { MatchableRow } from '../customers/customers.service.ts';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { EvidenceKind, MatchEvidence, MergeMoved, MergeProfileChanges, SuggestionStatus } from '../../db/types.ts';
 import { textArray, uuidArray } from '../../db/pg-array.ts';
@@ -240,22 +241,8 @@ export async function matchableCustomersAfter(trx: DbOrTrx, after: string | null
 	return rows;
 }
 
-/** A customer's fields the matcher reads (customers and their email / phone / LINE identities). */
-export interface MatchableRow {
-	id: string;
-	merged_into: string | null;
-	family_name: string | null;
-	given_name: string | null;
-	family_kana: string | null;
-	given_kana: string | null;
-	birthday: string | null;
-	email: string | null;
-	phone: string | null;
-	line_user_id: string | null;
-	postcode: string | null;
-	address: string | null;
-	identities: Array<{ kind: string; value: string }> | null;
-}
+/** The matcher's view of a customer: the customers module defines it (it owns the columns). */
+export type { MatchableRow };
 
 const MATCHABLE_COLUMNS = sql`c.id, c.merged_into, c.family_name, c.given_name, c.family_kana, c.given_kana, to_char(c.birthday, 'YYYY-MM-DD') as birthday,
 	c.email, c.phone, c.line_user_id, c.postcode, c.address,
