@@ -10,11 +10,11 @@
  *
  *   npm run bench:scan [-- --runs 15]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 import { memberQrSigner, mintMemberQr } from '../../server/modules/members/qr-keys.ts';
+import { startDemoServer } from './demo-server.ts';
 
 /** The scanner's test hook (src/lib/scanner/index.ts), seen from the test's side. */
 declare global {
@@ -36,27 +36,6 @@ function freePort(): Promise<number> {
 		});
 		srv.on('error', reject);
 	});
-}
-
-async function startServer(port: number): Promise<ChildProcess> {
-	// PGlite in memory: the figure is about the tablet, not the database.
-	const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), E2E_PORT: String(port), LOG_LEVEL: 'warn' };
-	delete env.DATABASE_URL;
-	const child = spawn(process.execPath, ['--import', 'tsx', 'tests/e2e/server.ts'], {
-		env,
-		stdio: ['ignore', 'ignore', 'inherit']
-	});
-	const deadline = Date.now() + 180_000;
-	while (Date.now() < deadline) {
-		try {
-			if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
-		} catch {
-			// not up yet
-		}
-		await new Promise((r) => setTimeout(r, 500));
-	}
-	child.kill();
-	throw new Error('server did not start');
 }
 
 async function json<T>(res: Response): Promise<T> {
@@ -145,7 +124,7 @@ function stats(samples: number[]): string {
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const server = await startServer(port);
+const server = await startDemoServer(port);
 const browser = await chromium.launch({
 	executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
 	args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--no-first-run']

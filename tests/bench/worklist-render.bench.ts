@@ -15,11 +15,11 @@
  *
  *   npm run build && npm run bench:worklist-render [-- --runs 15] [-- --throttle 4]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
 import { chromiumLaunch } from '../../playwright.config.ts';
+import { startDemoServer } from './demo-server.ts';
 
 const { values } = parseArgs({
 	options: {
@@ -31,26 +31,6 @@ const RUNS = Number(values.runs);
 const THROTTLE = Number(values.throttle);
 const PORT = Number(process.env.BENCH_PORT ?? 4230);
 const BASE = `http://127.0.0.1:${PORT}`;
-
-async function startServer(): Promise<ChildProcess> {
-	const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(PORT), E2E_PORT: String(PORT), LOG_LEVEL: 'warn' };
-	delete env.DATABASE_URL; // in-memory PGlite: nothing to clean up
-	const child = spawn(process.execPath, ['--import', 'tsx', 'tests/e2e/server.ts'], {
-		env,
-		stdio: ['ignore', 'ignore', 'inherit']
-	});
-	const deadline = Date.now() + 180_000;
-	while (Date.now() < deadline) {
-		try {
-			if ((await fetch(`${BASE}/healthz`)).ok) return child;
-		} catch {
-			// not listening yet
-		}
-		await new Promise((r) => setTimeout(r, 500));
-	}
-	child.kill();
-	throw new Error('the server did not come up');
-}
 
 /** Records, in every document, when the first list item enters the DOM (ms since navigation start). */
 const OBSERVER = () => {
@@ -122,7 +102,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const summary = (t: number[]) => `median ${percentile(t, 50).toFixed(0)} ms   p95 ${percentile(t, 95).toFixed(0)} ms   max ${t[t.length - 1].toFixed(0)} ms`;
 
 async function main() {
-	const server = await startServer();
+	const server = await startDemoServer(PORT);
 	const browser = await chromium.launch(chromiumLaunch);
 	try {
 		const context = await browser.newContext({

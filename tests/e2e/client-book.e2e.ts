@@ -3,7 +3,7 @@
  * state and LINE reachability, switches to the store's unassigned customers and claims one,
  * who then shows in his own book. Accessible and touch-sized in landscape and portrait.
  */
-import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, signInManager } from './fixtures.ts';
 
 test('staff opens 担当顧客, filters the book, and claims an unassigned customer of the store', async ({ page }) => {
 	test.setTimeout(90_000);
@@ -64,12 +64,7 @@ test('staff opens 担当顧客, filters the book, and claims an unassigned custo
 
 test('a manager hands two of a member’s customers over to another member; the shares must add up to 100%', async ({ page }) => {
 	test.setTimeout(120_000);
-	await page.goto('/manager');
-	await page.getByLabel('店舗').selectOption('shibuya');
-	await page.getByLabel('スタッフコード').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: 'サインイン' }).click();
-	await expect(page.getByRole('heading', { level: 1, name: 'スタッフ経由EC売上' })).toBeVisible();
+	await signInManager(page);
 	await page.getByRole('link', { name: '担当の引き継ぎ' }).click();
 	await expect(page.getByRole('heading', { level: 1, name: '担当顧客の引き継ぎ' })).toBeVisible();
 

@@ -68,3 +68,16 @@ export async function enrollAndSignIn(page: Page, staffName: RegExp = /鈴木 �
 export function sessionToken(page: Page): Promise<string> {
 	return page.evaluate(() => (JSON.parse(localStorage.getItem('tsunagu.session') ?? '{}') as { token: string }).token);
 }
+
+/**
+ * Signs in on /manager for the Shibuya store with PIN 1234 — S002 (the store manager) unless
+ * another code is given (S001 is the admin); lands on the first report.
+ */
+export async function signInManager(page: Page, staffCode = 'S002'): Promise<void> {
+	await page.goto('/manager');
+	await page.getByLabel('店舗').selectOption('shibuya');
+	await page.getByLabel('スタッフコード').fill(staffCode);
+	await page.getByLabel('PIN').fill('1234');
+	await page.getByRole('button', { name: 'サインイン' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'スタッフ経由EC売上' })).toBeVisible();
+}

@@ -3,17 +3,12 @@
  * brand (planted duplicate pairs), sees both records side by side with their evidence, merges a
  * pair, finds it in 統合履歴 and undoes it; axe and touch targets, landscape and portrait.
  */
-import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, sessionToken } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, sessionToken, signInManager } from './fixtures.ts';
 
 test.describe.configure({ timeout: 180_000 });
 
 test('an admin merges a demo pair from the queue and undoes it', async ({ page }) => {
-	await page.goto('/manager');
-	await page.getByLabel('店舗').selectOption('shibuya');
-	await page.getByLabel('スタッフコード').fill('S001');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: 'サインイン' }).click();
-	await expect(page.getByRole('heading', { level: 1, name: 'スタッフ経由EC売上' })).toBeVisible();
+	await signInManager(page, 'S001');
 
 	await page.getByRole('link', { name: '重複候補' }).click();
 	await expect(page.getByRole('heading', { level: 1, name: '同一人物の候補' })).toBeVisible();

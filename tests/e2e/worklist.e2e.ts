@@ -4,7 +4,7 @@
  * done (by the follow-up). A change made offline waits in the outbox and is applied once.
  * Then the manager's outcomes page.
  */
-import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, sessionToken } from './fixtures.ts';
+import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, sessionToken, signInManager } from './fixtures.ts';
 
 test.describe.configure({ timeout: 150_000 });
 
@@ -81,13 +81,7 @@ test('offline: done on the tablet waits in the outbox and is applied once; a pas
 });
 
 test('the manager sees the outcomes per staff member and reason, with definitions', async ({ page }) => {
-	await page.goto('/manager');
-	await expect(page.getByRole('heading', { name: 'マネージャーのサインイン' })).toBeVisible();
-	await page.getByLabel('店舗').selectOption('shibuya');
-	await page.getByLabel('スタッフコード').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: 'サインイン' }).click();
-	await expect(page.getByRole('heading', { level: 1, name: 'スタッフ経由EC売上' })).toBeVisible();
+	await signInManager(page);
 	await page.getByRole('link', { name: 'リストの成果' }).click();
 	await expect(page.getByRole('heading', { name: 'リストの成果' })).toBeVisible();
 	await expect(page.getByTestId('outcomes-by-staff').locator('tbody tr').first()).toBeVisible({ timeout: 20_000 });
@@ -112,12 +106,7 @@ test('the manager sees the outcomes per staff member and reason, with definition
 });
 
 test('the manager edits the rules: a bad window is refused with a Japanese reason, a good one is saved', async ({ page }) => {
-	await page.goto('/manager');
-	await page.getByLabel('店舗').selectOption('shibuya');
-	await page.getByLabel('スタッフコード').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: 'サインイン' }).click();
-	await expect(page.getByRole('heading', { level: 1, name: 'スタッフ経由EC売上' })).toBeVisible();
+	await signInManager(page);
 	await page.getByRole('link', { name: 'ルールと上限' }).click();
 	await expect(page.getByRole('heading', { name: 'ルールと連絡の上限', level: 1 })).toBeVisible();
 	const rules = page.getByTestId('rule-settings');
