@@ -5,11 +5,12 @@
  * Then the manager's outcomes page.
  */
 import { test, expect, expectAccessible, expectTouchTargets, enrollAndSignIn, sessionToken, signInManager } from './fixtures.ts';
+import { E2E_CONTACT_SETTINGS, managerToken, putContactSettings } from './setup.ts';
 
 test.describe.configure({ timeout: 150_000 });
 
 
-test('sign in → today\'s list → open an item → send the prefilled follow-up → the item is done', async ({ page }) => {
+test('sign in → today\'s list → open an item → send the prefilled follow-up → the item is done → the limit blocks a second send', async ({ page, baseURL }) => {
 	await page.setViewportSize({ width: 1194, height: 834 });
 	await enrollAndSignIn(page);
 	await expect(page.getByRole('heading', { name: '今日の連絡' })).toBeVisible();
@@ -31,6 +32,7 @@ test('sign in → today\'s list → open an item → send the prefilled follow-u
 	const sentence = await item.getByTestId('item-sentence').innerText();
 	await item.locator('a.main').click();
 	await expect(page).toHaveURL(new RegExp(`/staff/customers/[0-9a-f-]+\\?.*item=${itemId}`));
+	const customerId = /\/staff\/customers\/([0-9a-f-]+)/.exec(page.url())![1];
 	await expect(page.getByTestId('list-reason')).toContainText(sentence.slice(0, 10));
 	await page.getByTestId('profile-follow-up').click();
 	await expect(page.getByRole('heading', { name: 'LINEでフォロー' })).toBeVisible();
@@ -46,6 +48,23 @@ test('sign in → today\'s list → open an item → send the prefilled follow-u
 	await expect(done).toContainText('LINEフォローで完了');
 	await expect(page.locator(`[data-testid="worklist-item"][data-item-id="${itemId}"]`)).toHaveCount(0);
 	await page.screenshot({ path: 'test-results/worklist-2-done.png', fullPage: true });
+
+	// The brand's 7-day limit set to what this customer has used now (the suite runs with raised
+	// limits; demo history may already count): a second message is blocked, with the reason.
+	const auth = { authorization: `Bearer ${await sessionToken(page)}` };
+	const compose = await (await page.request.get(`/api/followups/compose/${customerId}`, { headers: auth })).json();
+	const used7: number = compose.contact.windows.find((w: { days: number }) => w.days === 7).used;
+	expect(used7).toBeGreaterThanOrEqual(1);
+	const manager = await managerToken(baseURL!);
+	await putContactSettings(baseURL!, manager, { ...E2E_CONTACT_SETTINGS, maxPer7Days: used7 });
+	try {
+		await page.goto(`/staff/customers/${customerId}/follow-up`);
+		await page.getByRole('button', { name: '入荷のお知らせ' }).click();
+		await expect(page.getByTestId('send-blocked')).toContainText(`直近7日間に${used7}回連絡済みのため、送信できません`);
+		await expect(page.getByRole('button', { name: /LINEで送信/ })).toBeDisabled();
+	} finally {
+		await putContactSettings(baseURL!, manager, E2E_CONTACT_SETTINGS);
+	}
 });
 
 test('offline: done on the tablet waits in the outbox and is applied once; a past snooze date is refused', async ({ page, context }) => {
