@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../server/logger.ts';
 import { signSession } from '../../server/modules/staff/tokens.ts';
 import { createRuntime, type Runtime } from '../../server/runtime.ts';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { CONVERSATION_CHANNEL, startConversationEvents, type ConversationChange } from '../../server/modules/conversations/events.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { newCustomer, newStaff, newStore } from '../helpers/factories.ts';
 import { testConfig } from '../helpers/runtime.ts';
@@ -58,4 +61,37 @@ describe.runIf(process.env.DATABASE_URL)('conversation events across processes (
 		await waitFor(/"unread":1/);
 		await reader.cancel();
 	}, 90_000);
+
+	it('the listener survives its connection being killed, and a killed connection after close() is no error', async () => {
+		const events = await startConversationEvents(database, createLogger('silent'));
+		const seen: ConversationChange[] = [];
+		events.subscribe((c) => seen.push(c));
+		// kills come from a connection of their own, so the pool's idle connections stay idle
+		const admin = new pg.Client({ connectionString: database.url });
+		await admin.connect();
+		const kill = () =>
+			admin.query(`select pg_terminate_backend(pid) from pg_stat_activity
+				where datname = current_database() and pid <> pg_backend_pid() and query ilike $1`, [`%listen ${CONVERSATION_CHANNEL}%`]);
+		const notify = (id: string) =>
+			sql`select pg_notify(${CONVERSATION_CHANNEL}, ${JSON.stringify({ conversationId: id, staffId: null, storeId: null, kind: 'message' })})`.execute(rt.deps.db);
+
+		await kill();
+		// it listens again on a fresh connection (after a second): a later NOTIFY arrives, once
+		const deadline = Date.now() + 15_000;
+		while (!seen.some((c) => c.conversationId === 'after-kill') && Date.now() < deadline) {
+			await notify('after-kill');
+			await new Promise((r) => setTimeout(r, 300));
+		}
+		expect(seen.some((c) => c.conversationId === 'after-kill')).toBe(true);
+
+		// closed, then its (idle, pooled) connection is killed: no second release, no uncaught error
+		await events.close();
+		await kill();
+		await new Promise((r) => setTimeout(r, 500));
+		await admin.end();
+		const before = seen.length;
+		await notify('after-close');
+		await new Promise((r) => setTimeout(r, 300));
+		expect(seen.length).toBe(before);
+	}, 60_000);
 });

@@ -73,25 +73,43 @@ export async function startConversationEvents(handle: DatabaseHandle, logger: Lo
 
 async function listenOnPool(pool: pg.Pool, dispatch: (payload: string | undefined) => void, logger: Logger): Promise<() => Promise<void>> {
 	let closed = false;
-	let client: pg.PoolClient | null = null;
+	let client: { conn: pg.PoolClient; release: (broken: boolean) => void } | null = null;
 	let retry: NodeJS.Timeout | undefined;
 	const connect = async (): Promise<void> => {
+		let c: pg.PoolClient | null = null;
+		let released = false;
+		let retrying = false;
+		// one retry per attempt, whether the connection's 'error' or the failed LISTEN says so first
+		const retryLater = () => {
+			if (closed || retrying) return;
+			retrying = true;
+			retry = setTimeout(() => void connect(), 1000);
+		};
+		// A client goes back to the pool once: after close() released it, the server may still end
+		// the connection (a dropped database, a restart) and its 'error' must not release it again.
+		const giveBack = (conn: pg.PoolClient, broken: boolean) => {
+			if (released) return;
+			released = true;
+			conn.release(broken);
+		};
 		try {
-			const c = await pool.connect();
-			c.on('notification', (msg) => {
+			const conn = await pool.connect();
+			c = conn;
+			conn.on('notification', (msg) => {
 				if (msg.channel === CONVERSATION_CHANNEL) dispatch(msg.payload);
 			});
-			c.on('error', () => {
+			conn.on('error', () => {
 				// the connection dropped: give it back broken and listen again on a fresh one
-				c.release(true);
-				if (client === c) client = null;
-				if (!closed) retry = setTimeout(() => void connect(), 1000);
+				giveBack(conn, true);
+				if (client?.conn === conn) client = null;
+				retryLater();
 			});
-			await c.query(`listen ${CONVERSATION_CHANNEL}`);
-			client = c;
+			await conn.query(`listen ${CONVERSATION_CHANNEL}`);
+			client = { conn, release: (broken) => giveBack(conn, broken) };
 		} catch (err) {
+			if (c) giveBack(c, true);
 			logger.warn({ error: (err as Error).message }, 'conversation LISTEN failed; retrying');
-			if (!closed) retry = setTimeout(() => void connect(), 1000);
+			retryLater();
 		}
 	};
 	await connect();
@@ -101,8 +119,8 @@ async function listenOnPool(pool: pg.Pool, dispatch: (payload: string | undefine
 		const c = client;
 		client = null;
 		if (c) {
-			await c.query(`unlisten ${CONVERSATION_CHANNEL}`).catch(() => {});
-			c.release();
+			await c.conn.query(`unlisten ${CONVERSATION_CHANNEL}`).catch(() => {});
+			c.release(false);
 		}
 	};
 }
