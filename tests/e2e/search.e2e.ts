@@ -33,6 +33,8 @@ test('search: full name without a space, rows that tell people apart, a count an
 	await box.fill('やまだ');
 	await page.getByRole('button', { name: '検索', exact: true }).click();
 	const count = page.getByTestId('search-count');
+	// the previous query's rows and count stay until this one's answer arrives
+	await expect(count).toHaveAttribute('data-query', 'やまだ');
 	await expect(count).toContainText(/\d+件/);
 	const total = Number((await count.textContent())!.match(/(\d+)件/)![1]);
 	await expect(results).toHaveCount(Math.min(total, 20));
