@@ -72,14 +72,6 @@ export async function listOwnerChanges(
 	return q.execute();
 }
 
-export async function insertProposal(db: DbOrTrx, customerId: string, staffId: string, source: 'consultation' | 'store_sale'): Promise<void> {
-	await db
-		.insertInto('customer_owner_proposals')
-		.values({ customer_id: customerId, staff_id: staffId, source })
-		.onConflict((oc) => oc.columns(['customer_id', 'staff_id']).doNothing())
-		.execute();
-}
-
 /** Many proposals in one statement (a store-sale import can propose tens of thousands at once). */
 export async function insertProposals(db: DbOrTrx, rows: Array<{ customer_id: string; staff_id: string }>, source: 'consultation' | 'store_sale'): Promise<number> {
 	if (rows.length === 0) return 0;

@@ -240,7 +240,7 @@ export async function onConsultation(db: Db, event: ContactEvent): Promise<void>
 		const [staff] = await lockStaffForAssignment(trx, [event.staffId]);
 		if (!staff?.active || staff.home_store_id !== event.storeId) return;
 		if (mode === 'assign') await applyMoves(trx, [{ customers: [row], to: staff.id }], { actorStaffId: null, reason: 'first_contact', note: null });
-		else await repo.insertProposal(trx, row.id, staff.id, 'consultation');
+		else await repo.insertProposals(trx, [{ customer_id: row.id, staff_id: staff.id }], 'consultation');
 	});
 }
 
