@@ -11,6 +11,23 @@ export async function analyzeTables(db: DbOrTrx, tables: string[]): Promise<void
 }
 
 /**
+ * ANALYZE a table that a load grew by more than a tenth plus 1,000 rows (autovacuum's own rule,
+ * which it applies only a minute or more later): the queries right after the load — the hooks
+ * on the new rows — plan with the rows that are there. The tables in parallel, one connection each.
+ */
+export async function analyzeIfGrown(db: DbOrTrx, grown: Array<{ table: string; added: number }>): Promise<string[]> {
+	const candidates = grown.filter((g) => g.added > 1000);
+	if (candidates.length === 0) return [];
+	const { rows } = await sql<{ relname: string; reltuples: number }>`
+		select relname, reltuples::float8 as reltuples from pg_class
+		where relname = any(${candidates.map((c) => c.table)}::text[]) and relkind = 'r' and relnamespace = 'public'::regnamespace`.execute(db);
+	const before = new Map(rows.map((r) => [r.relname, Math.max(0, r.reltuples)]));
+	const stale = candidates.filter((c) => c.added > 1000 + 0.1 * (before.get(c.table) ?? 0)).map((c) => c.table);
+	await Promise.all(stale.map((table) => sql`analyze ${sql.table(table)}`.execute(db)));
+	return stale;
+}
+
+/**
  * Memory for the sorts and hashes, no wait for the WAL flush at commit, no JIT (this
  * transaction only); with `skipFkTriggers`, no per-row foreign-key checks: the caller
  * verifies and locks the referenced rows set-based instead (lockStagedReferences).

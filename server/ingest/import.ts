@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { Db, Trx } from '../db/index.ts';
 import type { Orders } from '../modules/orders/orders.service.ts';
 import { CsvFileError, openCsv, type CsvEncoding } from './csv-source.ts';
-import { analyzeTables } from '../db/bulk.ts';
+import { analyzeIfGrown, analyzeTables } from '../db/bulk.ts';
 import { lastStorePurchaseId } from '../modules/purchases/purchases.service.ts';
 import { createPosWriter } from '../modules/purchases/receipts.writer.ts';
 import { finishImportRun, listStaffCodes, listStoreIds, startImportRun } from './import-runs.repository.ts';
@@ -146,6 +146,12 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
 	summary.rowsBad = errorLog.count;
 	if (salesMark !== null) {
 		const hooksFrom = performance.now();
+		// the hooks read the new receipts: planned on statistics from before the import, their
+		// joins loop over every new customer (0.7 s instead of 0.3 s at 1M lines)
+		await analyzeIfGrown(db, [
+			{ table: 'store_purchases', added: summary.counts.receipts_new ?? 0 },
+			{ table: 'customers', added: summary.counts.customers_new ?? 0 }
+		]);
 		for (const hook of options.onStoreSales ?? []) await hook(db, { afterPurchaseId: salesMark });
 		// shown apart: the hooks are other modules' work on the new receipts, not the import's
 		summary.phaseMs = { ...summary.phaseMs, store_sale_hooks: Math.round(performance.now() - hooksFrom) };

@@ -248,24 +248,18 @@ export async function onConsultation(db: Db, event: ContactEvent): Promise<void>
  * After a POS import: the first sale receipt of each unowned customer since `afterPurchaseId`
  * proposes (or makes) its staff member the owner. Set-based: one query for the candidates.
  */
-/** Bounded so one statement's arrays stay a few MB. */
-const PROPOSALS_PER_STATEMENT = 20_000;
-
 export async function onStoreSales(db: Db, event: { afterPurchaseId: number }): Promise<{ proposed: number; assigned: number }> {
 	const mode = await readSetting(db, FIRST_CONTACT_OWNER);
 	if (mode === 'off') return { proposed: 0, assigned: 0 };
+	if (mode === 'propose') return { proposed: await repo.proposeFirstSalesOfUnowned(db, event.afterPurchaseId), assigned: 0 };
 	const candidates = await repo.firstSalesOfUnowned(db, event.afterPurchaseId);
-	if (candidates.length === 0) return { proposed: 0, assigned: 0 };
-	if (mode === 'propose') {
-		// one statement per chunk, not one per customer: an import of 1M lines brings ~80k first sales
-		for (let i = 0; i < candidates.length; i += PROPOSALS_PER_STATEMENT) {
-			await repo.insertProposals(db, candidates.slice(i, i + PROPOSALS_PER_STATEMENT), 'store_sale');
-		}
-		return { proposed: candidates.length, assigned: 0 };
-	}
 	let assigned = 0;
 	const byStaff = new Map<string, string[]>();
-	for (const c of candidates) byStaff.set(c.staff_id, [...(byStaff.get(c.staff_id) ?? []), c.customer_id]);
+	for (const c of candidates) {
+		const ids = byStaff.get(c.staff_id);
+		if (ids) ids.push(c.customer_id);
+		else byStaff.set(c.staff_id, [c.customer_id]);
+	}
 	for (const [staffId, ids] of byStaff) {
 		for (let i = 0; i < ids.length; i += MAX_CUSTOMERS_PER_CALL) {
 			assigned += await db.transaction().execute(async (trx) => {

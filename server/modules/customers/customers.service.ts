@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../../shared/ids.ts';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
 import type { IdentityKind, NewCustomer } from '../../db/types.ts';
 import {
@@ -141,7 +141,7 @@ export async function resolveCustomersBatch(
 			return { customerId: best, created: false };
 		}
 		if (ids.length === 0 && !memberNo) return null;
-		const id = randomUUID();
+		const id = uuidV7();
 		const number = memberNo ?? item.profile?.member_no ?? null;
 		created.push({ id, memberNo: number, profile: item.profile ?? {} });
 		if (number) memberOf.set(number, id);
