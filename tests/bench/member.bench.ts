@@ -127,7 +127,8 @@ async function main() {
 		console.log(`  ${REQUESTS} sequential GET /api/member/card (session verify + card + signed QR), server time in-process:`);
 		console.log(`  p50 ${p50.toFixed(2)} ms   p95 ${p95.toFixed(2)} ms   p99 ${p99.toFixed(2)} ms   max ${times[times.length - 1].toFixed(2)} ms`);
 		console.log(`  budget p95 < ${BUDGET_MS} ms: ${p95 < BUDGET_MS ? 'OK' : 'OVER'}`);
-		await runtime.lineSandbox?.close();
+		// the runtime's listeners (conversations LISTEN) hold a connection: pool.end would wait forever
+		await runtime.close();
 	} finally {
 		await handle.close();
 		if (!existing && !process.env.BENCH_KEEP) await admin(`drop database if exists ${name} with (force)`);

@@ -75,7 +75,8 @@ async function main() {
 		console.log(`throughput: ${(ORDERS / seconds).toFixed(0)} orders/s (target ≥ 500)`);
 		console.log(`attributed: ${rules.map((r) => `${r.rule}=${r.n}`).join(' ')}`);
 	} finally {
-		await rt.lineSandbox?.close();
+		// the runtime's listeners (conversations LISTEN) hold a connection: pool.end would wait forever
+		await rt.close();
 		await database.dispose();
 	}
 }

@@ -75,7 +75,8 @@ async function main() {
 		console.log(`wall time: ${seconds.toFixed(1)} s (${(N / seconds).toFixed(0)} follow-ups/s incl. backoff waits)`);
 		console.log(`workers: ${results.map((r) => r.stdout.trim()).join(' | ')}`);
 	} finally {
-		await rt.lineSandbox?.close();
+		// the runtime's listeners (conversations LISTEN) hold a connection: pool.end would wait forever
+		await rt.close();
 		await database.dispose();
 	}
 }

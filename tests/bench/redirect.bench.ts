@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createLogger } from '../../server/logger.ts';
-import { closeLinks, createLinks, linkState, mintLinkCode } from '../../server/modules/links/links.service.ts';
+import { createLinks, linkState, mintLinkCode } from '../../server/modules/links/links.service.ts';
 import { redirectTarget } from '../../server/modules/links/codes.ts';
 import { createRuntime } from '../../server/runtime.ts';
 import { createTestDatabase } from '../helpers/db.ts';
@@ -78,8 +78,8 @@ async function runServers() {
 		} else {
 			bareServer.close();
 			appServer.close();
-			await closeLinks(rt.deps);
-			await rt.lineSandbox?.close();
+			// rt.close() flushes the buffered clicks and ends the listeners holding connections
+			await rt.close();
 			await database.dispose();
 			send({ type: 'closed' });
 			process.exit(0);

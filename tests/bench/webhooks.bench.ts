@@ -98,7 +98,9 @@ async function main() {
 		console.log(`  processing: ${processed} processed by ${WORKERS} workers in ${processSeconds.toFixed(2)} s = ${(processed / processSeconds).toFixed(0)} orders/s (${Number(orders.n)} orders stored)`);
 	} finally {
 		server.close();
-		// rt.close() would close the same handle; dispose() closes it and drops the database
+		// the runtime's listeners hold a connection (pool.end would wait for it); closing the
+		// handle twice is harmless, and dispose() then drops the database
+		await rt.close();
 		await database.dispose();
 	}
 }
