@@ -1,6 +1,7 @@
 /** Settings and statistics for the bulk writes of an import (any table: no table is written here). */
 import { sql } from 'kysely';
-import type { DbOrTrx, Trx } from './index.ts';
+import type { Db, DbOrTrx, Trx } from './index.ts';
+import { textArray } from './pg-array.ts';
 
 /**
  * Fresh planner statistics for tables a big import is growing: without them the planner still
@@ -25,6 +26,26 @@ export async function analyzeIfGrown(db: DbOrTrx, grown: Array<{ table: string; 
 	const stale = candidates.filter((c) => c.added > 1000 + 0.1 * (before.get(c.table) ?? 0)).map((c) => c.table);
 	await Promise.all(stale.map((table) => sql`analyze ${sql.table(table)}`.execute(db)));
 	return stale;
+}
+
+/**
+ * Whether this session may write `tables` with their foreign-key triggers off
+ * (`session_replication_role = replica`): only when it is allowed (superuser, or granted SET on
+ * the parameter) and every trigger of their own fires in replica mode as well (ENABLE ALWAYS, or
+ * disabled anyway): replica mode must skip the FK checks and nothing else. The caller then
+ * checks and locks what the rows refer to itself, set-based.
+ */
+export async function canSkipFkTriggers(db: Db, tables: string[]): Promise<boolean> {
+	const { rows } = await sql<{ n: number }>`
+		select count(*)::int as n from pg_trigger
+		where tgrelid = any(${textArray(tables)}::regclass[]) and not tgisinternal and tgenabled not in ('A', 'D')`.execute(db);
+	if (rows[0].n > 0) return false;
+	try {
+		await db.transaction().execute((trx) => sql`set local session_replication_role = replica`.execute(trx));
+		return true;
+	} catch {
+		return false;
+	}
 }
 
 /**

@@ -65,7 +65,7 @@ export interface PosCopyInput {
 	db: Db;
 	pool: pg.Pool;
 	/** The file, a piece at a time (no promise per record), its lines parsed in place where they are plain. */
-	source: Pick<CsvSource, 'header' | 'rawBatches' | 'valuesOf'>;
+	source: Pick<CsvSource, 'header' | 'rawBatches' | 'valuesOf' | 'bytesRead' | 'size'>;
 	ctx: WriterContext;
 	/** The batch writer's batch size: a repeated line_no is a bad row within the same span of rows. */
 	batchSize: number;
@@ -293,7 +293,7 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 				const startsGroup = txn !== lastReceipt;
 				if (startsGroup) {
 					// a chunk ends between receipts only
-					if (chunk && chunk.lines.length >= chunkLines) {
+					if (chunk && chunk.lines.length >= chunkTarget(chunk.seq, chunkLines, source.bytesRead() / source.size)) {
 						endChunk(chunk);
 						chunk = null;
 					}
@@ -327,6 +327,18 @@ async function readIntoChunks(input: PosCopyInput, slots: Slot[], writer: ChunkW
 		throw err;
 	}
 	return { rowsRead, rowsStaged, unknownStaff, customers, waits };
+}
+
+/**
+ * Lines for a chunk (it ends at the first receipt boundary past them): the first chunks are
+ * smaller, so that writing begins while the resolver still creates the customers of the file's
+ * first receipts (its busiest stretch: most customers of a file first appear near its start, and
+ * a full first chunk waited for all of theirs with the writers idle); the last ones too, so
+ * less is left to write once the file is read.
+ */
+function chunkTarget(seq: number, full: number, fractionRead: number): number {
+	const ramp = Math.ceil((full * Math.min(4, seq + 1)) / 4);
+	return fractionRead > 0.97 ? Math.min(ramp, Math.ceil(full / 4)) : ramp;
 }
 
 /** A turn of the event loop (setImmediate runs after pending I/O callbacks). */

@@ -11,7 +11,10 @@
  * Prints the figures against the targets (≥ 100,000 rows/s, ≤ 3× COPY, peak RSS < 300 MB);
  * asserts nothing. Drops the database and the file at the end.
  *
- *   npm run bench:import [-- --lines 1000000] [-- --keep-db]
+ *   npm run bench:import [-- --lines 1000000] [-- --runs 5] [-- --keep-db]
+ *
+ * With --runs N it measures N times (a fresh database each) and prints the median and the range:
+ * on a shared machine one run moves by ±10%.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,9 +29,10 @@ import { openDatabase } from '../../server/db/index.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
 
 const { values } = parseArgs({
-	options: { lines: { type: 'string', default: '1000000' }, 'keep-db': { type: 'boolean', default: false } }
+	options: { lines: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '1' }, 'keep-db': { type: 'boolean', default: false } }
 });
 const LINES = Number(values.lines);
+const RUNS = Math.max(1, Number(values.runs));
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const STORES = ['shibuya', 'shinjuku', 'yokohama'];
 const STAFF = Array.from({ length: 12 }, (_, i) => `S${String(i + 1).padStart(3, '0')}`);
@@ -166,43 +170,64 @@ async function copyBaseline(url: string, file: string): Promise<number> {
 	}
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-import-'));
-const file = join(dir, 'pos-1m.csv');
-const dbName = `tsunagu_bench_${randomBytes(5).toString('hex')}`;
-const url = withDatabase(serverUrl, dbName);
-try {
-	let t = performance.now();
-	await generateCsv(file, LINES);
-	console.log(`generated ${LINES.toLocaleString()} lines (${(statSync(file).size / 1e6).toFixed(0)} MB) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-	await admin(`create database ${dbName}`);
-	await prepareDatabase(url);
+/** One measurement on a fresh database: the import, then COPY of the same file. */
+async function measure(run: number): Promise<{ rowsPerSec: number; ratio: number; rssMb: number }> {
+	const dbName = `tsunagu_bench_${randomBytes(5).toString('hex')}`;
+	const url = withDatabase(serverUrl, dbName);
+	try {
+		await admin(`create database ${dbName}`);
+		await prepareDatabase(url);
+		// both measurements start from a fresh checkpoint: a checkpoint forced by the WAL of the
+		// run before would otherwise land in one of them at random
+		await admin('checkpoint');
+		const imp = await runImportChild(url, file);
+		const s = imp.summary;
+		const importSec = s.durationMs / 1000;
+		const rowsPerSec = s.rowsRead / importSec;
+		const rssMb = s.maxRssBytes / 1024 / 1024;
 
-	// both measurements start from a fresh checkpoint: a checkpoint forced by the WAL of the
-	// run before would otherwise land in one of them at random
-	await admin('checkpoint');
-	const imp = await runImportChild(url, file);
-	const s = imp.summary;
-	const importSec = s.durationMs / 1000;
-	const rowsPerSec = s.rowsRead / importSec;
-	const rssMb = s.maxRssBytes / 1024 / 1024;
+		await admin('checkpoint');
+		const copySec = (await copyBaseline(url, file)) / 1000;
+		const ratio = importSec / copySec;
 
-	await admin('checkpoint');
-	const copyMs = await copyBaseline(url, file);
-	const copySec = copyMs / 1000;
-	const ratio = importSec / copySec;
+		if (RUNS > 1) console.log(`— run ${run} of ${RUNS}`);
+		console.log(`import: ${s.rowsRead.toLocaleString()} rows (${s.rowsOk.toLocaleString()} ok, ${s.rowsBad} bad) in ${importSec.toFixed(1)} s (process wall ${(imp.wallMs / 1000).toFixed(1)} s)`);
+		console.log(`        ${JSON.stringify(s.counts)} warnings ${JSON.stringify(s.warnings)}`);
+		if (s.phaseMs) console.log(`        phases (ms): ${JSON.stringify(s.phaseMs)}`);
+		console.log(`COPY:   ${copySec.toFixed(1)} s into bench_copy_pos (CSV columns typed + primary key)`);
+		report(rowsPerSec, ratio, rssMb);
+		const timeRss = imp.timeMaxRssKb ? ` (/usr/bin/time over npm + node: ${(imp.timeMaxRssKb / 1024).toFixed(0)} MB)` : '';
+		if (timeRss) console.log(`        peak RSS is the import process's maxRSS${timeRss}`);
+		console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+		return { rowsPerSec, ratio, rssMb };
+	} finally {
+		if (!values['keep-db']) await admin(`drop database if exists ${dbName} with (force)`).catch(() => {});
+		else console.log(`kept database ${dbName}`);
+	}
+}
 
+function report(rowsPerSec: number, ratio: number, rssMb: number): void {
 	const ok = (pass: boolean) => (pass ? 'ok ' : 'MISS');
-	console.log(`import: ${s.rowsRead.toLocaleString()} rows (${s.rowsOk.toLocaleString()} ok, ${s.rowsBad} bad) in ${importSec.toFixed(1)} s (process wall ${(imp.wallMs / 1000).toFixed(1)} s)`);
-	console.log(`        ${JSON.stringify(s.counts)} warnings ${JSON.stringify(s.warnings)}`);
-	if (s.phaseMs) console.log(`        phases (ms): ${JSON.stringify(s.phaseMs)}`);
-	console.log(`COPY:   ${copySec.toFixed(1)} s into bench_copy_pos (CSV columns typed + primary key)`);
 	console.log(`[${ok(rowsPerSec >= 100_000)}] rows/s      ${Math.round(rowsPerSec).toLocaleString()} (target ≥ 100,000)`);
 	console.log(`[${ok(ratio <= 3)}] vs COPY     ${ratio.toFixed(2)}× (target ≤ 3×)`);
-	const timeRss = imp.timeMaxRssKb ? `; /usr/bin/time over npm + node: ${(imp.timeMaxRssKb / 1024).toFixed(0)} MB` : '';
-	console.log(`[${ok(rssMb < 300)}] peak RSS    ${rssMb.toFixed(0)} MB (target < 300 MB; the import process's maxRSS${timeRss})`);
-	console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+	console.log(`[${ok(rssMb < 300)}] peak RSS    ${rssMb.toFixed(0)} MB (target < 300 MB)`);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const dir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-import-'));
+const file = join(dir, 'pos-1m.csv');
+try {
+	const t = performance.now();
+	await generateCsv(file, LINES);
+	console.log(`generated ${LINES.toLocaleString()} lines (${(statSync(file).size / 1e6).toFixed(0)} MB) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+	const runs: Array<{ rowsPerSec: number; ratio: number; rssMb: number }> = [];
+	for (let run = 1; run <= RUNS; run++) runs.push(await measure(run));
+	if (RUNS > 1) {
+		// the machine's speed moves from run to run: the median, and the range next to it
+		const range = (k: 'rowsPerSec' | 'ratio', digits: number) => `${Math.min(...runs.map((r) => r[k])).toFixed(digits)}–${Math.max(...runs.map((r) => r[k])).toFixed(digits)}`;
+		console.log(`— median of ${RUNS} runs (rows/s ${range('rowsPerSec', 0)}, ratio ${range('ratio', 2)}):`);
+		report(median(runs.map((r) => r.rowsPerSec)), median(runs.map((r) => r.ratio)), Math.max(...runs.map((r) => r.rssMb)));
+	}
 } finally {
 	rmSync(dir, { recursive: true, force: true });
-	if (!values['keep-db']) await admin(`drop database if exists ${dbName} with (force)`).catch(() => {});
-	else console.log(`kept database ${dbName}`);
 }

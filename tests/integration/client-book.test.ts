@@ -12,10 +12,12 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeModules } from '../../server/compose.ts';
 import { findAttribution } from '../../server/modules/attribution/attribution.service.ts';
+import { proposeFirstSalesOfUnowned } from '../../server/modules/clientbook/clientbook.repository.ts';
 import { FIRST_CONTACT_OWNER } from '../../server/modules/clientbook/clientbook.settings.ts';
 import { splitCounts } from '../../server/modules/clientbook/split.ts';
 import { runImport } from '../../server/ingest/import.ts';
 import { closeLinks } from '../../server/modules/links/links.service.ts';
+import { lastStorePurchaseId } from '../../server/modules/purchases/purchases.service.ts';
 import { refreshCustomerFacts } from '../../server/modules/reports/customer-facts.repository.ts';
 import { writeSetting } from '../../server/modules/settings/settings.service.ts';
 import { signSession } from '../../server/modules/staff/tokens.ts';
@@ -235,6 +237,47 @@ describe.each(testDbKinds())('client book on %s', (kind) => {
 		expect(await ownerOf(bought.customer_id)).toBe(staff.d.id);
 		expect(await changesOf(bought.customer_id)).toMatchObject([{ to_staff_id: staff.d.id, reason: 'store_sale', actor_staff_id: null }]);
 		await writeSetting(db(), FIRST_CONTACT_OWNER, 'propose', null);
+	});
+
+	it('after a POS import in propose mode: the earliest qualifying sale per unowned customer proposes its staff member, with and without FK triggers', async () => {
+		await writeSetting(db(), FIRST_CONTACT_OWNER, 'propose', null);
+		const mark = await lastStorePurchaseId(db());
+		const [u1, u4, u6] = await customersOf(S, 3);
+		const [u2] = await customersOf(T, 1);
+		const [u3] = await customersOf(S, 1);
+		await db().updateTable('customers').set({ owner_staff_id: staff.a.id }).where('id', '=', u3).execute();
+		const [u5] = await customersOf(S, 1);
+		const sale = (customerId: string, who: keyof typeof staff, store: string, days: number, kind: 'sale' | 'return' = 'sale') =>
+			newStorePurchase(db(), { storeId: store, customerId, staffId: staff[who].id, at: daysAgo(days), lines: [], kind });
+		await sale(u1, 'c', S, 2);
+		await sale(u1, 'b', S, 3); // the earliest sale, between the others in id order: b
+		await sale(u1, 'd', S, 1);
+		await sale(u2, 'b', S, 5); // home store T: a sale at S does not count
+		await sale(u2, 't1', T, 1);
+		await sale(u3, 'b', S, 1); // owned already
+		await sale(u4, 'x', S, 4); // x is inactive: the next sale counts
+		await sale(u4, 'c', S, 1);
+		await sale(u5, 'b', S, 1, 'return');
+		await db().insertInto('customer_owner_proposals').values({ customer_id: u6, staff_id: staff.d.id, source: 'consultation' }).execute();
+		await sale(u6, 'd', S, 1);
+		const mine = [u1, u2, u3, u4, u5, u6];
+		const proposals = async () =>
+			(await db().selectFrom('customer_owner_proposals').select(['customer_id', 'staff_id', 'source']).where('customer_id', 'in', mine).execute())
+				.map((p) => `${mine.indexOf(p.customer_id) + 1}:${Object.entries(staff).find(([, s]) => s.id === p.staff_id)![0]}:${p.source}`)
+				.sort();
+		const expected = ['1:b:store_sale', '2:t1:store_sale', '4:c:store_sale', '6:d:consultation'];
+
+		const hooks = composeModules(testConfig()).storeSaleHooks;
+		for (const hook of hooks) await hook(db(), { afterPurchaseId: mark });
+		expect(await proposals()).toEqual(expected);
+		// a second run changes nothing
+		for (const hook of hooks) await hook(db(), { afterPurchaseId: mark });
+		expect(await proposals()).toEqual(expected);
+
+		// the statement with the FK triggers on (a session that may not skip them) decides the same
+		await db().deleteFrom('customer_owner_proposals').where('customer_id', 'in', mine).where('source', '=', 'store_sale').execute();
+		await db().transaction().execute((trx) => proposeFirstSalesOfUnowned(trx, mark, { skipFkTriggers: false }));
+		expect(await proposals()).toEqual(expected);
 	});
 
 	it('after a reassignment, new follow-ups go out under the new owner, and credit for earlier links stays with their sender', async () => {

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db, DbOrTrx, Trx } from '../../db/index.ts';
+import { canSkipFkTriggers, tuneBulkTransaction } from '../../db/bulk.ts';
 import type { OwnerChangeReason } from '../../db/types.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../../errors.ts';
 import type { StaffPrincipal } from '../../http/context.ts';
@@ -251,7 +252,7 @@ export async function onConsultation(db: Db, event: ContactEvent): Promise<void>
 export async function onStoreSales(db: Db, event: { afterPurchaseId: number }): Promise<{ proposed: number; assigned: number }> {
 	const mode = await readSetting(db, FIRST_CONTACT_OWNER);
 	if (mode === 'off') return { proposed: 0, assigned: 0 };
-	if (mode === 'propose') return { proposed: await repo.proposeFirstSalesOfUnowned(db, event.afterPurchaseId), assigned: 0 };
+	if (mode === 'propose') return { proposed: await proposeFirstSales(db, event.afterPurchaseId), assigned: 0 };
 	const candidates = await repo.firstSalesOfUnowned(db, event.afterPurchaseId);
 	let assigned = 0;
 	const byStaff = new Map<string, string[]>();
@@ -270,6 +271,19 @@ export async function onStoreSales(db: Db, event: { afterPurchaseId: number }): 
 		}
 	}
 	return { proposed: 0, assigned };
+}
+
+/**
+ * The propose mode of onStoreSales in one transaction: without the per-row FK triggers when the
+ * session may (the query locks what the proposals point at instead), with the bulk settings
+ * (memory for the sort; its commit is flushed by the import run's own commit right after).
+ */
+async function proposeFirstSales(db: Db, afterPurchaseId: number): Promise<number> {
+	const skipFkTriggers = await canSkipFkTriggers(db, ['customer_owner_proposals']);
+	return db.transaction().execute(async (trx) => {
+		await tuneBulkTransaction(trx, { skipFkTriggers });
+		return repo.proposeFirstSalesOfUnowned(trx, afterPurchaseId, { skipFkTriggers });
+	});
 }
 
 /** A proposal the staff member turns down. */

@@ -6,6 +6,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { DbOrTrx, Trx } from '../../db/index.ts';
+import { canSkipFkTriggers } from '../../db/bulk.ts';
 import { intArray, textArray, uuidArray } from '../../db/pg-array.ts';
 import type { Database } from '../../db/types.ts';
 import { reassignCustomerRows, type ReassignOptions } from '../../shared/reassign-customer.ts';
@@ -138,23 +139,10 @@ export async function clearPosStaging(trx: Trx): Promise<void> {
 
 /**
  * Whether this session may write the tables of a POS import — purchases, their lines, new
- * customers and identities — with their foreign-key triggers off (`session_replication_role =
- * replica`): only when it is allowed (superuser, or granted SET on the parameter) and every
- * trigger of their own fires in replica mode as well (ENABLE ALWAYS, or disabled anyway):
- * replica mode must skip the FK checks and nothing else.
+ * customers and identities — with their foreign-key triggers off (db/bulk.ts canSkipFkTriggers).
  */
-export async function canSkipPurchaseFkTriggers(db: Kysely<Database>): Promise<boolean> {
-	const { rows } = await sql<{ n: number }>`
-		select count(*)::int as n from pg_trigger
-		where tgrelid in ('store_purchases'::regclass, 'store_purchase_lines'::regclass, 'customers'::regclass, 'customer_identities'::regclass)
-			and not tgisinternal and tgenabled not in ('A', 'D')`.execute(db);
-	if (rows[0].n > 0) return false;
-	try {
-		await db.transaction().execute((trx) => sql`set local session_replication_role = replica`.execute(trx));
-		return true;
-	} catch {
-		return false;
-	}
+export function canSkipPurchaseFkTriggers(db: Kysely<Database>): Promise<boolean> {
+	return canSkipFkTriggers(db, ['store_purchases', 'store_purchase_lines', 'customers', 'customer_identities']);
 }
 
 /** Referenced rows a chunk found missing (deleted while the import ran). */
