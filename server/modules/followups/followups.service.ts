@@ -198,21 +198,11 @@ async function prepare(db: Db, staff: StaffPrincipal, input: Omit<ComposeInput, 
 	}
 	// the contact limits are decided in the send's transaction, under the customer's lock
 	const context = await recipientContext(db, staff, input.customerId);
-	const senderRow = await repo.findSender(db, staff.id, staff.storeId);
-	const sender = checkSender(senderRow!.sender_name, senderRow!.sender_icon_url);
-	if (!sender.sender) throw badRequest(sender.problem!, 'The staff member\'s LINE sender name is not valid (1–20 characters, not "LINE")');
-	const found = await repo.findProducts(db, ids);
-	const byId = new Map(found.map((p) => [p.id, p]));
-	const products = ids.map((id) => {
-		const p = byId.get(id);
-		if (!p || !p.active) throw badRequest('unknown_product', `No active product ${id}`, { productIds: String(id) });
-		if (!p.ec_url) throw badRequest('product_not_on_ec', `Product ${p.sku} is not sold online`, { productIds: String(id) });
-		return p;
-	});
+	const { sender, products } = await senderAndProducts(db, staff, ids);
 	const text = renderTemplate(input.text, context.vars).trim();
 	if (text.length === 0) throw badRequest('validation_failed', 'The message is empty', { text: 'required' });
 	if (text.length > 5000) throw badRequest('validation_failed', 'The message is too long', { text: 'max 5000' });
-	return { text, sender: sender.sender, products, eligibility: context.eligibility };
+	return { text, sender, products, eligibility: context.eligibility };
 }
 
 function card(p: { name: string; price_yen: number; image_url: string | null }, linkUrl: string): ProductCard {
