@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeLinks, createLinks, linkState, mintLinkCode } from '../../server/modules/links/links.service.ts';
+import { ClickBuffer } from '../../server/modules/links/click-buffer.ts';
 import { CODE_PATTERN } from '../../server/modules/links/codes.ts';
 import type { Runtime } from '../../server/runtime.ts';
 import { testDbKinds } from '../helpers/db.ts';
@@ -90,6 +91,30 @@ describe.each(testDbKinds())('tracked links on %s', (kind) => {
 		expect(linkState(rt.deps).clicks.pending).toBeGreaterThan(0);
 		await linkState(rt.deps).clicks.close();
 		expect(await clicksOf(code)).toHaveLength(1);
+	});
+
+	it('a burst of clicks while a write runs waits for it, then goes out in one more write — not a write per click', async () => {
+		const code = await link();
+		let inserts = 0;
+		// observes the statements on the real database (counts the inserts into link_clicks)
+		const counted = rt.deps.db.withPlugin({
+			transformQuery: (args) => {
+				if (args.node.kind === 'RawNode' && args.node.sqlFragments.join('').includes('insert into link_clicks')) inserts++;
+				return args.node;
+			},
+			transformResult: async (args) => args.result
+		});
+		const buffer = new ClickBuffer(counted, rt.logger, { maxItems: 100, intervalMs: 60_000 });
+		const click = (i: number) => ({ click_id: `burst-${code}-${i}`, code, customer_id: null, clicked_at: new Date(), user_agent: null });
+		const flushes = vi.spyOn(buffer, 'flush');
+		for (let i = 0; i < 100; i++) buffer.record(click(i)); // the 100th starts a write
+		for (let i = 100; i < 5_000; i++) buffer.record(click(i)); // arrive while it runs
+		// one write started; the clicks behind it did not each start (and wait for) one more
+		expect(flushes).toHaveBeenCalledTimes(1);
+		await buffer.flush();
+		expect((await clicksOf(code)).length).toBe(5_000);
+		expect(inserts).toBe(2);
+		await buffer.close();
 	});
 
 	it('answers unknown and malformed codes with a friendly 404 page', async () => {

@@ -14,6 +14,9 @@ export interface ClickBufferOptions {
 	maxPending?: number;
 }
 
+/** How far past `maxPending` the buffer may grow before the oldest clicks are dropped. */
+const DROP_SLACK = 1000;
+
 export class ClickBuffer {
 	#pending: NewClick[] = [];
 	#flushing: Promise<void> | null = null;
@@ -35,9 +38,26 @@ export class ClickBuffer {
 
 	record(click: NewClick): void {
 		this.#pending.push(click);
-		if (this.#pending.length > this.#maxPending) this.#pending.splice(0, this.#pending.length - this.#maxPending);
-		if (this.#pending.length >= this.#maxItems) void this.flush();
-		else if (!this.#timer && !this.#closed) {
+		// past the cap (a long outage) the oldest go, a thousand at a time: dropping one per click
+		// would copy the whole buffer on every redirect
+		if (this.#pending.length > this.#maxPending + DROP_SLACK) this.#pending.splice(0, this.#pending.length - this.#maxPending);
+		this.#schedule();
+	}
+
+	get pending(): number {
+		return this.#pending.length;
+	}
+
+	/**
+	 * One write at a time. While one runs, clicks only queue: it schedules the next when it ends.
+	 * (Each click past `maxItems` used to start a flush that waited for the running one: under
+	 * load thousands of them, all woken by every write — the redirect slowed to a crawl.)
+	 */
+	#schedule(): void {
+		if (this.#flushing || this.#closed || this.#pending.length === 0) return;
+		if (this.#pending.length >= this.#maxItems) {
+			void this.flush();
+		} else if (!this.#timer) {
 			this.#timer = setTimeout(() => {
 				this.#timer = null;
 				void this.flush();
@@ -47,30 +67,32 @@ export class ClickBuffer {
 		}
 	}
 
-	get pending(): number {
-		return this.#pending.length;
-	}
-
 	/** Writes what is waiting; concurrent calls share one write at a time. */
 	async flush(): Promise<void> {
 		while (this.#flushing) await this.#flushing;
 		if (this.#pending.length === 0) return;
+		if (this.#timer) clearTimeout(this.#timer);
+		this.#timer = null;
 		const batch = this.#pending;
 		this.#pending = [];
+		let failed = false;
 		this.#flushing = insertClicks(this.db, batch)
 			.catch((err: Error) => {
+				failed = true;
 				this.logger.error({ clicks: batch.length, err: { message: err.message } }, 'click flush failed; will retry');
 				this.#pending = batch.concat(this.#pending);
-				if (!this.#closed && !this.#timer) {
+			})
+			.finally(() => {
+				this.#flushing = null;
+				// after a failure only the timer retries: never straight away, in a loop against a down database
+				if (!failed) this.#schedule();
+				else if (!this.#closed && !this.#timer) {
 					this.#timer = setTimeout(() => {
 						this.#timer = null;
 						void this.flush();
 					}, this.#intervalMs);
 					this.#timer.unref();
 				}
-			})
-			.finally(() => {
-				this.#flushing = null;
 			});
 		await this.#flushing;
 	}
