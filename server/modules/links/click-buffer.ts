@@ -19,7 +19,8 @@ const DROP_SLACK = 1000;
 
 export class ClickBuffer {
 	#pending: NewClick[] = [];
-	#flushing: Promise<void> | null = null;
+	#draining: Promise<void> | null = null;
+	#retrying = false;
 	#timer: NodeJS.Timeout | null = null;
 	#closed = false;
 	readonly #intervalMs: number;
@@ -49,12 +50,12 @@ export class ClickBuffer {
 	}
 
 	/**
-	 * One write at a time. While one runs, clicks only queue: it schedules the next when it ends.
-	 * (Each click past `maxItems` used to start a flush that waited for the running one: under
-	 * load thousands of them, all woken by every write — the redirect slowed to a crawl.)
+	 * One writer at a time. While it runs, clicks only queue: it takes them in turn. (Each click
+	 * past `maxItems` used to start a flush that waited for the running one: under load thousands
+	 * of them, all woken by every write — the redirect slowed to a crawl.)
 	 */
 	#schedule(): void {
-		if (this.#flushing || this.#closed || this.#pending.length === 0) return;
+		if (this.#draining || this.#retrying || this.#closed || this.#pending.length === 0) return;
 		if (this.#pending.length >= this.#maxItems) {
 			void this.flush();
 		} else if (!this.#timer) {
@@ -67,34 +68,47 @@ export class ClickBuffer {
 		}
 	}
 
-	/** Writes what is waiting; concurrent calls share one write at a time. */
-	async flush(): Promise<void> {
-		while (this.#flushing) await this.#flushing;
-		if (this.#pending.length === 0) return;
+	/** Writes everything waiting (clicks that arrive meanwhile too); callers share the one writer. */
+	flush(): Promise<void> {
+		this.#draining ??= this.#drain().finally(() => {
+			this.#draining = null;
+			this.#schedule(); // a click that came as the writer finished
+		});
+		return this.#draining;
+	}
+
+	/**
+	 * Writes of at most `maxItems` clicks: on the embedded database a write runs on the server's
+	 * own thread, and one write of everything a burst left waiting held every redirect up (p99).
+	 */
+	async #drain(): Promise<void> {
 		if (this.#timer) clearTimeout(this.#timer);
 		this.#timer = null;
-		const batch = this.#pending;
-		this.#pending = [];
-		let failed = false;
-		this.#flushing = insertClicks(this.db, batch)
-			.catch((err: Error) => {
-				failed = true;
-				this.logger.error({ clicks: batch.length, err: { message: err.message } }, 'click flush failed; will retry');
+		while (this.#pending.length > 0) {
+			const batch = this.#pending.length <= this.#maxItems ? this.#pending : this.#pending.slice(0, this.#maxItems);
+			this.#pending = batch === this.#pending ? [] : this.#pending.slice(batch.length);
+			try {
+				await insertClicks(this.db, batch);
+			} catch (err) {
+				this.logger.error({ clicks: batch.length, err: { message: (err as Error).message } }, 'click flush failed; will retry');
 				this.#pending = batch.concat(this.#pending);
-			})
-			.finally(() => {
-				this.#flushing = null;
-				// after a failure only the timer retries: never straight away, in a loop against a down database
-				if (!failed) this.#schedule();
-				else if (!this.#closed && !this.#timer) {
-					this.#timer = setTimeout(() => {
-						this.#timer = null;
-						void this.flush();
-					}, this.#intervalMs);
-					this.#timer.unref();
-				}
-			});
-		await this.#flushing;
+				this.#retryLater();
+				return;
+			}
+		}
+	}
+
+	/** After a failure only the timer retries: never straight away, in a loop against a down database. */
+	#retryLater(): void {
+		if (this.#closed) return;
+		this.#retrying = true;
+		if (this.#timer) clearTimeout(this.#timer);
+		this.#timer = setTimeout(() => {
+			this.#timer = null;
+			this.#retrying = false;
+			void this.flush();
+		}, this.#intervalMs);
+		this.#timer.unref();
 	}
 
 	/** Stops the timer and writes everything still buffered (SIGTERM path). */
