@@ -3,14 +3,16 @@
  * buffered click write) against a bare Hono route that answers the same 302, both served by
  * @hono/node-server, autocannon with 100 connections, one after the other in one run. Prints
  * both, the ratio and p99; then checks the clicks reached the database. Target: ratio ≥ 0.5,
- * p99 < 25 ms. Asserts nothing.
+ * p99 < 25 ms on PostgreSQL, the database a brand deploys on. By default it then measures the
+ * embedded PGlite too (`npm start` without DATABASE_URL): there each click is written on the
+ * server's own thread (~35–47 µs of PGlite a click), which the ratio shows. Asserts nothing.
  *
  * The servers (both routes, on two ports) run in their own process, as in production; this
  * process only generates the load. With autocannon as a worker thread of the server's process
  * the tail was the bench's own: the bare route alone measured p99 ~120 ms in-process against
  * ~26 ms from another process, on the same 2-core box at the same load.
  *
- *   npm run bench:redirect [-- --seconds 10] [-- --db pglite|postgres]
+ *   npm run bench:redirect [-- --seconds 10] [-- --db both|postgres|pglite]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -27,12 +29,15 @@ import { createTestDatabase } from '../helpers/db.ts';
 import { testConfig } from '../helpers/runtime.ts';
 
 const { values } = parseArgs({
-	options: { seconds: { type: 'string', default: '10' }, db: { type: 'string', default: 'pglite' }, serve: { type: 'boolean', default: false } }
+	options: { seconds: { type: 'string', default: '10' }, db: { type: 'string', default: 'both' }, serve: { type: 'boolean', default: false } }
 });
 const SECONDS = Number(values.seconds);
 const WARMUP_SECONDS = 2;
-const kind = values.db === 'postgres' ? 'postgres' : 'pglite';
-if (kind === 'postgres') process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
+type Kind = 'postgres' | 'pglite';
+/** The database of a server process (--serve), or the ones to measure: PostgreSQL, then the embedded PGlite. */
+const kinds: Kind[] = values.db === 'both' ? ['postgres', 'pglite'] : [values.db === 'postgres' ? 'postgres' : 'pglite'];
+const kind = kinds[0];
+if (kinds.includes('postgres')) process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 
 interface CannonResult {
 	requests: { average: number };
@@ -106,7 +111,7 @@ function ask<T extends Reply['type']>(child: ChildProcess, request: Request | nu
 	});
 }
 
-async function runLoad() {
+async function runLoad(kind: Kind) {
 	const child = fork(fileURLToPath(import.meta.url), ['--serve', '--db', kind], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
 	const { bare, app, paths } = await ask(child, null, 'ready');
 	try {
@@ -122,14 +127,21 @@ async function runLoad() {
 		console.log(`database: ${kind}, ${SECONDS}s each, 100 connections, servers in their own process`);
 		console.log(`bare Hono 302:   ${baseline.requests.average.toFixed(0)} req/s  p50 ${baseline.latency.p50} ms  p99 ${baseline.latency.p99} ms  (non-3xx: ${baseline.non2xx - baseline['3xx'] || 0})`);
 		console.log(`GET /l/{code}:   ${ours.requests.average.toFixed(0)} req/s  p50 ${ours.latency.p50} ms  p99 ${ours.latency.p99} ms  (errors: ${ours.errors}, 3xx: ${ours['3xx']})`);
-		console.log(`ratio: ${ratio.toFixed(2)} (target ≥ 0.50)   p99 target < 25 ms`);
+		// the target is the deployment's (PostgreSQL); the embedded PGlite writes each click on the
+		// server's own thread, so its figure shows what the demo database costs
+		const target = kind === 'postgres' ? 'target ≥ 0.50, p99 < 25 ms' : 'embedded demo database: shown, not held to the target';
+		console.log(`ratio: ${ratio.toFixed(2)}   p99 ${ours.latency.p99} ms   (${target})`);
 		console.log(`clicks stored: ${clicks} of ${ours['3xx']} redirects counted in the window (up to 100 more were in flight at its end)`);
 	} finally {
 		await ask(child, { type: 'close' }, 'closed').catch(() => child.kill());
 	}
 }
 
-(values.serve ? runServers() : runLoad()).then(
+async function runLoads(): Promise<void> {
+	for (const k of kinds) await runLoad(k);
+}
+
+(values.serve ? runServers() : runLoads()).then(
 	() => {
 		if (!values.serve) process.exit(0);
 	},
