@@ -166,14 +166,7 @@ test('退会 made offline is kept on the card and applied once when back online'
 });
 
 test('managers see 「カナ未登録」, the consent history and who viewed, and the erasure requests with due dates', async ({ page }) => {
-	await page.goto('/staff');
-	await page.getByLabel('スタッフコード (店長)').fill('S002');
-	await page.getByLabel('PIN').fill('1234');
-	await page.getByRole('button', { name: '登録する' }).click();
-	await page.getByRole('button', { name: /佐藤 美咲/ }).click();
-	for (const d of '1234') await page.getByRole('button', { name: d, exact: true }).click();
-	await page.getByTestId('pin-ok').click();
-	await expect(page).toHaveURL(/\/staff\/today/);
+	await enrollAndSignIn(page, /佐藤 美咲/);
 	const token = await sessionToken(page);
 	const { id } = await (await page.request.get('/api/customers/by-member/1000000004', { headers: { authorization: `Bearer ${token}` } })).json();
 	await page.goto(`/staff/customers/${id}?via=member_no`);

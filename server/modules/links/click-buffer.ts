@@ -59,13 +59,17 @@ export class ClickBuffer {
 		if (this.#pending.length >= this.#maxItems) {
 			void this.flush();
 		} else if (!this.#timer) {
-			this.#timer = setTimeout(() => {
-				this.#timer = null;
-				void this.flush();
-			}, this.#intervalMs);
-			// A pending timer must not keep a finished process alive; close() flushes anyway.
-			this.#timer.unref();
+			this.#startTimer();
 		}
+	}
+
+	/** A flush after `intervalMs`; it must not keep a finished process alive (close() flushes anyway). */
+	#startTimer(): void {
+		this.#timer = setTimeout(() => {
+			this.#timer = null;
+			void this.flush();
+		}, this.#intervalMs);
+		this.#timer.unref();
 	}
 
 	/** Writes everything waiting (clicks that arrive meanwhile too); callers share the one writer. */
@@ -84,6 +88,7 @@ export class ClickBuffer {
 	async #drain(): Promise<void> {
 		if (this.#timer) clearTimeout(this.#timer);
 		this.#timer = null;
+		this.#retrying = false; // this is the retry (or a flush asked for meanwhile)
 		while (this.#pending.length > 0) {
 			const batch = this.#pending.length <= this.#maxItems ? this.#pending : this.#pending.slice(0, this.#maxItems);
 			this.#pending = batch === this.#pending ? [] : this.#pending.slice(batch.length);
@@ -103,12 +108,7 @@ export class ClickBuffer {
 		if (this.#closed) return;
 		this.#retrying = true;
 		if (this.#timer) clearTimeout(this.#timer);
-		this.#timer = setTimeout(() => {
-			this.#timer = null;
-			this.#retrying = false;
-			void this.flush();
-		}, this.#intervalMs);
-		this.#timer.unref();
+		this.#startTimer();
 	}
 
 	/** Stops the timer and writes everything still buffered (SIGTERM path). */
